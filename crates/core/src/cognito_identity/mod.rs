@@ -1,0 +1,460 @@
+//! Cognito Identity's operations, one method each, named after the AWS operation.
+//!
+//! Inputs arrive here already checked against the service model's shape constraints (lengths,
+//! patterns, ranges) by the protocol layer; what is checked here is what needs the stored state:
+//! does the pool exist, is this its developer provider, is the user already linked elsewhere.
+
+mod model;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use model::{
+    CognitoIdentityProvider, IdentityPool, IdentityPoolSpec, IdentityRecord, PoolSummary,
+};
+
+use crate::account::Principal;
+use crate::pagination::{self, Page};
+use crate::random::Randomness;
+use crate::signing::KeyRing;
+use crate::store::{LinkOutcome, Login, Store};
+use crate::token::{self, OpenIdClaims, SessionTagsClaim};
+use crate::{DomainError, UnixSeconds, ids};
+
+/// The Logins key under which a Cognito-issued token is presented (enhanced flow only).
+pub const COGNITO_LOGIN_PROVIDER: &str = "cognito-identity.amazonaws.com";
+
+/// AWS's fixed quota of identity pools per account and region.
+pub const DEFAULT_MAX_IDENTITY_POOLS: u64 = 1000;
+
+/// Default and bounds of `TokenDuration`, in seconds.
+pub const DEFAULT_TOKEN_DURATION: i64 = 900;
+
+/// Who is asking, and in which region (from the SigV4 credential scope).
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub region: String,
+    pub caller: Option<Principal>,
+}
+
+/// Signs tokens with the deployment's active key; shared by every service that issues tokens.
+pub struct TokenIssuer {
+    /// The `iss` claim: the server's public URL.
+    pub issuer: String,
+    pub account_id: String,
+    keys: std::sync::RwLock<Arc<KeyRing>>,
+}
+
+impl TokenIssuer {
+    pub fn new(issuer: String, account_id: String, keys: KeyRing) -> Self {
+        Self {
+            issuer,
+            account_id,
+            keys: std::sync::RwLock::new(Arc::new(keys)),
+        }
+    }
+
+    /// The current key ring (cheap: an `Arc` clone).
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Swap in a reloaded key ring (after a rotation).
+    pub fn replace_keys(&self, keys: KeyRing) {
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(keys);
+    }
+
+    pub fn sign(&self, claims: &OpenIdClaims) -> Result<String, DomainError> {
+        let keys = self.keys();
+        let key = keys
+            .active()
+            .ok_or_else(|| DomainError::Internal("no active signing key".to_owned()))?;
+        Ok(key.sign_jws(claims))
+    }
+}
+
+pub struct GetOpenIdTokenForDeveloperIdentityInput {
+    pub identity_pool_id: String,
+    pub identity_id: Option<String>,
+    pub logins: BTreeMap<String, String>,
+    pub principal_tags: BTreeMap<String, String>,
+    pub token_duration: Option<i64>,
+}
+
+// The developer user id is sensitive (it sits in the model's ProviderToken shape).
+impl std::fmt::Debug for GetOpenIdTokenForDeveloperIdentityInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetOpenIdTokenForDeveloperIdentityInput")
+            .field("identity_pool_id", &self.identity_pool_id)
+            .field("identity_id", &self.identity_id)
+            .field("login_providers", &self.logins.keys().collect::<Vec<_>>())
+            .field("token_duration", &self.token_duration)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenIdToken {
+    pub identity_id: String,
+    pub token: String,
+}
+
+pub struct LookupDeveloperIdentityInput {
+    pub identity_pool_id: String,
+    pub identity_id: Option<String>,
+    pub developer_user_identifier: Option<String>,
+    pub max_results: Option<u32>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupDeveloperIdentityOutput {
+    pub identity_id: Option<String>,
+    pub developer_user_identifiers: Vec<String>,
+    pub next_token: Option<String>,
+}
+
+pub struct CognitoIdentity {
+    store: Arc<dyn Store>,
+    issuer: Arc<TokenIssuer>,
+    max_identity_pools: u64,
+}
+
+fn pool_not_found(pool_id: &str) -> DomainError {
+    DomainError::ResourceNotFound(format!("IdentityPool '{pool_id}' not found."))
+}
+
+fn identity_not_found(identity_id: &str) -> DomainError {
+    DomainError::ResourceNotFound(format!("Identity '{identity_id}' not found."))
+}
+
+impl CognitoIdentity {
+    pub fn new(store: Arc<dyn Store>, issuer: Arc<TokenIssuer>, max_identity_pools: u64) -> Self {
+        Self {
+            store,
+            issuer,
+            max_identity_pools,
+        }
+    }
+
+    pub fn issuer(&self) -> &Arc<TokenIssuer> {
+        &self.issuer
+    }
+
+    async fn pool(&self, pool_id: &str) -> Result<IdentityPool, DomainError> {
+        self.store
+            .identity_pool(pool_id)
+            .await?
+            .ok_or_else(|| pool_not_found(pool_id))
+    }
+
+    pub async fn create_identity_pool(
+        &self,
+        ctx: &RequestContext,
+        spec: IdentityPoolSpec,
+        now: UnixSeconds,
+        rng: &dyn Randomness,
+    ) -> Result<IdentityPool, DomainError> {
+        if self.store.count_identity_pools().await? >= self.max_identity_pools {
+            return Err(DomainError::LimitExceeded(format!(
+                "The maximum number of identity pools ({}) has been reached.",
+                self.max_identity_pools
+            )));
+        }
+        let mut spec = spec;
+        // The real service always reports tags, as an empty map when there are none.
+        spec.tags.get_or_insert_with(BTreeMap::new);
+        let pool = IdentityPool {
+            id: ids::regional_id(&ctx.region, rng),
+            spec,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.insert_identity_pool(&pool).await?;
+        Ok(pool)
+    }
+
+    pub async fn describe_identity_pool(
+        &self,
+        _ctx: &RequestContext,
+        pool_id: &str,
+    ) -> Result<IdentityPool, DomainError> {
+        self.pool(pool_id).await
+    }
+
+    /// A full replace, as AWS does it: every optional member left out of the request is reset.
+    /// The developer provider name is the exception: AWS makes it immutable once set, so leaving
+    /// it out keeps it and naming another one is refused.
+    pub async fn update_identity_pool(
+        &self,
+        _ctx: &RequestContext,
+        pool_id: &str,
+        spec: IdentityPoolSpec,
+        now: UnixSeconds,
+    ) -> Result<IdentityPool, DomainError> {
+        let existing = self.pool(pool_id).await?;
+        let mut spec = spec;
+        match (
+            &existing.spec.developer_provider_name,
+            &spec.developer_provider_name,
+        ) {
+            (Some(current), Some(requested)) if current != requested => {
+                return Err(DomainError::InvalidParameter(
+                    "DeveloperProviderName cannot be changed once it is set.".to_owned(),
+                ));
+            }
+            (Some(current), None) => spec.developer_provider_name = Some(current.clone()),
+            _ => {}
+        }
+        // Tags are managed by TagResource/UntagResource; UpdateIdentityPool leaves them alone
+        // unless it names them.
+        if spec.tags.is_none() {
+            spec.tags = existing.spec.tags.clone();
+        }
+        let pool = IdentityPool {
+            id: existing.id,
+            spec,
+            created_at: existing.created_at,
+            updated_at: now,
+        };
+        if !self.store.replace_identity_pool(&pool).await? {
+            return Err(pool_not_found(pool_id));
+        }
+        Ok(pool)
+    }
+
+    pub async fn delete_identity_pool(
+        &self,
+        _ctx: &RequestContext,
+        pool_id: &str,
+    ) -> Result<(), DomainError> {
+        if self.store.delete_identity_pool(pool_id).await? {
+            Ok(())
+        } else {
+            Err(pool_not_found(pool_id))
+        }
+    }
+
+    pub async fn list_identity_pools(
+        &self,
+        _ctx: &RequestContext,
+        max_results: u32,
+        next_token: Option<&str>,
+    ) -> Result<Page<PoolSummary>, DomainError> {
+        let after = next_token.map(pagination::decode_token).transpose()?;
+        let rows = self
+            .store
+            .list_identity_pools(after.as_deref(), max_results + 1)
+            .await?;
+        Ok(pagination::paginate(rows, max_results as usize, |p| {
+            p.id.clone()
+        }))
+    }
+
+    pub async fn get_open_id_token_for_developer_identity(
+        &self,
+        _ctx: &RequestContext,
+        input: GetOpenIdTokenForDeveloperIdentityInput,
+        now: UnixSeconds,
+        rng: &dyn Randomness,
+    ) -> Result<OpenIdToken, DomainError> {
+        let pool = self.pool(&input.identity_pool_id).await?;
+        let (provider, developer_user_id) = developer_login(&pool, &input.logins)?;
+        let login = Login {
+            provider,
+            user_key: developer_user_id,
+        };
+
+        let identity_id = match &input.identity_id {
+            None => {
+                // Most calls are for users seen before: answer those with one read.
+                match self
+                    .store
+                    .identity_of_login(&pool.id, login.clone())
+                    .await?
+                {
+                    Some(id) => id,
+                    None => {
+                        let candidate = ids::regional_id(pool.region(), rng);
+                        let (id, _created) = self
+                            .store
+                            .find_or_create_identity(&pool.id, login, &candidate, now)
+                            .await?;
+                        id
+                    }
+                }
+            }
+            Some(identity_id) => {
+                match self
+                    .store
+                    .link_login(&pool.id, identity_id, login, now)
+                    .await?
+                {
+                    LinkOutcome::Linked => identity_id.clone(),
+                    LinkOutcome::IdentityNotFound => return Err(identity_not_found(identity_id)),
+                    LinkOutcome::AlreadyLinkedElsewhere(_) => {
+                        return Err(DomainError::DeveloperUserAlreadyRegistered(
+                            "The provided developer user identifier is already registered with \
+                             Cognito under a different identity ID."
+                                .to_owned(),
+                        ));
+                    }
+                }
+            }
+        };
+
+        let duration = input.token_duration.unwrap_or(DEFAULT_TOKEN_DURATION);
+        let claims = OpenIdClaims {
+            sub: identity_id.clone(),
+            aud: pool.id.clone(),
+            amr: token::developer_amr(provider, &pool.id, developer_user_id),
+            iss: self.issuer.issuer.clone(),
+            identity_pool_arn: pool.arn(&self.issuer.account_id),
+            exp: now + duration,
+            iat: now,
+            tags: SessionTagsClaim::from_principal_tags(&input.principal_tags),
+        };
+        let token = self.issuer.sign(&claims)?;
+        Ok(OpenIdToken { identity_id, token })
+    }
+
+    pub async fn lookup_developer_identity(
+        &self,
+        _ctx: &RequestContext,
+        input: LookupDeveloperIdentityInput,
+    ) -> Result<LookupDeveloperIdentityOutput, DomainError> {
+        let pool = self.pool(&input.identity_pool_id).await?;
+        let Some(provider) = pool.spec.developer_provider_name.clone() else {
+            return Err(DomainError::ResourceNotFound(format!(
+                "IdentityPool '{}' has no developer provider.",
+                pool.id
+            )));
+        };
+        let from_user = match &input.developer_user_identifier {
+            Some(user) => {
+                let login = Login {
+                    provider: &provider,
+                    user_key: user,
+                };
+                Some(
+                    self.store
+                        .identity_of_login(&pool.id, login)
+                        .await?
+                        .ok_or_else(|| {
+                            DomainError::ResourceNotFound(
+                                "The developer user identifier was not found in this identity pool."
+                                    .to_owned(),
+                            )
+                        })?,
+                )
+            }
+            None => None,
+        };
+        let identity_id = match (&input.identity_id, from_user) {
+            (Some(given), Some(found)) if *given != found => {
+                return Err(DomainError::ResourceConflict(
+                    "The developer user identifier is not linked to the given IdentityId."
+                        .to_owned(),
+                ));
+            }
+            (Some(given), _) => {
+                let identity = self.store.identity(given).await?;
+                if identity.is_none_or(|i| i.pool_id != pool.id) {
+                    return Err(identity_not_found(given));
+                }
+                given.clone()
+            }
+            (None, Some(found)) => found,
+            (None, None) => {
+                return Err(DomainError::InvalidParameter(
+                    "Either IdentityId or DeveloperUserIdentifier must be given.".to_owned(),
+                ));
+            }
+        };
+        let limit = input.max_results.unwrap_or(60);
+        let after = input
+            .next_token
+            .as_deref()
+            .map(pagination::decode_token)
+            .transpose()?;
+        let rows = self
+            .store
+            .user_keys_of_identity(&identity_id, &provider, after.as_deref(), limit + 1)
+            .await?;
+        let page = pagination::paginate(rows, limit as usize, String::clone);
+        Ok(LookupDeveloperIdentityOutput {
+            identity_id: Some(identity_id),
+            developer_user_identifiers: page.items,
+            next_token: page.next_token,
+        })
+    }
+
+    pub async fn describe_identity(
+        &self,
+        _ctx: &RequestContext,
+        identity_id: &str,
+    ) -> Result<IdentityRecord, DomainError> {
+        self.store
+            .identity(identity_id)
+            .await?
+            .ok_or_else(|| identity_not_found(identity_id))
+    }
+
+    pub async fn list_identities(
+        &self,
+        _ctx: &RequestContext,
+        pool_id: &str,
+        max_results: u32,
+        next_token: Option<&str>,
+        hide_disabled: bool,
+    ) -> Result<Page<IdentityRecord>, DomainError> {
+        let pool = self.pool(pool_id).await?;
+        let after = next_token.map(pagination::decode_token).transpose()?;
+        let rows = self
+            .store
+            .list_identities(&pool.id, after.as_deref(), max_results + 1, hide_disabled)
+            .await?;
+        Ok(pagination::paginate(rows, max_results as usize, |i| {
+            i.identity_id.clone()
+        }))
+    }
+}
+
+/// Pick the developer login out of `Logins` and refuse every other key the way the real service
+/// does. tegata does not federate with external identity providers (yet), so a configured
+/// external provider's token cannot be checked and is refused rather than trusted.
+fn developer_login<'a>(
+    pool: &'a IdentityPool,
+    logins: &'a BTreeMap<String, String>,
+) -> Result<(&'a str, &'a str), DomainError> {
+    let developer_provider = pool.spec.developer_provider_name.as_deref();
+    let mut developer = None;
+    for (provider, value) in logins {
+        if Some(provider.as_str()) == developer_provider {
+            developer = Some((provider.as_str(), value.as_str()));
+        } else if provider == COGNITO_LOGIN_PROVIDER {
+            return Err(DomainError::NotAuthorized(
+                "Invalid login token. Can't pass in a Cognito token.".to_owned(),
+            ));
+        } else if pool.has_external_provider(provider) {
+            return Err(DomainError::NotAuthorized(
+                "Invalid login token. Couldn't verify signed token.".to_owned(),
+            ));
+        } else if developer_provider.is_some() && logins.len() > 1 {
+            return Err(DomainError::NotAuthorized(
+                "Token is not from a supported provider of this identity pool.".to_owned(),
+            ));
+        }
+    }
+    developer.ok_or_else(|| {
+        DomainError::NotAuthorized(
+            "This identity pool does not support the specified developer provider.".to_owned(),
+        )
+    })
+}

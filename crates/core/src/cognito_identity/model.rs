@@ -1,0 +1,99 @@
+//! Identity pools and identities as the domain sees them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::UnixSeconds;
+
+/// A user-pool provider configured on an identity pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CognitoIdentityProvider {
+    pub provider_name: Option<String>,
+    pub client_id: Option<String>,
+    pub server_side_token_check: Option<bool>,
+}
+
+/// The configurable part of an identity pool: what CreateIdentityPool takes and what
+/// UpdateIdentityPool replaces wholesale.
+///
+/// Optional lists keep the difference between "not given" (`None`, omitted from responses) and
+/// "given empty", because the real service echoes exactly what it was given.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IdentityPoolSpec {
+    pub name: String,
+    pub allow_unauthenticated_identities: bool,
+    /// `None` when never set: the real service then still allows the basic flow (aws-cli #7652).
+    pub allow_classic_flow: Option<bool>,
+    pub supported_login_providers: Option<BTreeMap<String, String>>,
+    pub developer_provider_name: Option<String>,
+    pub open_id_connect_provider_arns: Option<Vec<String>>,
+    pub cognito_identity_providers: Option<Vec<CognitoIdentityProvider>>,
+    pub saml_provider_arns: Option<Vec<String>>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityPool {
+    pub id: String,
+    #[serde(flatten)]
+    pub spec: IdentityPoolSpec,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
+}
+
+impl IdentityPool {
+    /// The pool's region: the part of its id before the `:`.
+    pub fn region(&self) -> &str {
+        self.id.split_once(':').map_or("", |(region, _)| region)
+    }
+
+    pub fn arn(&self, account_id: &str) -> String {
+        format!(
+            "arn:aws:cognito-identity:{}:{account_id}:identitypool/{}",
+            self.region(),
+            self.id
+        )
+    }
+
+    /// Whether `provider` is a login provider configured on this pool other than the developer
+    /// provider (public providers, OIDC providers, user pools, SAML).
+    pub fn has_external_provider(&self, provider: &str) -> bool {
+        let spec = &self.spec;
+        spec.supported_login_providers
+            .as_ref()
+            .is_some_and(|m| m.contains_key(provider))
+            || spec
+                .open_id_connect_provider_arns
+                .as_ref()
+                .is_some_and(|v| {
+                    v.iter()
+                        .any(|arn| arn.ends_with(&format!("oidc-provider/{provider}")))
+                })
+            || spec.cognito_identity_providers.as_ref().is_some_and(|v| {
+                v.iter()
+                    .any(|p| p.provider_name.as_deref() == Some(provider))
+            })
+            || spec
+                .saml_provider_arns
+                .as_ref()
+                .is_some_and(|v| v.iter().any(|arn| arn == provider))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSummary {
+    pub id: String,
+    pub name: String,
+}
+
+/// An identity and the names of the providers it is linked to (never the users' keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRecord {
+    pub identity_id: String,
+    pub pool_id: String,
+    pub logins: Vec<String>,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
+    pub disabled: bool,
+}

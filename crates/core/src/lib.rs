@@ -1,0 +1,23 @@
+//! tegata's domain: identity pools and identities, the account, signing keys and the OpenID
+//! tokens they sign, and the [`store::Store`] trait the domain persists through.
+//!
+//! Nothing here knows about HTTP or wire formats. Every function that needs the time or random
+//! bytes takes them as arguments (`now` in Unix seconds, a [`random::Randomness`]), so expiry and
+//! identifier generation are ordinary table tests.
+
+pub mod account;
+pub mod cognito_identity;
+pub mod error;
+pub mod ids;
+pub mod master_key;
+pub mod pagination;
+pub mod random;
+pub mod signing;
+pub mod store;
+pub mod token;
+
+pub use error::DomainError;
+pub use random::{Randomness, SystemRandomness};
+
+/// Seconds since the Unix epoch. The domain's only notion of time.
+pub type UnixSeconds = i64;

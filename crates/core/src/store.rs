@@ -1,0 +1,128 @@
+//! What the domain needs from persistence. Implementations (SQLite, PostgreSQL) live in the
+//! `tegata-store` crate and pass one shared conformance suite.
+//!
+//! Rules every implementation keeps:
+//! - one identity per (pool, provider, user key): enforced by a unique constraint, so concurrent
+//!   find-or-create calls for the same new user agree on one identity;
+//! - `bootstrap` keeps the first committed candidate, whatever the number of racing nodes;
+//! - deleting a pool deletes its identities and their logins in the same transaction.
+
+use async_trait::async_trait;
+
+use crate::UnixSeconds;
+use crate::account::{AccessKeyRecord, Bootstrap};
+use crate::cognito_identity::{IdentityPool, IdentityRecord, PoolSummary};
+use crate::signing::SigningKeyRecord;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or answered with an error.
+    #[error("store backend: {0}")]
+    Backend(String),
+    /// Stored data could not be read back (a bug or a damaged database).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The schema in the database is newer than this binary understands.
+    #[error("the database schema is newer than this tegata understands: {0}")]
+    SchemaTooNew(String),
+    /// A write lost a race with another writer of the same row.
+    #[error("concurrent modification")]
+    ConcurrentModification,
+}
+
+/// The result of linking a developer user to an identity that was named in the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// Linked now, or already linked to that identity.
+    Linked,
+    /// The identity does not exist in that pool.
+    IdentityNotFound,
+    /// The developer user is linked to another identity (its id is given).
+    AlreadyLinkedElsewhere(String),
+}
+
+/// A login to link: which provider, and the provider's key for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login<'a> {
+    pub provider: &'a str,
+    pub user_key: &'a str,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Insert `candidate` unless a deployment already exists; return whichever is stored.
+    async fn bootstrap(&self, candidate: &Bootstrap) -> Result<Bootstrap, StoreError>;
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
+
+    async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+
+    // --- identity pools ---------------------------------------------------------------------
+
+    async fn count_identity_pools(&self) -> Result<u64, StoreError>;
+
+    async fn insert_identity_pool(&self, pool: &IdentityPool) -> Result<(), StoreError>;
+
+    async fn identity_pool(&self, pool_id: &str) -> Result<Option<IdentityPool>, StoreError>;
+
+    /// Replace a pool's configuration; `false` when it does not exist.
+    async fn replace_identity_pool(&self, pool: &IdentityPool) -> Result<bool, StoreError>;
+
+    /// Delete a pool with its identities and logins; `false` when it did not exist.
+    async fn delete_identity_pool(&self, pool_id: &str) -> Result<bool, StoreError>;
+
+    /// Pools ordered by id, starting after `after`, at most `limit`.
+    async fn list_identity_pools(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<PoolSummary>, StoreError>;
+
+    // --- identities -------------------------------------------------------------------------
+
+    /// The identity linked to `login` in `pool_id`, creating `new_identity_id` (linked to it) when
+    /// there is none. Returns the identity id and whether it was created.
+    async fn find_or_create_identity(
+        &self,
+        pool_id: &str,
+        login: Login<'_>,
+        new_identity_id: &str,
+        now: UnixSeconds,
+    ) -> Result<(String, bool), StoreError>;
+
+    /// Link `login` to the existing identity `identity_id` of `pool_id`.
+    async fn link_login(
+        &self,
+        pool_id: &str,
+        identity_id: &str,
+        login: Login<'_>,
+        now: UnixSeconds,
+    ) -> Result<LinkOutcome, StoreError>;
+
+    /// The identity linked to `login`, if any.
+    async fn identity_of_login(
+        &self,
+        pool_id: &str,
+        login: Login<'_>,
+    ) -> Result<Option<String>, StoreError>;
+
+    async fn identity(&self, identity_id: &str) -> Result<Option<IdentityRecord>, StoreError>;
+
+    /// Identities of a pool ordered by id, after `after`, at most `limit`.
+    async fn list_identities(
+        &self,
+        pool_id: &str,
+        after: Option<&str>,
+        limit: u32,
+        hide_disabled: bool,
+    ) -> Result<Vec<IdentityRecord>, StoreError>;
+
+    /// User keys of `provider` linked to `identity_id`, ordered, after `after`, at most `limit`.
+    async fn user_keys_of_identity(
+        &self,
+        identity_id: &str,
+        provider: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError>;
+}

@@ -1,0 +1,636 @@
+//! tegata's stores: SQLite (the embedded default) and PostgreSQL (several nodes, one database).
+//!
+//! Both backends run the same SQL text (`$N` placeholders, Unix-second integers, 0/1 booleans,
+//! `ON CONFLICT … DO NOTHING`); the one implementation below is instantiated for each by a macro,
+//! so the two cannot drift apart. Only the schema files differ (BLOB vs BYTEA).
+
+mod migrate;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Database, Pool, Postgres, Row, Sqlite};
+use tegata_core::UnixSeconds;
+use tegata_core::account::{AccessKeyRecord, AccountRecord, Bootstrap};
+use tegata_core::cognito_identity::{IdentityPool, IdentityPoolSpec, IdentityRecord, PoolSummary};
+use tegata_core::signing::{KeyState, SigningKeyRecord};
+use tegata_core::store::{LinkOutcome, Login, Store, StoreError};
+
+/// A store over one database, with a pool for reads and one for writes. For SQLite the write
+/// pool has a single connection: SQLite admits one writer at a time anyway, and queueing writers
+/// in-process avoids `SQLITE_BUSY` retries. For PostgreSQL both are the same pool.
+pub struct SqlStore<DB: Database> {
+    reader: Pool<DB>,
+    writer: Pool<DB>,
+}
+
+pub type SqliteStore = SqlStore<Sqlite>;
+pub type PostgresStore = SqlStore<Postgres>;
+
+fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+/// Open (creating if needed) the SQLite database `<data_dir>/tegata.db` and bring its schema up
+/// to date.
+pub async fn open_sqlite(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+    let options = SqliteConnectOptions::new()
+        .filename(data_dir.join("tegata.db"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // With WAL, NORMAL loses at most the last transactions on power loss, never consistency.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .map_err(backend)?;
+    migrate::run_sqlite(&writer).await?;
+    let reader = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options.read_only(true))
+        .await
+        .map_err(backend)?;
+    Ok(SqlStore { reader, writer })
+}
+
+/// Connect to PostgreSQL and bring its schema up to date (safe when several nodes start at once).
+pub async fn open_postgres(url: &str) -> Result<PostgresStore, StoreError> {
+    let options = PgConnectOptions::from_str(url).map_err(backend)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .connect_with(options)
+        .await
+        .map_err(backend)?;
+    migrate::run_postgres(&pool).await?;
+    Ok(SqlStore {
+        reader: pool.clone(),
+        writer: pool,
+    })
+}
+
+/// Open the store a deployment is configured for: PostgreSQL when a `postgres://` URL is given,
+/// otherwise SQLite in `data_dir`.
+pub async fn open(
+    database_url: Option<&str>,
+    data_dir: &Path,
+) -> Result<Arc<dyn Store>, StoreError> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(open_postgres(url).await?))
+        }
+        Some(other) => Err(StoreError::Backend(format!(
+            "unsupported database URL scheme in '{}': use postgres://… (or no URL for the embedded SQLite store)",
+            other.split("://").next().unwrap_or(other)
+        ))),
+        None => Ok(Arc::new(open_sqlite(data_dir).await?)),
+    }
+}
+
+fn pool_from_row(
+    pool_id: String,
+    config: &str,
+    created_at: i64,
+    updated_at: i64,
+) -> Result<IdentityPool, StoreError> {
+    let spec: IdentityPoolSpec = serde_json::from_str(config).map_err(corrupt)?;
+    Ok(IdentityPool {
+        id: pool_id,
+        spec,
+        created_at,
+        updated_at,
+    })
+}
+
+fn key_state(raw: &str) -> Result<KeyState, StoreError> {
+    KeyState::parse(raw).ok_or_else(|| corrupt(format!("unknown signing key state '{raw}'")))
+}
+
+/// Group `(identity row, provider)` join rows into identities with their distinct providers.
+fn group_identities(
+    rows: Vec<(String, String, i64, i64, i64, Option<String>)>,
+) -> Vec<IdentityRecord> {
+    let mut out: Vec<IdentityRecord> = Vec::new();
+    for (identity_id, pool_id, disabled, created_at, updated_at, provider) in rows {
+        if out
+            .last()
+            .is_none_or(|last| last.identity_id != identity_id)
+        {
+            out.push(IdentityRecord {
+                identity_id,
+                pool_id,
+                logins: Vec::new(),
+                created_at,
+                updated_at,
+                disabled: disabled != 0,
+            });
+        }
+        let current = out.last_mut().expect("pushed above");
+        if let Some(provider) = provider
+            && !current.logins.contains(&provider)
+        {
+            current.logins.push(provider);
+        }
+    }
+    out
+}
+
+const IDENTITY_WITH_LOGINS: &str = "
+    SELECT i.identity_id, i.pool_id, i.disabled, i.created_at, i.updated_at, l.provider
+    FROM identities i LEFT JOIN identity_logins l ON l.identity_id = i.identity_id
+    WHERE i.identity_id = $1
+    ORDER BY l.provider";
+
+const LIST_IDENTITIES: &str = "
+    SELECT i.identity_id, i.pool_id, i.disabled, i.created_at, i.updated_at, l.provider
+    FROM (SELECT * FROM identities
+          WHERE pool_id = $1 AND identity_id > $2 AND ($4 = 0 OR disabled = 0)
+          ORDER BY identity_id LIMIT $3) i
+    LEFT JOIN identity_logins l ON l.identity_id = i.identity_id
+    ORDER BY i.identity_id, l.provider";
+
+macro_rules! impl_store {
+    ($db:ty) => {
+        #[async_trait]
+        impl Store for SqlStore<$db> {
+            async fn bootstrap(&self, candidate: &Bootstrap) -> Result<Bootstrap, StoreError> {
+                let mut tx = self.writer.begin().await.map_err(backend)?;
+                // Whoever inserts the account row first wins; the others wait on the conflict
+                // (PostgreSQL) or the write lock (SQLite) and then read the winner's rows.
+                let inserted = sqlx::query(
+                    "INSERT INTO account (singleton, account_id, created_at) VALUES (1, $1, $2)
+                     ON CONFLICT (singleton) DO NOTHING",
+                )
+                .bind(&candidate.account.account_id)
+                .bind(candidate.account.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                if inserted == 1 {
+                    let key = &candidate.admin_key;
+                    sqlx::query(
+                        "INSERT INTO access_keys (access_key_id, user_name, user_id, encrypted_secret,
+                                                  master_key_id, active, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&key.access_key_id)
+                    .bind(&key.user_name)
+                    .bind(&key.user_id)
+                    .bind(&key.encrypted_secret)
+                    .bind(&key.master_key_id)
+                    .bind(i64::from(key.active))
+                    .bind(key.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    let sk = &candidate.signing_key;
+                    sqlx::query(
+                        "INSERT INTO signing_keys (kid, state, algorithm, encrypted_private_key,
+                                                   master_key_id, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&sk.kid)
+                    .bind(sk.state.as_str())
+                    .bind(&sk.algorithm)
+                    .bind(&sk.encrypted_private_key)
+                    .bind(&sk.master_key_id)
+                    .bind(sk.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    tx.commit().await.map_err(backend)?;
+                    return Ok(candidate.clone());
+                }
+                tx.rollback().await.map_err(backend)?;
+
+                let row = sqlx::query("SELECT account_id, created_at FROM account WHERE singleton = 1")
+                    .fetch_one(&self.writer)
+                    .await
+                    .map_err(backend)?;
+                let account = AccountRecord {
+                    account_id: row.try_get("account_id").map_err(backend)?,
+                    created_at: row.try_get("created_at").map_err(backend)?,
+                };
+                let admin_row = sqlx::query(
+                    "SELECT access_key_id FROM access_keys WHERE user_name = $1
+                     ORDER BY created_at, access_key_id LIMIT 1",
+                )
+                .bind(tegata_core::account::ADMIN_USER_NAME)
+                .fetch_one(&self.writer)
+                .await
+                .map_err(backend)?;
+                let admin_id: String = admin_row.try_get("access_key_id").map_err(backend)?;
+                let admin_key = self
+                    .access_key(&admin_id)
+                    .await?
+                    .ok_or_else(|| corrupt("the administrator access key vanished"))?;
+                let signing_key = self
+                    .signing_keys()
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| corrupt("the deployment has no signing key"))?;
+                Ok(Bootstrap {
+                    account,
+                    admin_key,
+                    signing_key,
+                })
+            }
+
+            async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT kid, state, algorithm, encrypted_private_key, master_key_id, created_at
+                     FROM signing_keys ORDER BY created_at, kid",
+                )
+                .fetch_all(&self.reader)
+                .await
+                .map_err(backend)?;
+                rows.iter()
+                    .map(|row| {
+                        let state: String = row.try_get("state").map_err(backend)?;
+                        Ok(SigningKeyRecord {
+                            kid: row.try_get("kid").map_err(backend)?,
+                            state: key_state(&state)?,
+                            algorithm: row.try_get("algorithm").map_err(backend)?,
+                            encrypted_private_key: row
+                                .try_get("encrypted_private_key")
+                                .map_err(backend)?,
+                            master_key_id: row.try_get("master_key_id").map_err(backend)?,
+                            created_at: row.try_get("created_at").map_err(backend)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn access_key(
+                &self,
+                access_key_id: &str,
+            ) -> Result<Option<AccessKeyRecord>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT access_key_id, user_name, user_id, encrypted_secret, master_key_id,
+                            active, created_at
+                     FROM access_keys WHERE access_key_id = $1",
+                )
+                .bind(access_key_id)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(backend)?;
+                row.map(|row| {
+                    Ok(AccessKeyRecord {
+                        access_key_id: row.try_get("access_key_id").map_err(backend)?,
+                        user_name: row.try_get("user_name").map_err(backend)?,
+                        user_id: row.try_get("user_id").map_err(backend)?,
+                        encrypted_secret: row.try_get("encrypted_secret").map_err(backend)?,
+                        master_key_id: row.try_get("master_key_id").map_err(backend)?,
+                        active: row.try_get::<i64, _>("active").map_err(backend)? != 0,
+                        created_at: row.try_get("created_at").map_err(backend)?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn count_identity_pools(&self) -> Result<u64, StoreError> {
+                let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM identity_pools")
+                    .fetch_one(&self.reader)
+                    .await
+                    .map_err(backend)?
+                    .try_get("n")
+                    .map_err(backend)?;
+                Ok(n.max(0) as u64)
+            }
+
+            async fn insert_identity_pool(&self, pool: &IdentityPool) -> Result<(), StoreError> {
+                let config = serde_json::to_string(&pool.spec).map_err(corrupt)?;
+                sqlx::query(
+                    "INSERT INTO identity_pools (pool_id, name, config, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&pool.id)
+                .bind(&pool.spec.name)
+                .bind(config)
+                .bind(pool.created_at)
+                .bind(pool.updated_at)
+                .execute(&self.writer)
+                .await
+                .map_err(backend)?;
+                Ok(())
+            }
+
+            async fn identity_pool(&self, pool_id: &str) -> Result<Option<IdentityPool>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT pool_id, config, created_at, updated_at FROM identity_pools
+                     WHERE pool_id = $1",
+                )
+                .bind(pool_id)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(backend)?;
+                row.map(|row| {
+                    let config: String = row.try_get("config").map_err(backend)?;
+                    pool_from_row(
+                        row.try_get("pool_id").map_err(backend)?,
+                        &config,
+                        row.try_get("created_at").map_err(backend)?,
+                        row.try_get("updated_at").map_err(backend)?,
+                    )
+                })
+                .transpose()
+            }
+
+            async fn replace_identity_pool(&self, pool: &IdentityPool) -> Result<bool, StoreError> {
+                let config = serde_json::to_string(&pool.spec).map_err(corrupt)?;
+                let updated = sqlx::query(
+                    "UPDATE identity_pools SET name = $2, config = $3, updated_at = $4
+                     WHERE pool_id = $1",
+                )
+                .bind(&pool.id)
+                .bind(&pool.spec.name)
+                .bind(config)
+                .bind(pool.updated_at)
+                .execute(&self.writer)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                Ok(updated == 1)
+            }
+
+            async fn delete_identity_pool(&self, pool_id: &str) -> Result<bool, StoreError> {
+                let mut tx = self.writer.begin().await.map_err(backend)?;
+                for statement in [
+                    "DELETE FROM identity_logins WHERE pool_id = $1",
+                    "DELETE FROM identities WHERE pool_id = $1",
+                ] {
+                    sqlx::query(statement)
+                        .bind(pool_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                let deleted = sqlx::query("DELETE FROM identity_pools WHERE pool_id = $1")
+                    .bind(pool_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                tx.commit().await.map_err(backend)?;
+                Ok(deleted == 1)
+            }
+
+            async fn list_identity_pools(
+                &self,
+                after: Option<&str>,
+                limit: u32,
+            ) -> Result<Vec<PoolSummary>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT pool_id, name FROM identity_pools WHERE pool_id > $1
+                     ORDER BY pool_id LIMIT $2",
+                )
+                .bind(after.unwrap_or(""))
+                .bind(i64::from(limit))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(backend)?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(PoolSummary {
+                            id: row.try_get("pool_id").map_err(backend)?,
+                            name: row.try_get("name").map_err(backend)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn find_or_create_identity(
+                &self,
+                pool_id: &str,
+                login: Login<'_>,
+                new_identity_id: &str,
+                now: UnixSeconds,
+            ) -> Result<(String, bool), StoreError> {
+                let mut tx = self.writer.begin().await.map_err(backend)?;
+                sqlx::query(
+                    "INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at)
+                     VALUES ($1, $2, 0, $3, $3)",
+                )
+                .bind(new_identity_id)
+                .bind(pool_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                // The login's primary key decides the race: a concurrent caller that linked the
+                // same user first makes this insert a no-op, and the candidate identity is
+                // rolled back with the transaction.
+                let linked = sqlx::query(
+                    "INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (pool_id, provider, user_key) DO NOTHING",
+                )
+                .bind(pool_id)
+                .bind(login.provider)
+                .bind(login.user_key)
+                .bind(new_identity_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                if linked == 1 {
+                    tx.commit().await.map_err(backend)?;
+                    return Ok((new_identity_id.to_owned(), true));
+                }
+                tx.rollback().await.map_err(backend)?;
+                let existing = sqlx::query(
+                    "SELECT identity_id FROM identity_logins
+                     WHERE pool_id = $1 AND provider = $2 AND user_key = $3",
+                )
+                .bind(pool_id)
+                .bind(login.provider)
+                .bind(login.user_key)
+                .fetch_one(&self.writer)
+                .await
+                .map_err(backend)?;
+                Ok((existing.try_get("identity_id").map_err(backend)?, false))
+            }
+
+            async fn link_login(
+                &self,
+                pool_id: &str,
+                identity_id: &str,
+                login: Login<'_>,
+                now: UnixSeconds,
+            ) -> Result<LinkOutcome, StoreError> {
+                let mut tx = self.writer.begin().await.map_err(backend)?;
+                let owner = sqlx::query("SELECT pool_id FROM identities WHERE identity_id = $1")
+                    .bind(identity_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                let owner_pool: Option<String> = owner
+                    .map(|row| row.try_get("pool_id"))
+                    .transpose()
+                    .map_err(backend)?;
+                if owner_pool.as_deref() != Some(pool_id) {
+                    tx.rollback().await.map_err(backend)?;
+                    return Ok(LinkOutcome::IdentityNotFound);
+                }
+                let linked = sqlx::query(
+                    "INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (pool_id, provider, user_key) DO NOTHING",
+                )
+                .bind(pool_id)
+                .bind(login.provider)
+                .bind(login.user_key)
+                .bind(identity_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                if linked == 1 {
+                    sqlx::query("UPDATE identities SET updated_at = $2 WHERE identity_id = $1")
+                        .bind(identity_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    tx.commit().await.map_err(backend)?;
+                    return Ok(LinkOutcome::Linked);
+                }
+                let current: String = sqlx::query(
+                    "SELECT identity_id FROM identity_logins
+                     WHERE pool_id = $1 AND provider = $2 AND user_key = $3",
+                )
+                .bind(pool_id)
+                .bind(login.provider)
+                .bind(login.user_key)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?
+                .try_get("identity_id")
+                .map_err(backend)?;
+                tx.rollback().await.map_err(backend)?;
+                Ok(if current == identity_id {
+                    LinkOutcome::Linked
+                } else {
+                    LinkOutcome::AlreadyLinkedElsewhere(current)
+                })
+            }
+
+            async fn identity_of_login(
+                &self,
+                pool_id: &str,
+                login: Login<'_>,
+            ) -> Result<Option<String>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT identity_id FROM identity_logins
+                     WHERE pool_id = $1 AND provider = $2 AND user_key = $3",
+                )
+                .bind(pool_id)
+                .bind(login.provider)
+                .bind(login.user_key)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(backend)?;
+                row.map(|row| row.try_get("identity_id"))
+                    .transpose()
+                    .map_err(backend)
+            }
+
+            async fn identity(&self, identity_id: &str) -> Result<Option<IdentityRecord>, StoreError> {
+                let rows = sqlx::query(IDENTITY_WITH_LOGINS)
+                    .bind(identity_id)
+                    .fetch_all(&self.reader)
+                    .await
+                    .map_err(backend)?;
+                let rows = rows
+                    .iter()
+                    .map(|row| {
+                        Ok((
+                            row.try_get("identity_id")?,
+                            row.try_get("pool_id")?,
+                            row.try_get("disabled")?,
+                            row.try_get("created_at")?,
+                            row.try_get("updated_at")?,
+                            row.try_get("provider")?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()
+                    .map_err(backend)?;
+                Ok(group_identities(rows).into_iter().next())
+            }
+
+            async fn list_identities(
+                &self,
+                pool_id: &str,
+                after: Option<&str>,
+                limit: u32,
+                hide_disabled: bool,
+            ) -> Result<Vec<IdentityRecord>, StoreError> {
+                let rows = sqlx::query(LIST_IDENTITIES)
+                    .bind(pool_id)
+                    .bind(after.unwrap_or(""))
+                    .bind(i64::from(limit))
+                    .bind(i64::from(hide_disabled))
+                    .fetch_all(&self.reader)
+                    .await
+                    .map_err(backend)?;
+                let rows = rows
+                    .iter()
+                    .map(|row| {
+                        Ok((
+                            row.try_get("identity_id")?,
+                            row.try_get("pool_id")?,
+                            row.try_get("disabled")?,
+                            row.try_get("created_at")?,
+                            row.try_get("updated_at")?,
+                            row.try_get("provider")?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>()
+                    .map_err(backend)?;
+                Ok(group_identities(rows))
+            }
+
+            async fn user_keys_of_identity(
+                &self,
+                identity_id: &str,
+                provider: &str,
+                after: Option<&str>,
+                limit: u32,
+            ) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT user_key FROM identity_logins
+                     WHERE identity_id = $1 AND provider = $2 AND user_key > $3
+                     ORDER BY user_key LIMIT $4",
+                )
+                .bind(identity_id)
+                .bind(provider)
+                .bind(after.unwrap_or(""))
+                .bind(i64::from(limit))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(backend)?;
+                rows.iter()
+                    .map(|row| row.try_get("user_key").map_err(backend))
+                    .collect()
+            }
+        }
+    };
+}
+
+impl_store!(Sqlite);
+impl_store!(Postgres);
