@@ -1,1 +1,72 @@
+//! tegata's wire layer: the HTTP router, the AWS protocols (awsJson1_1 for Cognito Identity),
+//! SigV4 authentication of callers, and OIDC discovery.
+//!
+//! The protocol modules turn bytes into typed operations and domain results back into the exact
+//! AWS bodies; they own the error envelopes and never decide policy.
 
+pub mod auth;
+pub mod aws_json;
+pub mod cognito_identity;
+pub mod oidc;
+mod request;
+pub mod validate;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tegata_core::Randomness;
+use tegata_core::cognito_identity::{CognitoIdentity, TokenIssuer};
+use time::OffsetDateTime;
+
+pub use request::RawRequest;
+
+/// The largest request body accepted. Cognito Identity's biggest legal input (ten 50 000-character
+/// login tokens) fits well inside it; anything larger is refused before it is hashed.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Where the time comes from (the system clock, or a fixed one in tests).
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Everything a request handler needs, shared by all requests.
+pub struct AppState {
+    pub cognito_identity: CognitoIdentity,
+    pub issuer: Arc<TokenIssuer>,
+    pub authenticator: auth::Authenticator,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Randomness>,
+}
+
+/// The one router both the server binary and (later) the Lambda function serve.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", post(dispatch_post))
+        .route(
+            "/.well-known/openid-configuration",
+            get(oidc::openid_configuration),
+        )
+        .route("/.well-known/jwks_uri", get(oidc::jwks))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// `POST /` carries every AWS operation. awsJson requests name theirs in `X-Amz-Target`.
+async fn dispatch_post(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    raw: RawRequest,
+) -> axum::response::Response {
+    cognito_identity::handle(&state, raw).await
+}

@@ -1,0 +1,145 @@
+//! Settings of `tegata serve`: command-line flags, then `TEGATA_…` environment variables, then
+//! the TOML file named by `--config`, then defaults.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8910";
+pub const DEFAULT_DATA_DIR: &str = "./tegata-data";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on. Use port 0 for any free port (the log says which).
+    /// [default: 127.0.0.1:8910]
+    #[arg(long, env = "TEGATA_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+
+    /// Directory for the embedded SQLite database, the master key and the administrator's
+    /// credentials file. Created if missing. [default: ./tegata-data]
+    #[arg(long, env = "TEGATA_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The URL clients reach this server at. It becomes the `iss` claim of every token and the
+    /// base of the OIDC discovery document, so relying parties must be able to fetch
+    /// <URL>/.well-known/openid-configuration. [default: http://<listen address>]
+    #[arg(long, env = "TEGATA_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
+    /// master_key_file, log, max_identity_pools). Flags and environment variables win over it.
+    #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// PostgreSQL URL (postgres://user:password@host/db) to share state between several nodes.
+    /// Without it, tegata uses the embedded SQLite store in the data directory.
+    #[arg(
+        long,
+        env = "TEGATA_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// File holding the master key (32 random bytes, base64) that encrypts every secret at rest.
+    /// Created with mode 0600 if missing. Every node of a deployment needs the same key.
+    /// [default: <data-dir>/master.key]
+    #[arg(long, env = "TEGATA_MASTER_KEY_FILE", value_name = "FILE")]
+    pub master_key_file: Option<PathBuf>,
+
+    /// Log filter, in tracing's syntax (`info`, `debug`, `tegata_server=debug,info`).
+    /// Every request is logged at `debug`; refusals at `info`. [default: info]
+    #[arg(long, env = "TEGATA_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+
+    /// How many identity pools the account may hold (AWS's quota is 1000). [default: 1000]
+    #[arg(long, env = "TEGATA_MAX_IDENTITY_POOLS", value_name = "N")]
+    pub max_identity_pools: Option<u64>,
+}
+
+/// The same settings, as the TOML file spells them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    master_key_file: Option<PathBuf>,
+    log: Option<String>,
+    max_identity_pools: Option<u64>,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// `None` means "derive from the bound address".
+    pub public_url: Option<String>,
+    pub database_url: Option<String>,
+    pub master_key_file: PathBuf,
+    pub log: String,
+    pub max_identity_pools: u64,
+}
+
+impl ServeArgs {
+    pub fn resolve(self) -> anyhow::Result<ServeConfig> {
+        let file = match &self.config {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = self
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let master_key_file = self
+            .master_key_file
+            .or(file.master_key_file)
+            .unwrap_or_else(|| data_dir.join("master.key"));
+        let public_url = self
+            .public_url
+            .or(file.public_url)
+            .map(|url| url.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("--public-url must start with http:// or https:// (got '{url}')");
+        }
+        Ok(ServeConfig {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            data_dir,
+            public_url,
+            database_url: self.database_url.or(file.database_url),
+            master_key_file,
+            log: self.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
+            max_identity_pools: self
+                .max_identity_pools
+                .or(file.max_identity_pools)
+                .unwrap_or(tegata_core::cognito_identity::DEFAULT_MAX_IDENTITY_POOLS),
+        })
+    }
+}
+
+fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the configuration file {}", path.display()))?;
+    // toml's own Display quotes the offending line, which may hold a database password: report
+    // only the message and the line number.
+    toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        anyhow::anyhow!(
+            "in the configuration file {}{}: {}",
+            path.display(),
+            line.map(|l| format!(", line {l}")).unwrap_or_default(),
+            e.message()
+        )
+    })
+}

@@ -1,0 +1,264 @@
+//! `tegata serve`: first-start bootstrap, then the HTTP server until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use tegata_core::account::{AccessKeyRecord, Bootstrap};
+use tegata_core::cognito_identity::{CognitoIdentity, TokenIssuer};
+use tegata_core::master_key::MasterKey;
+use tegata_core::signing::{KeyRing, SigningKey};
+use tegata_core::store::Store;
+use tegata_core::{Randomness, SystemRandomness};
+use tegata_server::auth::Authenticator;
+use tegata_server::{AppState, SystemClock};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{ServeArgs, ServeConfig};
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.resolve()?;
+    let filter = EnvFilter::try_new(&config.log)
+        .with_context(|| format!("--log '{}' is not a valid filter", config.log))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(serve(config))
+}
+
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let rng: Arc<dyn Randomness> = Arc::new(SystemRandomness);
+    create_private_dir(&config.data_dir)?;
+    let master = Arc::new(load_or_create_master_key(&config.master_key_file, &*rng)?);
+
+    let store: Arc<dyn Store> =
+        tegata_store::open(config.database_url.as_deref(), &config.data_dir)
+            .await
+            .context("opening the store")?;
+    let store_kind = if config.database_url.is_some() {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+
+    let deployment = bootstrap(&*store, &master, rng.clone()).await?;
+    let admin_secret = deployment
+        .admin_key
+        .secret(&master)
+        .map_err(|e| master_key_mismatch(&config, e))?;
+    let keys = load_keys(&*store, &master, &config).await?;
+
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{bound}"));
+
+    let credentials_path = config.data_dir.join("credentials");
+    write_credentials_file(&credentials_path, &deployment.admin_key, &admin_secret)?;
+
+    let issuer = Arc::new(TokenIssuer::new(
+        public_url.clone(),
+        deployment.account.account_id.clone(),
+        keys,
+    ));
+    let state = Arc::new(AppState {
+        cognito_identity: CognitoIdentity::new(
+            store.clone(),
+            issuer.clone(),
+            config.max_identity_pools,
+        ),
+        issuer,
+        authenticator: Authenticator::new(
+            store.clone(),
+            master.clone(),
+            deployment.account.account_id.clone(),
+        ),
+        clock: Arc::new(SystemClock),
+        rng,
+    });
+
+    tracing::info!(
+        account = %deployment.account.account_id,
+        store = store_kind,
+        data_dir = %config.data_dir.display(),
+        credentials = %credentials_path.display(),
+        "administrator credentials (profile `default`) are in the credentials file"
+    );
+    tracing::info!(issuer = %public_url, "tegata listening on http://{bound}");
+
+    axum::serve(listener, tegata_server::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("tegata stopped");
+    Ok(())
+}
+
+/// Create the account, administrator key and first signing key unless the store has them.
+async fn bootstrap(
+    store: &dyn Store,
+    master: &Arc<MasterKey>,
+    rng: Arc<dyn Randomness>,
+) -> anyhow::Result<Bootstrap> {
+    let now = unix_now();
+    let master_for_keygen = master.clone();
+    // RSA key generation takes tens of milliseconds of CPU: keep it off the async workers.
+    let candidate =
+        tokio::task::spawn_blocking(move || Bootstrap::prepare(&master_for_keygen, now, &*rng))
+            .await
+            .context("preparing the first-start state")?
+            .context("preparing the first-start state")?;
+    let stored = store
+        .bootstrap(&candidate)
+        .await
+        .context("storing the first-start state")?;
+    if stored.account == candidate.account {
+        tracing::info!(account = %stored.account.account_id, "first start: created the account, administrator key and signing key");
+    }
+    Ok(stored)
+}
+
+async fn load_keys(
+    store: &dyn Store,
+    master: &MasterKey,
+    config: &ServeConfig,
+) -> anyhow::Result<KeyRing> {
+    let records = store.signing_keys().await.context("reading signing keys")?;
+    let mut keys = Vec::with_capacity(records.len());
+    for record in &records {
+        keys.push(
+            SigningKey::load(record, master)
+                .map_err(|e| anyhow::anyhow!("signing key {}: {e}", record.kid))
+                .with_context(|| {
+                    format!(
+                        "is {} the deployment's master key?",
+                        config.master_key_file.display()
+                    )
+                })?,
+        );
+    }
+    let ring = KeyRing::new(keys);
+    if ring.active().is_none() {
+        bail!("the deployment has no active signing key");
+    }
+    Ok(ring)
+}
+
+fn master_key_mismatch(
+    config: &ServeConfig,
+    e: tegata_core::master_key::MasterKeyError,
+) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{e}; the master key in {} is not the one this deployment's data was encrypted with \
+         (every node must use the same master key file)",
+        config.master_key_file.display()
+    )
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Read the master key, or create it (mode 0600, never overwriting a file that appeared
+/// meanwhile) on first start.
+fn load_or_create_master_key(path: &Path, rng: &dyn Randomness) -> anyhow::Result<MasterKey> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => MasterKey::from_file_contents(&text)
+            .with_context(|| format!("reading the master key {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = MasterKey::generate(rng);
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path);
+            match created {
+                Ok(mut file) => {
+                    file.write_all(key.to_file_contents().as_bytes())
+                        .and_then(|()| file.sync_all())
+                        .with_context(|| format!("writing the master key {}", path.display()))?;
+                    tracing::info!(path = %path.display(), id = key.id(), "created a new master key; back it up: without it the data cannot be decrypted");
+                    Ok(key)
+                }
+                // Another process created it between our read and our create: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    load_or_create_master_key(path, rng)
+                }
+                Err(e) => {
+                    Err(e).with_context(|| format!("creating the master key {}", path.display()))
+                }
+            }
+        }
+        Err(e) => Err(e).with_context(|| format!("reading the master key {}", path.display())),
+    }
+}
+
+/// Write the administrator's key in the AWS shared-credentials format (mode 0600), replacing the
+/// file atomically so a reader never sees half of it.
+fn write_credentials_file(path: &Path, key: &AccessKeyRecord, secret: &str) -> anyhow::Result<()> {
+    let contents = format!(
+        "# tegata administrator credentials, written at every start.\n\
+         # Use with AWS_SHARED_CREDENTIALS_FILE={} and the server's URL as the endpoint.\n\
+         [default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        path.display(),
+        key.access_key_id,
+        secret
+    );
+    let temporary = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&temporary);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)
+        .with_context(|| format!("creating {}", temporary.display()))?;
+    file.write_all(contents.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops tegata");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate.recv() => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,80 @@
+"""Fixtures: a real `tegata serve` process on loopback, in a scratch data directory."""
+
+import os
+import re
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LISTENING = re.compile(r"tegata listening on (http://\S+)")
+
+
+class Tegata:
+    """A running server; `restart()` stops it gracefully and starts it again on the same data."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.process = None
+        self.url = None
+        self.log = []
+        self.start()
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.data_dir / "credentials"
+
+    def start(self):
+        binary = os.environ.get("TEGATA_BIN", str(ROOT / "target" / "debug" / "tegata"))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TEGATA_")}
+        self.process = subprocess.Popen(
+            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        found = threading.Event()
+
+        def read():
+            for line in self.process.stderr:
+                self.log.append(line)
+                match = LISTENING.search(line)
+                if match:
+                    self.url = match.group(1)
+                    found.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not found.wait(60):
+            self.process.kill()
+            raise RuntimeError("tegata did not start:\n" + "".join(self.log))
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+    def restart(self):
+        assert self.stop() == 0
+        self.start()
+
+    def client(self, service: str, **kwargs):
+        """A boto3 client changed in nothing but the endpoint and the credentials file."""
+        return boto3.session.Session().client(service, endpoint_url=self.url, **kwargs)
+
+
+@pytest.fixture
+def tegata(tmp_path, monkeypatch):
+    server = Tegata(tmp_path / "tegata-data")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(server.credentials_file))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    yield server
+    if server.process.poll() is None:
+        server.stop()
