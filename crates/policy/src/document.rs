@@ -1,0 +1,356 @@
+//! Parsing and validating policy documents.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::condition::{Condition, parse_conditions};
+use crate::{Principal, matching};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V2008_10_17,
+    V2012_10_17,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// Where a document is used, which decides what it must and must not contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// A role's trust policy (a resource policy on the role): every statement names a
+    /// principal; `Resource` is not allowed.
+    Trust,
+    /// An identity policy (inline role policy, session policy): no principals; every statement
+    /// names resources.
+    Identity,
+}
+
+/// `Principal` or `NotPrincipal`: `"*"`, or kinds mapped to identifiers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalSpec {
+    Anyone,
+    Named(BTreeMap<String, Vec<String>>),
+}
+
+impl PrincipalSpec {
+    pub fn matches(&self, principal: &Principal) -> bool {
+        match self {
+            PrincipalSpec::Anyone => true,
+            PrincipalSpec::Named(map) => map
+                .get(&principal.kind)
+                .is_some_and(|ids| ids.iter().any(|id| principal_id_matches(id, principal))),
+        }
+    }
+}
+
+fn principal_id_matches(id: &str, principal: &Principal) -> bool {
+    if id == "*" || id == principal.id {
+        return true;
+    }
+    // `"AWS": "123456789012"` and `"AWS": "arn:aws:iam::123456789012:root"` stand for every
+    // principal of that account.
+    if principal.kind == "AWS"
+        && let Some(account) = &principal.account
+    {
+        return id == account || id == format!("arn:aws:iam::{account}:root");
+    }
+    false
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sid: Option<String>,
+    pub effect: Effect,
+    pub principal: Option<PrincipalSpec>,
+    pub not_principal: Option<PrincipalSpec>,
+    pub action: Option<Vec<String>>,
+    pub not_action: Option<Vec<String>>,
+    pub resource: Option<Vec<String>>,
+    pub not_resource: Option<Vec<String>>,
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyDocument {
+    pub version: Version,
+    pub id: Option<String>,
+    pub statements: Vec<Statement>,
+}
+
+/// Why a document is refused. The text is IAM's `MalformedPolicyDocument` message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PolicyError(pub String);
+
+fn err<T>(message: impl Into<String>) -> Result<T, PolicyError> {
+    Err(PolicyError(message.into()))
+}
+
+/// The characters IAM allows in policy text: TAB, LF, CR and U+0020 to U+00FF.
+pub fn has_only_policy_characters(text: &str) -> bool {
+    text.chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}'))
+}
+
+impl PolicyDocument {
+    /// Parse and validate a document for the given use.
+    pub fn parse(text: &str, kind: PolicyKind) -> Result<Self, PolicyError> {
+        if !has_only_policy_characters(text) {
+            return err("Policy document contains characters outside the allowed range.");
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|_| PolicyError("Syntax errors in policy.".to_owned()))?;
+        let Value::Object(top) = value else {
+            return err("Syntax errors in policy.");
+        };
+        let mut version = Version::V2008_10_17;
+        let mut id = None;
+        let mut statements = None;
+        for (key, value) in &top {
+            match key.as_str() {
+                "Version" => {
+                    version = match value.as_str() {
+                        Some("2012-10-17") => Version::V2012_10_17,
+                        Some("2008-10-17") => Version::V2008_10_17,
+                        _ => return err("The policy must contain a valid version string"),
+                    }
+                }
+                "Id" => id = Some(string(value, "Id")?),
+                "Statement" => statements = Some(value),
+                other => {
+                    return err(format!(
+                        "Policy document contains an unknown element: {other}"
+                    ));
+                }
+            }
+        }
+        let statements = match statements {
+            Some(Value::Array(list)) => list.iter().collect::<Vec<_>>(),
+            Some(object @ Value::Object(_)) => vec![object],
+            _ => return err("Missing required field Statement"),
+        };
+        if statements.is_empty() {
+            return err("Missing required field Statement");
+        }
+        let statements = statements
+            .into_iter()
+            .map(|s| parse_statement(s, kind))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            version,
+            id,
+            statements,
+        })
+    }
+}
+
+fn string(value: &Value, field: &str) -> Result<String, PolicyError> {
+    value
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| PolicyError(format!("{field} must be a string.")))
+}
+
+/// A string or a non-empty list of strings.
+fn string_list(value: &Value, field: &str) -> Result<Vec<String>, PolicyError> {
+    match value {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) if !items.is_empty() => {
+            items.iter().map(|v| string(v, field)).collect()
+        }
+        _ => err(format!(
+            "{field} must be a string or a non-empty list of strings."
+        )),
+    }
+}
+
+fn parse_principal(value: &Value, field: &str) -> Result<PrincipalSpec, PolicyError> {
+    match value {
+        Value::String(s) if s == "*" => Ok(PrincipalSpec::Anyone),
+        Value::Object(map) if !map.is_empty() => {
+            let mut out = BTreeMap::new();
+            for (kind, ids) in map {
+                if !matches!(
+                    kind.as_str(),
+                    "AWS" | "Federated" | "Service" | "CanonicalUser"
+                ) {
+                    return err(format!("Invalid principal in policy: \"{kind}\""));
+                }
+                let ids = string_list(ids, field)?;
+                if ids.iter().any(String::is_empty) {
+                    return err("Invalid principal in policy");
+                }
+                out.insert(kind.clone(), ids);
+            }
+            Ok(PrincipalSpec::Named(out))
+        }
+        _ => err(format!(
+            "Invalid principal in policy: {field} must be \"*\" or an object."
+        )),
+    }
+}
+
+fn parse_actions(value: &Value, field: &str) -> Result<Vec<String>, PolicyError> {
+    let actions = string_list(value, field)?;
+    for action in &actions {
+        if action != "*" && !matching::is_action_pattern(action) {
+            return err(format!(
+                "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc. (got \"{action}\")"
+            ));
+        }
+    }
+    Ok(actions)
+}
+
+fn parse_statement(value: &Value, kind: PolicyKind) -> Result<Statement, PolicyError> {
+    let Value::Object(map) = value else {
+        return err("Syntax errors in policy.");
+    };
+    let mut statement = Statement {
+        sid: None,
+        effect: Effect::Allow,
+        principal: None,
+        not_principal: None,
+        action: None,
+        not_action: None,
+        resource: None,
+        not_resource: None,
+        conditions: Vec::new(),
+    };
+    let mut effect = None;
+    for (key, value) in map {
+        match key.as_str() {
+            "Sid" => statement.sid = Some(string(value, "Sid")?),
+            "Effect" => {
+                effect = Some(match value.as_str() {
+                    Some("Allow") => Effect::Allow,
+                    Some("Deny") => Effect::Deny,
+                    _ => return err("Invalid effect: Effect must be Allow or Deny."),
+                })
+            }
+            "Principal" => statement.principal = Some(parse_principal(value, "Principal")?),
+            "NotPrincipal" => {
+                statement.not_principal = Some(parse_principal(value, "NotPrincipal")?)
+            }
+            "Action" => statement.action = Some(parse_actions(value, "Action")?),
+            "NotAction" => statement.not_action = Some(parse_actions(value, "NotAction")?),
+            "Resource" => statement.resource = Some(string_list(value, "Resource")?),
+            "NotResource" => statement.not_resource = Some(string_list(value, "NotResource")?),
+            "Condition" => statement.conditions = parse_conditions(value)?,
+            other => return err(format!("Statement contains an unknown element: {other}")),
+        }
+    }
+    statement.effect =
+        effect.ok_or_else(|| PolicyError("Missing required field Effect".to_owned()))?;
+    match (&statement.action, &statement.not_action) {
+        (None, None) => return err("Missing required field Action"),
+        (Some(_), Some(_)) => return err("Statement may not contain both Action and NotAction."),
+        _ => {}
+    }
+    if statement.principal.is_some() && statement.not_principal.is_some() {
+        return err("Statement may not contain both Principal and NotPrincipal.");
+    }
+    if statement.resource.is_some() && statement.not_resource.is_some() {
+        return err("Statement may not contain both Resource and NotResource.");
+    }
+    let names_principal = statement.principal.is_some() || statement.not_principal.is_some();
+    let names_resource = statement.resource.is_some() || statement.not_resource.is_some();
+    match kind {
+        PolicyKind::Trust => {
+            if !names_principal {
+                return err("Missing required field Principal");
+            }
+            if names_resource {
+                return err("Has prohibited field Resource");
+            }
+        }
+        PolicyKind::Identity => {
+            if names_principal {
+                return err("Policy document should not specify a principal.");
+            }
+            if !names_resource {
+                return err("Policy statement must contain resources.");
+            }
+        }
+    }
+    Ok(statement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_as_object_or_list() {
+        let one = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#;
+        let list = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}]}"#;
+        assert_eq!(
+            PolicyDocument::parse(one, PolicyKind::Identity)
+                .unwrap()
+                .statements,
+            PolicyDocument::parse(list, PolicyKind::Identity)
+                .unwrap()
+                .statements
+        );
+    }
+
+    #[test]
+    fn malformed_documents_are_refused_with_iam_messages() {
+        let cases = [
+            ("not json", "Syntax errors in policy."),
+            (
+                r#"{"Version":"2012-10-17"}"#,
+                "Missing required field Statement",
+            ),
+            (
+                r#"{"Version":"2020-01-01","Statement":[]}"#,
+                "The policy must contain a valid version string",
+            ),
+            (
+                r#"{"Statement":{"Action":"s3:*","Resource":"*"}}"#,
+                "Missing required field Effect",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Resource":"*"}}"#,
+                "Missing required field Action",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Permit","Action":"s3:*","Resource":"*"}}"#,
+                "Invalid effect: Effect must be Allow or Deny.",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Action":"s3:*"}}"#,
+                "Policy statement must contain resources.",
+            ),
+            (
+                r#"{"Statement":{"Effect":"Allow","Action":"GetObject","Resource":"*"}}"#,
+                "Actions/Conditions must be prefaced by a vendor",
+            ),
+        ];
+        for (text, message) in cases {
+            let error = PolicyDocument::parse(text, PolicyKind::Identity).unwrap_err();
+            assert!(error.0.starts_with(message), "{text}: {error}");
+        }
+        let trust_with_resource = r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Resource":"*"}}"#;
+        assert_eq!(
+            PolicyDocument::parse(trust_with_resource, PolicyKind::Trust)
+                .unwrap_err()
+                .0,
+            "Has prohibited field Resource"
+        );
+        let trust_without_principal =
+            r#"{"Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}"#;
+        assert_eq!(
+            PolicyDocument::parse(trust_without_principal, PolicyKind::Trust)
+                .unwrap_err()
+                .0,
+            "Missing required field Principal"
+        );
+        assert!(PolicyDocument::parse("{\"Statement\":\"\u{263A}\"}", PolicyKind::Trust).is_err());
+    }
+}

@@ -1,0 +1,174 @@
+//! The IAM policy language, without I/O: parse and validate policy documents, and evaluate them
+//! against a request (principal, action, resource, condition keys).
+//!
+//! Semantics follow AWS's documentation (aws-api.md §5): statements as an object or a list;
+//! `Principal`/`NotPrincipal`, `Action`/`NotAction`, `Resource`/`NotResource`; condition
+//! operators with `IfExists` and the `ForAnyValue:`/`ForAllValues:` set qualifiers; policy
+//! variables in `Resource` and condition values (version `2012-10-17` only); an explicit deny
+//! beats an allow, which beats the implicit deny.
+
+mod condition;
+mod document;
+mod matching;
+
+use std::collections::HashMap;
+
+pub use condition::{Condition, Operator, SetQualifier};
+pub use document::{
+    Effect, PolicyDocument, PolicyError, PolicyKind, PrincipalSpec, Statement, Version,
+};
+
+/// The caller as a policy's `Principal` element names it: a kind (`AWS`, `Federated`,
+/// `Service`, `CanonicalUser`) and an identifier in that kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub kind: String,
+    pub id: String,
+    /// For `AWS` principals: the account they belong to, so `"AWS": "<account>"` and
+    /// `"AWS": "arn:aws:iam::<account>:root"` match them.
+    pub account: Option<String>,
+}
+
+impl Principal {
+    pub fn federated(id: &str) -> Self {
+        Self {
+            kind: "Federated".to_owned(),
+            id: id.to_owned(),
+            account: None,
+        }
+    }
+
+    pub fn aws(arn: &str, account: &str) -> Self {
+        Self {
+            kind: "AWS".to_owned(),
+            id: arn.to_owned(),
+            account: Some(account.to_owned()),
+        }
+    }
+}
+
+/// Condition keys of a request. Key names are case-insensitive; values keep their case. A key
+/// may hold several values (`cognito-identity.amazonaws.com:amr`, `aws:TagKeys`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    values: HashMap<String, Vec<String>>,
+}
+
+impl Context {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
+        self.values
+            .insert(key.to_ascii_lowercase(), vec![value.into()]);
+        self
+    }
+
+    pub fn insert_multi(&mut self, key: &str, values: Vec<String>) -> &mut Self {
+        self.values.insert(key.to_ascii_lowercase(), values);
+        self
+    }
+
+    pub fn get(&self, key: &str) -> Option<&[String]> {
+        self.values
+            .get(&key.to_ascii_lowercase())
+            .map(Vec::as_slice)
+    }
+
+    /// The single value of a key, as policy variables use it.
+    pub fn single(&self, key: &str) -> Option<&str> {
+        match self.get(key) {
+            Some([one]) => Some(one),
+            _ => None,
+        }
+    }
+}
+
+/// What is being asked.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// `None` for identity-based evaluation, where policies carry no `Principal`.
+    pub principal: Option<&'a Principal>,
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub context: &'a Context,
+}
+
+/// The outcome of evaluating a set of policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// At least one statement allows and none denies.
+    Allow,
+    /// A statement explicitly denies.
+    ExplicitDeny,
+    /// Nothing applies: the implicit deny.
+    NotApplicable,
+}
+
+/// Evaluate `policies` together: any applicable `Deny` wins, else any applicable `Allow`, else
+/// the implicit deny.
+pub fn evaluate<'p>(
+    policies: impl IntoIterator<Item = &'p PolicyDocument>,
+    request: &Request<'_>,
+) -> Decision {
+    let mut allowed = false;
+    for policy in policies {
+        for statement in &policy.statements {
+            if statement.applies(policy.version, request) {
+                match statement.effect {
+                    Effect::Deny => return Decision::ExplicitDeny,
+                    Effect::Allow => allowed = true,
+                }
+            }
+        }
+    }
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::NotApplicable
+    }
+}
+
+impl Statement {
+    /// Whether this statement matches the request (its effect aside).
+    pub fn applies(&self, version: Version, request: &Request<'_>) -> bool {
+        let principal_ok = match (&self.principal, &self.not_principal, request.principal) {
+            (None, None, _) => true,
+            (Some(spec), None, Some(p)) => spec.matches(p),
+            (None, Some(spec), Some(p)) => !spec.matches(p),
+            // A statement that names principals cannot apply to an evaluation without one.
+            _ => false,
+        };
+        if !principal_ok {
+            return false;
+        }
+        let action_ok = match (&self.action, &self.not_action) {
+            (Some(list), _) => list
+                .iter()
+                .any(|a| matching::action_matches(a, request.action)),
+            (None, Some(list)) => !list
+                .iter()
+                .any(|a| matching::action_matches(a, request.action)),
+            (None, None) => false,
+        };
+        if !action_ok {
+            return false;
+        }
+        let resource_matches = |pattern: &String| {
+            matching::substitute(pattern, version, request.context)
+                .is_some_and(|p| matching::resource_matches(&p, request.resource))
+        };
+        let resource_ok = match (&self.resource, &self.not_resource) {
+            (Some(list), _) => list.iter().any(resource_matches),
+            (None, Some(list)) => !list.iter().any(resource_matches),
+            // Trust policies carry no Resource: the role itself is the resource.
+            (None, None) => true,
+        };
+        resource_ok
+            && self
+                .conditions
+                .iter()
+                .all(|c| c.evaluate(version, request.context))
+    }
+}

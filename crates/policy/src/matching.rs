@@ -1,0 +1,200 @@
+//! Wildcards (`*` any run, `?` one character) and policy variables (`${key}`,
+//! `${key, 'default'}`, and the escapes `${*}`, `${?}`, `${$}`).
+
+use crate::{Context, Version};
+
+/// One element of a pattern after variable substitution: a substituted value is always literal,
+/// even when it contains `*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pat {
+    Lit(char),
+    AnyRun,
+    AnyOne,
+}
+
+/// Expand policy variables. `None` when a variable has no value and no default: the element
+/// then matches nothing, as AWS specifies. Version 2008-10-17 has no variables.
+pub(crate) fn substitute(pattern: &str, version: Version, ctx: &Context) -> Option<Vec<Pat>> {
+    let mut out = Vec::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(c) = rest.chars().next() {
+        if version == Version::V2012_10_17
+            && rest.starts_with("${")
+            && let Some(end) = rest.find('}')
+        {
+            let inner = &rest[2..end];
+            out.extend(variable_value(inner, ctx)?.chars().map(Pat::Lit));
+            rest = &rest[end + 1..];
+            continue;
+        }
+        out.push(match c {
+            '*' => Pat::AnyRun,
+            '?' => Pat::AnyOne,
+            other => Pat::Lit(other),
+        });
+        rest = &rest[c.len_utf8()..];
+    }
+    Some(out)
+}
+
+fn variable_value(inner: &str, ctx: &Context) -> Option<String> {
+    match inner {
+        "*" | "?" | "$" => return Some(inner.to_owned()),
+        _ => {}
+    }
+    let (key, default) = match inner.split_once(',') {
+        Some((key, default)) => {
+            let default = default.trim();
+            let default = default
+                .strip_prefix('\'')
+                .and_then(|d| d.strip_suffix('\''))
+                .map(str::to_owned);
+            (key.trim(), default)
+        }
+        None => (inner.trim(), None),
+    };
+    ctx.single(key).map(str::to_owned).or(default)
+}
+
+/// The text of a substituted pattern, wildcards written back as `*` and `?`.
+pub(crate) fn literal(pattern: &[Pat]) -> String {
+    pattern
+        .iter()
+        .map(|p| match p {
+            Pat::Lit(c) => *c,
+            Pat::AnyRun => '*',
+            Pat::AnyOne => '?',
+        })
+        .collect()
+}
+
+/// Whole-string wildcard match (linear, with one backtracking point per `*`).
+pub(crate) fn wildcard_match(pattern: &[Pat], text: &str, ignore_case: bool) -> bool {
+    let text: Vec<char> = text.chars().collect();
+    let eq = |a: char, b: char| {
+        if ignore_case {
+            a.to_lowercase().eq(b.to_lowercase())
+        } else {
+            a == b
+        }
+    };
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(Pat::AnyOne) => {
+                p += 1;
+                t += 1;
+            }
+            Some(Pat::Lit(c)) if eq(*c, text[t]) => {
+                p += 1;
+                t += 1;
+            }
+            Some(Pat::AnyRun) => {
+                star = Some((p, t));
+                p += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|x| *x == Pat::AnyRun)
+}
+
+fn plain(pattern: &str) -> Vec<Pat> {
+    pattern
+        .chars()
+        .map(|c| match c {
+            '*' => Pat::AnyRun,
+            '?' => Pat::AnyOne,
+            other => Pat::Lit(other),
+        })
+        .collect()
+}
+
+/// Actions compare case-insensitively, with wildcards.
+pub(crate) fn action_matches(pattern: &str, action: &str) -> bool {
+    wildcard_match(&plain(pattern), action, true)
+}
+
+/// Resources compare case-sensitively, with wildcards (which may span `:` and `/`).
+pub(crate) fn resource_matches(pattern: &[Pat], resource: &str) -> bool {
+    wildcard_match(pattern, resource, false)
+}
+
+/// `service:Action`, the service made of lower-case letters, digits and `-`.
+pub(crate) fn is_action_pattern(action: &str) -> bool {
+    action.split_once(':').is_some_and(|(service, name)| {
+        !service.is_empty()
+            && service
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '*')
+            && !name.is_empty()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pattern: &str, text: &str) -> bool {
+        wildcard_match(&plain(pattern), text, false)
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(m("*", ""));
+        assert!(m("a*c", "abbbc"));
+        assert!(m("a?c", "abc"));
+        assert!(!m("a?c", "ac"));
+        assert!(m("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b"));
+        assert!(!m("arn:aws:s3:::bucket/*", "arn:aws:s3:::other/a"));
+        assert!(m("*a*b*", "xxaxxbxx"));
+        assert!(!m("*a*b", "xxaxxbxx"));
+        assert!(action_matches(
+            "sts:AssumeRole*",
+            "STS:assumerolewithwebidentity"
+        ));
+        assert!(!action_matches(
+            "sts:AssumeRole",
+            "sts:AssumeRoleWithWebIdentity"
+        ));
+    }
+
+    #[test]
+    fn variables() {
+        let mut ctx = Context::new();
+        ctx.insert("cognito-identity.amazonaws.com:sub", "us-east-1:abc");
+        let p = substitute(
+            "arn:aws:s3:::b/${cognito-identity.amazonaws.com:sub}/*",
+            Version::V2012_10_17,
+            &ctx,
+        )
+        .unwrap();
+        assert!(resource_matches(&p, "arn:aws:s3:::b/us-east-1:abc/x"));
+        assert!(!resource_matches(&p, "arn:aws:s3:::b/us-east-1:abd/x"));
+        assert_eq!(
+            substitute("${aws:username}", Version::V2012_10_17, &ctx),
+            None
+        );
+        assert_eq!(
+            literal(&substitute("${aws:username, 'nobody'}", Version::V2012_10_17, &ctx).unwrap()),
+            "nobody"
+        );
+        // A literal `*` from `${*}` is not a wildcard.
+        let star = substitute("a${*}", Version::V2012_10_17, &ctx).unwrap();
+        assert!(resource_matches(&star, "a*"));
+        assert!(!resource_matches(&star, "ab"));
+        // Version 2008-10-17 has no variables.
+        assert_eq!(
+            literal(&substitute("${x}", Version::V2008_10_17, &ctx).unwrap()),
+            "${x}"
+        );
+    }
+}
