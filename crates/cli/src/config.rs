@@ -29,7 +29,8 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
 
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
-    /// master_key_file, log, max_identity_pools). Flags and environment variables win over it.
+    /// master_key_file, log, max_identity_pools, strict_cognito_trust). Flags and environment
+    /// variables win over it.
     #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -57,6 +58,12 @@ pub struct ServeArgs {
     /// How many identity pools the account may hold (AWS's quota is 1000). [default: 1000]
     #[arg(long, env = "TEGATA_MAX_IDENTITY_POOLS", value_name = "N")]
     pub max_identity_pools: Option<u64>,
+
+    /// Refuse AssumeRoleWithWebIdentity for roles whose trust policy accepts tokens of any
+    /// identity pool (no `cognito-identity.amazonaws.com:aud` condition), as current AWS guidance
+    /// requires. Without it such roles work, and each use logs a warning naming the role.
+    #[arg(long, env = "TEGATA_STRICT_COGNITO_TRUST", value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
+    pub strict_cognito_trust: Option<bool>,
 }
 
 /// The same settings, as the TOML file spells them.
@@ -70,6 +77,7 @@ struct FileConfig {
     master_key_file: Option<PathBuf>,
     log: Option<String>,
     max_identity_pools: Option<u64>,
+    strict_cognito_trust: Option<bool>,
 }
 
 /// Resolved settings.
@@ -83,6 +91,7 @@ pub struct ServeConfig {
     pub master_key_file: PathBuf,
     pub log: String,
     pub max_identity_pools: u64,
+    pub strict_cognito_trust: bool,
 }
 
 impl ServeArgs {
@@ -122,6 +131,10 @@ impl ServeArgs {
                 .max_identity_pools
                 .or(file.max_identity_pools)
                 .unwrap_or(tegata_core::cognito_identity::DEFAULT_MAX_IDENTITY_POOLS),
+            strict_cognito_trust: self
+                .strict_cognito_trust
+                .or(file.strict_cognito_trust)
+                .unwrap_or(false),
         })
     }
 }

@@ -8,6 +8,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use tegata_core::account::{AccessKeyRecord, Bootstrap};
 use tegata_core::cognito_identity::{CognitoIdentity, TokenIssuer};
+use tegata_core::iam::Iam;
+use tegata_core::sts::Sts;
+use tegata_core::sts::credentials::CredentialMinter;
 use tegata_core::master_key::MasterKey;
 use tegata_core::signing::{KeyRing, SigningKey};
 use tegata_core::store::Store;
@@ -73,18 +76,23 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         deployment.account.account_id.clone(),
         keys,
     ));
+    let minter = Arc::new(CredentialMinter::new(&master));
+    let account_id = deployment.account.account_id.clone();
     let state = Arc::new(AppState {
         cognito_identity: CognitoIdentity::new(
             store.clone(),
             issuer.clone(),
             config.max_identity_pools,
         ),
-        issuer,
-        authenticator: Authenticator::new(
+        iam: Iam::new(store.clone(), account_id.clone()),
+        sts: Sts::new(
             store.clone(),
-            master.clone(),
-            deployment.account.account_id.clone(),
+            issuer.clone(),
+            minter.clone(),
+            config.strict_cognito_trust,
         ),
+        issuer,
+        authenticator: Authenticator::new(store.clone(), master.clone(), minter, account_id),
         clock: Arc::new(SystemClock),
         rng,
     });

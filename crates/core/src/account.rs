@@ -123,6 +123,15 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A session of an assumed role.
+    pub fn assumed_role(claims: &crate::sts::credentials::SessionClaims) -> Self {
+        Self {
+            account_id: claims.account_id.clone(),
+            arn: claims.assumed_role_arn(),
+            user_id: claims.assumed_role_id(),
+        }
+    }
+
     pub fn iam_user(account_id: &str, user_name: &str, user_id: &str) -> Self {
         Self {
             account_id: account_id.to_owned(),

@@ -19,6 +19,30 @@ pub enum DomainError {
     DeveloperUserAlreadyRegistered(String),
     #[error("{0}")]
     ConcurrentModification(String),
+    // --- IAM ---
+    #[error("{0}")]
+    NoSuchEntity(String),
+    #[error("{0}")]
+    EntityAlreadyExists(String),
+    #[error("{0}")]
+    DeleteConflict(String),
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    // --- STS ---
+    /// The web identity token is malformed, unsigned by us, or from an unknown issuer.
+    #[error("{0}")]
+    InvalidIdentityToken(String),
+    /// The web identity token's `exp` has passed (STS's `ExpiredTokenException`).
+    #[error("{0}")]
+    ExpiredWebIdentityToken(String),
+    #[error("{0}")]
+    AccessDenied(String),
+    /// A parameter is out of range in a way only the stored state reveals (STS/IAM
+    /// `ValidationError`).
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    PackedPolicyTooLarge(String),
     /// Something failed that the caller cannot fix. The text is for the log, not the client.
     #[error("internal error: {0}")]
     Internal(String),

@@ -8,12 +8,14 @@
 pub mod account;
 pub mod cognito_identity;
 pub mod error;
+pub mod iam;
 pub mod ids;
 pub mod master_key;
 pub mod pagination;
 pub mod random;
 pub mod signing;
 pub mod store;
+pub mod sts;
 pub mod token;
 
 pub use error::DomainError;

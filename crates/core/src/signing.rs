@@ -99,6 +99,8 @@ pub struct SigningKey {
     state: KeyState,
     key_pair: RsaKeyPair,
     jwk: Jwk,
+    /// The public half, parsed once for verifying web identity tokens.
+    decoding_key: jsonwebtoken::DecodingKey,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -185,7 +187,10 @@ impl SigningKey {
         let key_pair = RsaKeyPair::from_pkcs8(&pkcs8)
             .map_err(|_| SigningKeyError::BadKey(record.kid.clone()))?;
         let (n, e) = public_components(&key_pair);
+        let decoding_key = jsonwebtoken::DecodingKey::from_rsa_components(&n, &e)
+            .map_err(|_| SigningKeyError::BadKey(record.kid.clone()))?;
         Ok(Self {
+            decoding_key,
             jwk: Jwk {
                 kty: "RSA",
                 alg: RS512,
@@ -210,6 +215,10 @@ impl SigningKey {
 
     pub fn jwk(&self) -> &Jwk {
         &self.jwk
+    }
+
+    pub fn decoding_key(&self) -> &jsonwebtoken::DecodingKey {
+        &self.decoding_key
     }
 
     /// A compact JWS (`header.payload.signature`) over `claims`, with Cognito's header
@@ -268,6 +277,11 @@ impl KeyRing {
 
     pub fn find(&self, kid: &str) -> Option<&Arc<SigningKey>> {
         self.keys.iter().find(|k| k.kid == kid)
+    }
+
+    /// The key that verifies tokens with this `kid`: revoked keys verify nothing.
+    pub fn verifying(&self, kid: &str) -> Option<&Arc<SigningKey>> {
+        self.find(kid).filter(|k| k.state.is_published())
     }
 
     /// The published key set: every key whose signatures still count.

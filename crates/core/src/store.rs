@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use crate::UnixSeconds;
 use crate::account::{AccessKeyRecord, Bootstrap};
 use crate::cognito_identity::{IdentityPool, IdentityRecord, PoolSummary};
+use crate::iam::Role;
 use crate::signing::SigningKeyRecord;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +40,15 @@ pub enum LinkOutcome {
     IdentityNotFound,
     /// The developer user is linked to another identity (its id is given).
     AlreadyLinkedElsewhere(String),
+}
+
+/// The result of deleting a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteRoleOutcome {
+    Deleted,
+    NotFound,
+    /// Inline policies remain; nothing was deleted.
+    HasPolicies,
 }
 
 /// A login to link: which provider, and the provider's key for the user.
@@ -122,6 +132,50 @@ pub trait Store: Send + Sync + 'static {
         &self,
         identity_id: &str,
         provider: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError>;
+
+    // --- IAM roles (names compare case-insensitively, as IAM's do) -----------------------------
+
+    /// Insert a role; `false` when a role of that name (in any case) exists.
+    async fn insert_role(&self, role: &Role) -> Result<bool, StoreError>;
+
+    async fn role(&self, role_name: &str) -> Result<Option<Role>, StoreError>;
+
+    /// Replace a role's mutable fields; `false` when it does not exist.
+    async fn replace_role(&self, role: &Role) -> Result<bool, StoreError>;
+
+    async fn delete_role(&self, role_name: &str) -> Result<DeleteRoleOutcome, StoreError>;
+
+    /// Roles whose path starts with `path_prefix`, ordered by lower-cased name, after `after`.
+    async fn list_roles(
+        &self,
+        path_prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Role>, StoreError>;
+
+    /// Create or replace an inline policy; `false` when the role does not exist.
+    async fn put_role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<bool, StoreError>;
+
+    async fn role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<Option<String>, StoreError>;
+
+    async fn delete_role_policy(&self, role_name: &str, policy_name: &str)
+    -> Result<bool, StoreError>;
+
+    async fn list_role_policies(
+        &self,
+        role_name: &str,
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<String>, StoreError>;

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 pub use condition::{Condition, Operator, SetQualifier};
 pub use document::{
     Effect, PolicyDocument, PolicyError, PolicyKind, PrincipalSpec, Statement, Version,
+    has_only_policy_characters,
 };
 
 /// The caller as a policy's `Principal` element names it: a kind (`AWS`, `Federated`,

@@ -6,9 +6,13 @@
 
 pub mod auth;
 pub mod aws_json;
+pub mod aws_query;
 pub mod cognito_identity;
+pub mod iam;
 pub mod oidc;
+pub mod query;
 mod request;
+pub mod sts;
 pub mod validate;
 
 use std::sync::Arc;
@@ -18,6 +22,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tegata_core::Randomness;
 use tegata_core::cognito_identity::{CognitoIdentity, TokenIssuer};
+use tegata_core::iam::Iam;
+use tegata_core::sts::Sts;
 use time::OffsetDateTime;
 
 pub use request::RawRequest;
@@ -43,6 +49,8 @@ impl Clock for SystemClock {
 /// Everything a request handler needs, shared by all requests.
 pub struct AppState {
     pub cognito_identity: CognitoIdentity,
+    pub iam: Iam,
+    pub sts: Sts,
     pub issuer: Arc<TokenIssuer>,
     pub authenticator: auth::Authenticator,
     pub clock: Arc<dyn Clock>,
@@ -52,7 +60,7 @@ pub struct AppState {
 /// The one router both the server binary and (later) the Lambda function serve.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/", post(dispatch_post))
+        .route("/", post(dispatch).get(dispatch))
         .route(
             "/.well-known/openid-configuration",
             get(oidc::openid_configuration),
@@ -63,10 +71,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// `POST /` carries every AWS operation. awsJson requests name theirs in `X-Amz-Target`.
-async fn dispatch_post(
+/// `/` carries every AWS operation: awsJson requests name theirs in `X-Amz-Target`, awsQuery
+/// requests in an `Action` parameter (form body, or query string of a GET).
+async fn dispatch(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
     raw: RawRequest,
 ) -> axum::response::Response {
-    cognito_identity::handle(&state, raw).await
+    if raw.headers.contains_key("x-amz-target") {
+        cognito_identity::handle(&state, raw).await
+    } else {
+        query::handle(&state, raw).await
+    }
 }

@@ -18,8 +18,9 @@ use sqlx::{Database, Pool, Postgres, Row, Sqlite};
 use tegata_core::UnixSeconds;
 use tegata_core::account::{AccessKeyRecord, AccountRecord, Bootstrap};
 use tegata_core::cognito_identity::{IdentityPool, IdentityPoolSpec, IdentityRecord, PoolSummary};
+use tegata_core::iam::Role;
 use tegata_core::signing::{KeyState, SigningKeyRecord};
-use tegata_core::store::{LinkOutcome, Login, Store, StoreError};
+use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, Store, StoreError};
 
 /// A store over one database, with a pool for reads and one for writes. For SQLite the write
 /// pool has a single connection: SQLite admits one writer at a time anyway, and queueing writers
@@ -159,6 +160,35 @@ const LIST_IDENTITIES: &str = "
           ORDER BY identity_id LIMIT $3) i
     LEFT JOIN identity_logins l ON l.identity_id = i.identity_id
     ORDER BY i.identity_id, l.provider";
+
+const ROLE_COLUMNS: &str = "role_name, path, role_id, assume_role_policy_document, description,
+    max_session_duration, tags, created_at";
+
+fn role_from_row<R: Row>(row: &R) -> Result<Role, StoreError>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let tags: String = row.try_get("tags").map_err(backend)?;
+    Ok(Role {
+        role_name: row.try_get("role_name").map_err(backend)?,
+        path: row.try_get("path").map_err(backend)?,
+        role_id: row.try_get("role_id").map_err(backend)?,
+        assume_role_policy_document: row
+            .try_get("assume_role_policy_document")
+            .map_err(backend)?,
+        description: row.try_get("description").map_err(backend)?,
+        max_session_duration: row.try_get("max_session_duration").map_err(backend)?,
+        tags: serde_json::from_str(&tags).map_err(corrupt)?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+    })
+}
+
+fn role_key(name: &str) -> String {
+    name.to_lowercase()
+}
 
 macro_rules! impl_store {
     ($db:ty) => {
@@ -626,6 +656,200 @@ macro_rules! impl_store {
                 .map_err(backend)?;
                 rows.iter()
                     .map(|row| row.try_get("user_key").map_err(backend))
+                    .collect()
+            }
+
+            async fn insert_role(&self, role: &Role) -> Result<bool, StoreError> {
+                let tags = serde_json::to_string(&role.tags).map_err(corrupt)?;
+                let inserted = sqlx::query(
+                    "INSERT INTO roles (role_key, role_name, path, role_id, assume_role_policy_document,
+                                        description, max_session_duration, tags, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (role_key) DO NOTHING",
+                )
+                .bind(role_key(&role.role_name))
+                .bind(&role.role_name)
+                .bind(&role.path)
+                .bind(&role.role_id)
+                .bind(&role.assume_role_policy_document)
+                .bind(&role.description)
+                .bind(role.max_session_duration)
+                .bind(tags)
+                .bind(role.created_at)
+                .execute(&self.writer)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                Ok(inserted == 1)
+            }
+
+            async fn role(&self, role_name: &str) -> Result<Option<Role>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {ROLE_COLUMNS} FROM roles WHERE role_key = $1"
+                ));
+                let row = sqlx::query(sql)
+                    .bind(role_key(role_name))
+                    .fetch_optional(&self.reader)
+                    .await
+                    .map_err(backend)?;
+                row.as_ref().map(role_from_row).transpose()
+            }
+
+            async fn replace_role(&self, role: &Role) -> Result<bool, StoreError> {
+                let tags = serde_json::to_string(&role.tags).map_err(corrupt)?;
+                let updated = sqlx::query(
+                    "UPDATE roles SET assume_role_policy_document = $2, description = $3,
+                                      max_session_duration = $4, tags = $5
+                     WHERE role_key = $1",
+                )
+                .bind(role_key(&role.role_name))
+                .bind(&role.assume_role_policy_document)
+                .bind(&role.description)
+                .bind(role.max_session_duration)
+                .bind(tags)
+                .execute(&self.writer)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                Ok(updated == 1)
+            }
+
+            async fn delete_role(&self, role_name: &str) -> Result<DeleteRoleOutcome, StoreError> {
+                let key = role_key(role_name);
+                let mut tx = self.writer.begin().await.map_err(backend)?;
+                let policies: i64 = sqlx::query("SELECT COUNT(*) AS n FROM role_policies WHERE role_key = $1")
+                    .bind(&key)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .try_get("n")
+                    .map_err(backend)?;
+                let exists = sqlx::query("SELECT role_key FROM roles WHERE role_key = $1")
+                    .bind(&key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .is_some();
+                let outcome = if !exists {
+                    DeleteRoleOutcome::NotFound
+                } else if policies > 0 {
+                    DeleteRoleOutcome::HasPolicies
+                } else {
+                    sqlx::query("DELETE FROM roles WHERE role_key = $1")
+                        .bind(&key)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    DeleteRoleOutcome::Deleted
+                };
+                tx.commit().await.map_err(backend)?;
+                Ok(outcome)
+            }
+
+            async fn list_roles(
+                &self,
+                path_prefix: &str,
+                after: Option<&str>,
+                limit: u32,
+            ) -> Result<Vec<Role>, StoreError> {
+                // The prefix is compared with substr, not LIKE, so `_` and `%` in paths are
+                // plain characters.
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {ROLE_COLUMNS} FROM roles
+                     WHERE substr(path, 1, length($1)) = $1 AND role_key > $2
+                     ORDER BY role_key LIMIT $3"
+                ));
+                let rows = sqlx::query(sql)
+                    .bind(path_prefix)
+                    .bind(after.unwrap_or(""))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.reader)
+                    .await
+                    .map_err(backend)?;
+                rows.iter().map(role_from_row).collect()
+            }
+
+            async fn put_role_policy(
+                &self,
+                role_name: &str,
+                policy_name: &str,
+                document: &str,
+            ) -> Result<bool, StoreError> {
+                let key = role_key(role_name);
+                let mut tx = self.writer.begin().await.map_err(backend)?;
+                let exists = sqlx::query("SELECT role_key FROM roles WHERE role_key = $1")
+                    .bind(&key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .is_some();
+                if exists {
+                    sqlx::query(
+                        "INSERT INTO role_policies (role_key, policy_name, document) VALUES ($1, $2, $3)
+                         ON CONFLICT (role_key, policy_name) DO UPDATE SET document = $3",
+                    )
+                    .bind(&key)
+                    .bind(policy_name)
+                    .bind(document)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                }
+                tx.commit().await.map_err(backend)?;
+                Ok(exists)
+            }
+
+            async fn role_policy(
+                &self,
+                role_name: &str,
+                policy_name: &str,
+            ) -> Result<Option<String>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT document FROM role_policies WHERE role_key = $1 AND policy_name = $2",
+                )
+                .bind(role_key(role_name))
+                .bind(policy_name)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(backend)?;
+                row.map(|r| r.try_get("document")).transpose().map_err(backend)
+            }
+
+            async fn delete_role_policy(
+                &self,
+                role_name: &str,
+                policy_name: &str,
+            ) -> Result<bool, StoreError> {
+                let deleted = sqlx::query(
+                    "DELETE FROM role_policies WHERE role_key = $1 AND policy_name = $2",
+                )
+                .bind(role_key(role_name))
+                .bind(policy_name)
+                .execute(&self.writer)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                Ok(deleted == 1)
+            }
+
+            async fn list_role_policies(
+                &self,
+                role_name: &str,
+                after: Option<&str>,
+                limit: u32,
+            ) -> Result<Vec<String>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT policy_name FROM role_policies WHERE role_key = $1 AND policy_name > $2
+                     ORDER BY policy_name LIMIT $3",
+                )
+                .bind(role_key(role_name))
+                .bind(after.unwrap_or(""))
+                .bind(i64::from(limit))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(backend)?;
+                rows.iter()
+                    .map(|row| row.try_get("policy_name").map_err(backend))
                     .collect()
             }
         }

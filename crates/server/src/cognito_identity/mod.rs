@@ -144,6 +144,10 @@ fn auth_error(request_id: &str, e: AuthError) -> JsonError {
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
         ),
+        AuthError::ExpiredToken => JsonError::client(
+            "ExpiredTokenException",
+            "The security token included in the request is expired",
+        ),
         AuthError::Signature(e) => JsonError::client("InvalidSignatureException", e.to_string()),
         AuthError::Internal(detail) => {
             tracing::error!(request_id, error = %detail, "authentication failed internally");
@@ -164,6 +168,18 @@ pub fn domain_error(request_id: &str, e: DomainError) -> JsonError {
             ("DeveloperUserAlreadyRegisteredException", m)
         }
         DomainError::ConcurrentModification(m) => ("ConcurrentModificationException", m),
+        DomainError::AccessDenied(m) => ("AccessDeniedException", m),
+        DomainError::Validation(m) => ("ValidationException", m),
+        // IAM's and STS's own conditions cannot arise from a Cognito Identity operation; should
+        // one ever, it is the caller's input that was wrong.
+        DomainError::NoSuchEntity(m) => ("ResourceNotFoundException", m),
+        DomainError::EntityAlreadyExists(m) | DomainError::DeleteConflict(m) => {
+            ("ResourceConflictException", m)
+        }
+        DomainError::MalformedPolicyDocument(m)
+        | DomainError::PackedPolicyTooLarge(m)
+        | DomainError::InvalidIdentityToken(m)
+        | DomainError::ExpiredWebIdentityToken(m) => ("InvalidParameterException", m),
         DomainError::Internal(detail) => {
             tracing::error!(request_id, error = %detail, "internal error");
             return JsonError::internal();
@@ -226,6 +242,18 @@ async fn execute(
         // Every implemented operation so far is signed-only.
         return Err(auth_error(request_id, AuthError::Missing));
     };
+    // Sessions get no Cognito Identity administration: their roles' permission policies are
+    // not evaluated yet, and IAM's implicit deny is the safe answer until they are.
+    if caller.is_session() {
+        return Err(JsonError::client(
+            "AccessDeniedException",
+            format!(
+                "User: {} is not authorized to perform: cognito-identity:{}",
+                caller.principal.arn,
+                op.name()
+            ),
+        ));
+    }
     let ctx = RequestContext {
         region: caller.region.clone(),
         caller: Some(caller.principal.clone()),

@@ -1,0 +1,227 @@
+//! IAM roles and their inline policies: what AssumeRoleWithWebIdentity assumes.
+//!
+//! Operations are named after their IAM actions. Shape constraints (name patterns, lengths) are
+//! checked by the protocol layer; this layer checks what needs the stored state and the policy
+//! language (trust policies must parse as trust policies, inline policies as identity policies).
+
+use std::sync::Arc;
+
+use tegata_policy::{PolicyDocument, PolicyKind};
+
+use crate::pagination::{self, Page};
+use crate::random::Randomness;
+use crate::store::{DeleteRoleOutcome, Store};
+use crate::{DomainError, UnixSeconds, ids};
+
+/// The default and bounds of a role's maximum session duration, in seconds.
+pub const DEFAULT_MAX_SESSION_DURATION: i64 = 3600;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub role_name: String,
+    /// `/` or `/segments/`.
+    pub path: String,
+    /// `AROA…`, the role's unique id.
+    pub role_id: String,
+    pub assume_role_policy_document: String,
+    pub description: Option<String>,
+    pub max_session_duration: i64,
+    pub tags: Vec<(String, String)>,
+    pub created_at: UnixSeconds,
+}
+
+impl Role {
+    pub fn arn(&self, account_id: &str) -> String {
+        format!("arn:aws:iam::{account_id}:role{}{}", self.path, self.role_name)
+    }
+}
+
+pub struct CreateRoleInput {
+    pub role_name: String,
+    pub path: Option<String>,
+    pub assume_role_policy_document: String,
+    pub description: Option<String>,
+    pub max_session_duration: Option<i64>,
+    pub tags: Vec<(String, String)>,
+}
+
+pub struct Iam {
+    store: Arc<dyn Store>,
+    account_id: String,
+}
+
+fn no_such_role(name: &str) -> DomainError {
+    DomainError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+}
+
+fn malformed(e: tegata_policy::PolicyError) -> DomainError {
+    DomainError::MalformedPolicyDocument(e.0)
+}
+
+impl Iam {
+    pub fn new(store: Arc<dyn Store>, account_id: String) -> Self {
+        Self { store, account_id }
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    pub async fn create_role(
+        &self,
+        input: CreateRoleInput,
+        now: UnixSeconds,
+        rng: &dyn Randomness,
+    ) -> Result<Role, DomainError> {
+        PolicyDocument::parse(&input.assume_role_policy_document, PolicyKind::Trust)
+            .map_err(malformed)?;
+        let role = Role {
+            role_id: ids::unique_id("AROA", rng),
+            path: input.path.unwrap_or_else(|| "/".to_owned()),
+            assume_role_policy_document: input.assume_role_policy_document,
+            description: input.description,
+            max_session_duration: input
+                .max_session_duration
+                .unwrap_or(DEFAULT_MAX_SESSION_DURATION),
+            tags: input.tags,
+            created_at: now,
+            role_name: input.role_name,
+        };
+        if !self.store.insert_role(&role).await? {
+            return Err(DomainError::EntityAlreadyExists(format!(
+                "Role with name {} already exists.",
+                role.role_name
+            )));
+        }
+        Ok(role)
+    }
+
+    pub async fn get_role(&self, role_name: &str) -> Result<Role, DomainError> {
+        self.store
+            .role(role_name)
+            .await?
+            .ok_or_else(|| no_such_role(role_name))
+    }
+
+    pub async fn list_roles(
+        &self,
+        path_prefix: Option<&str>,
+        marker: Option<&str>,
+        max_items: u32,
+    ) -> Result<Page<Role>, DomainError> {
+        let after = marker.map(pagination::decode_token).transpose()?;
+        let rows = self
+            .store
+            .list_roles(path_prefix.unwrap_or("/"), after.as_deref(), max_items + 1)
+            .await?;
+        Ok(pagination::paginate(rows, max_items as usize, |r| {
+            r.role_name.to_lowercase()
+        }))
+    }
+
+    pub async fn update_role(
+        &self,
+        role_name: &str,
+        description: Option<String>,
+        max_session_duration: Option<i64>,
+    ) -> Result<(), DomainError> {
+        let mut role = self.get_role(role_name).await?;
+        if description.is_some() {
+            role.description = description;
+        }
+        if let Some(max) = max_session_duration {
+            role.max_session_duration = max;
+        }
+        if !self.store.replace_role(&role).await? {
+            return Err(no_such_role(role_name));
+        }
+        Ok(())
+    }
+
+    pub async fn update_assume_role_policy(
+        &self,
+        role_name: &str,
+        document: String,
+    ) -> Result<(), DomainError> {
+        PolicyDocument::parse(&document, PolicyKind::Trust).map_err(malformed)?;
+        let mut role = self.get_role(role_name).await?;
+        role.assume_role_policy_document = document;
+        if !self.store.replace_role(&role).await? {
+            return Err(no_such_role(role_name));
+        }
+        Ok(())
+    }
+
+    /// Refused while inline policies remain, as IAM does.
+    pub async fn delete_role(&self, role_name: &str) -> Result<(), DomainError> {
+        match self.store.delete_role(role_name).await? {
+            DeleteRoleOutcome::Deleted => Ok(()),
+            DeleteRoleOutcome::NotFound => Err(no_such_role(role_name)),
+            DeleteRoleOutcome::HasPolicies => Err(DomainError::DeleteConflict(
+                "Cannot delete entity, must delete policies first.".to_owned(),
+            )),
+        }
+    }
+
+    pub async fn put_role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+        document: String,
+    ) -> Result<(), DomainError> {
+        PolicyDocument::parse(&document, PolicyKind::Identity).map_err(malformed)?;
+        if !self
+            .store
+            .put_role_policy(role_name, policy_name, &document)
+            .await?
+        {
+            return Err(no_such_role(role_name));
+        }
+        Ok(())
+    }
+
+    pub async fn get_role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<String, DomainError> {
+        self.get_role(role_name).await?;
+        self.store
+            .role_policy(role_name, policy_name)
+            .await?
+            .ok_or_else(|| {
+                DomainError::NoSuchEntity(format!(
+                    "The role policy with name {policy_name} cannot be found."
+                ))
+            })
+    }
+
+    pub async fn delete_role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<(), DomainError> {
+        self.get_role(role_name).await?;
+        if !self.store.delete_role_policy(role_name, policy_name).await? {
+            return Err(DomainError::NoSuchEntity(format!(
+                "The role policy with name {policy_name} cannot be found."
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn list_role_policies(
+        &self,
+        role_name: &str,
+        marker: Option<&str>,
+        max_items: u32,
+    ) -> Result<Page<String>, DomainError> {
+        self.get_role(role_name).await?;
+        let after = marker.map(pagination::decode_token).transpose()?;
+        let rows = self
+            .store
+            .list_role_policies(role_name, after.as_deref(), max_items + 1)
+            .await?;
+        Ok(pagination::paginate(rows, max_items as usize, String::clone))
+    }
+}

@@ -1,0 +1,246 @@
+//! Stateless temporary credentials.
+//!
+//! Nothing is stored per credential. The AccessKeyId is `ASIA`, one character naming the key
+//! generation, and 15 random characters. The SecretAccessKey is an HMAC of the AccessKeyId under
+//! a server key, so it can be recomputed instead of looked up. The SessionToken is the session's
+//! claims sealed with AES-256-GCM under another server key, with the AccessKeyId as associated
+//! data: a token cannot be moved to another key id, and any node holding the master key can open
+//! it. Verifying a signed request therefore needs no database read.
+
+use aws_lc_rs::{aead, hmac};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+
+use crate::UnixSeconds;
+use crate::ids::random_string;
+use crate::master_key::MasterKey;
+use crate::random::{Randomness, bytes};
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// The key generation of credentials minted now, as the fifth character of the AccessKeyId and
+/// the first byte of the session token. A later generation can rotate both server keys while
+/// credentials of this one stay verifiable.
+const GENERATION: char = 'A';
+const TOKEN_VERSION: u8 = 1;
+
+/// What a session is: everything GetCallerIdentity and later authorisation need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClaims {
+    #[serde(rename = "a")]
+    pub account_id: String,
+    #[serde(rename = "rn")]
+    pub role_name: String,
+    #[serde(rename = "ri")]
+    pub role_id: String,
+    #[serde(rename = "rp")]
+    pub role_path: String,
+    #[serde(rename = "s")]
+    pub session_name: String,
+    /// The web identity's `sub` (the Cognito identity id).
+    #[serde(rename = "sub")]
+    pub subject: String,
+    /// The web identity's `aud` (the identity pool id).
+    #[serde(rename = "aud")]
+    pub audience: String,
+    #[serde(rename = "amr", default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    #[serde(rename = "iat")]
+    pub issued_at: UnixSeconds,
+    #[serde(rename = "exp")]
+    pub expires_at: UnixSeconds,
+    #[serde(rename = "pol", default, skip_serializing_if = "Option::is_none")]
+    pub session_policy: Option<String>,
+    #[serde(rename = "tag", default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+}
+
+impl SessionClaims {
+    pub fn assumed_role_arn(&self) -> String {
+        format!(
+            "arn:aws:sts::{}:assumed-role/{}/{}",
+            self.account_id, self.role_name, self.session_name
+        )
+    }
+
+    pub fn assumed_role_id(&self) -> String {
+        format!("{}:{}", self.role_id, self.session_name)
+    }
+
+    pub fn role_arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:role{}{}",
+            self.account_id, self.role_path, self.role_name
+        )
+    }
+}
+
+/// The four values handed to the client.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TemporaryCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration: UnixSeconds,
+}
+
+impl std::fmt::Debug for TemporaryCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemporaryCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a session token was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SessionTokenError {
+    #[error("the security token is not one tegata issued for this access key")]
+    Invalid,
+}
+
+/// Mints and opens temporary credentials with keys derived from the master key.
+pub struct CredentialMinter {
+    token_key: aead::LessSafeKey,
+    secret_key: hmac::Key,
+}
+
+impl CredentialMinter {
+    pub fn new(master: &MasterKey) -> Self {
+        let token_key = master.derive_subkey("tegata session token v1");
+        let secret_key = master.derive_subkey("tegata temporary secret v1");
+        Self {
+            token_key: aead::LessSafeKey::new(
+                aead::UnboundKey::new(&aead::AES_256_GCM, &token_key)
+                    .expect("32 bytes is an AES-256 key"),
+            ),
+            secret_key: hmac::Key::new(hmac::HMAC_SHA256, &secret_key),
+        }
+    }
+
+    /// Whether an access key id has the form of one of ours.
+    pub fn is_temporary_key_id(access_key_id: &str) -> bool {
+        access_key_id.len() == 20 && access_key_id.starts_with("ASIA")
+    }
+
+    /// The secret belonging to a temporary AccessKeyId.
+    pub fn secret_for(&self, access_key_id: &str) -> String {
+        let mac = hmac::sign(&self.secret_key, access_key_id.as_bytes());
+        let mut secret = STANDARD.encode(mac.as_ref());
+        secret.truncate(40);
+        secret
+    }
+
+    pub fn mint(&self, claims: &SessionClaims, rng: &dyn Randomness) -> TemporaryCredentials {
+        let access_key_id = format!("ASIA{GENERATION}{}", random_string(BASE32, 15, rng));
+        let nonce = bytes::<{ aead::NONCE_LEN }>(rng);
+        let mut sealed = serde_json::to_vec(claims).expect("session claims serialize");
+        self.token_key
+            .seal_in_place_append_tag(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(access_key_id.as_bytes()),
+                &mut sealed,
+            )
+            .expect("AES-GCM sealing of an in-memory buffer cannot fail");
+        let mut blob = Vec::with_capacity(1 + nonce.len() + sealed.len());
+        blob.push(TOKEN_VERSION);
+        blob.extend_from_slice(&nonce);
+        blob.extend_from_slice(&sealed);
+        TemporaryCredentials {
+            secret_access_key: self.secret_for(&access_key_id),
+            session_token: URL_SAFE_NO_PAD.encode(blob),
+            expiration: claims.expires_at,
+            access_key_id,
+        }
+    }
+
+    /// Open the session token presented with `access_key_id`. Expiry is the caller's to check.
+    pub fn open(
+        &self,
+        access_key_id: &str,
+        session_token: &str,
+    ) -> Result<SessionClaims, SessionTokenError> {
+        if !Self::is_temporary_key_id(access_key_id)
+            || access_key_id.as_bytes()[4] != GENERATION as u8
+        {
+            return Err(SessionTokenError::Invalid);
+        }
+        let blob = URL_SAFE_NO_PAD
+            .decode(session_token)
+            .map_err(|_| SessionTokenError::Invalid)?;
+        if blob.len() < 1 + aead::NONCE_LEN + 16 || blob[0] != TOKEN_VERSION {
+            return Err(SessionTokenError::Invalid);
+        }
+        let nonce = aead::Nonce::try_assume_unique_for_key(&blob[1..1 + aead::NONCE_LEN])
+            .map_err(|_| SessionTokenError::Invalid)?;
+        let mut in_out = blob[1 + aead::NONCE_LEN..].to_vec();
+        let plain = self
+            .token_key
+            .open_in_place(nonce, aead::Aad::from(access_key_id.as_bytes()), &mut in_out)
+            .map_err(|_| SessionTokenError::Invalid)?;
+        serde_json::from_slice(plain).map_err(|_| SessionTokenError::Invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SeededRandomness;
+
+    fn claims() -> SessionClaims {
+        SessionClaims {
+            account_id: "123456789012".into(),
+            role_name: "lambda_role".into(),
+            role_id: "AROAEXAMPLEEXAMPLE12".into(),
+            role_path: "/service-role/".into(),
+            session_name: "boto".into(),
+            subject: "us-east-1:abc".into(),
+            audience: "us-east-1:pool".into(),
+            amr: vec!["authenticated".into()],
+            issued_at: 100,
+            expires_at: 3700,
+            session_policy: None,
+            tags: vec![("team".into(), "blue".into())],
+        }
+    }
+
+    #[test]
+    fn minted_credentials_open_and_are_bound_to_their_key_id() {
+        let rng = SeededRandomness::new(9);
+        let minter = CredentialMinter::new(&MasterKey::generate(&rng));
+        let creds = minter.mint(&claims(), &rng);
+        assert!(creds.access_key_id.starts_with("ASIAA") && creds.access_key_id.len() == 20);
+        assert_eq!(creds.secret_access_key.len(), 40);
+        assert_eq!(minter.secret_for(&creds.access_key_id), creds.secret_access_key);
+        assert_eq!(
+            minter.open(&creds.access_key_id, &creds.session_token),
+            Ok(claims())
+        );
+        assert_eq!(
+            claims().assumed_role_arn(),
+            "arn:aws:sts::123456789012:assumed-role/lambda_role/boto"
+        );
+
+        let other = minter.mint(&claims(), &rng);
+        assert_eq!(
+            minter.open(&other.access_key_id, &creds.session_token),
+            Err(SessionTokenError::Invalid),
+            "a token is bound to its access key id"
+        );
+        let mut tampered = creds.session_token.clone().into_bytes();
+        let i = tampered.len() / 2;
+        tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            minter.open(&creds.access_key_id, std::str::from_utf8(&tampered).unwrap()),
+            Err(SessionTokenError::Invalid)
+        );
+        let foreign = CredentialMinter::new(&MasterKey::generate(&rng));
+        assert_eq!(
+            foreign.open(&creds.access_key_id, &creds.session_token),
+            Err(SessionTokenError::Invalid)
+        );
+        assert!(!format!("{creds:?}").contains(&creds.secret_access_key));
+    }
+}

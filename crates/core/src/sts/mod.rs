@@ -1,0 +1,304 @@
+//! STS: AssumeRoleWithWebIdentity and GetCallerIdentity.
+
+pub mod credentials;
+pub mod web_identity;
+
+use std::sync::Arc;
+
+use tegata_policy::{Context, Decision, PolicyDocument, PolicyKind, Principal as PolicyPrincipal, Request};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::account::Principal;
+use crate::cognito_identity::TokenIssuer;
+use crate::iam::Role;
+use crate::random::Randomness;
+use crate::store::Store;
+use crate::{DomainError, UnixSeconds};
+use credentials::{CredentialMinter, SessionClaims, TemporaryCredentials};
+
+/// The principal a Cognito Identity token stands for in trust policies. tegata's tokens play
+/// Cognito's part, so the trust policies users already have keep working unchanged.
+pub const COGNITO_FEDERATED_PRINCIPAL: &str = "cognito-identity.amazonaws.com";
+
+pub const DEFAULT_DURATION_SECONDS: i64 = 3600;
+
+/// The packed budget of a session policy and session tags, in characters.
+const PACKED_POLICY_BUDGET: usize = 2048;
+
+/// A pool id that no pool has, to learn whether a trust policy pins the audience.
+const PROBE_AUDIENCE: &str = "tegata-probe:00000000-0000-0000-0000-000000000000";
+
+pub struct AssumeRoleWithWebIdentityInput {
+    pub role_arn: String,
+    pub role_session_name: String,
+    pub web_identity_token: String,
+    pub duration_seconds: Option<i64>,
+    pub policy: Option<String>,
+    pub source_ip: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssumeRoleWithWebIdentityOutput {
+    pub credentials: TemporaryCredentials,
+    pub subject_from_web_identity_token: String,
+    pub assumed_role_id: String,
+    pub assumed_role_arn: String,
+    pub provider: String,
+    pub audience: String,
+    pub packed_policy_size: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub user_id: String,
+    pub account: String,
+    pub arn: String,
+}
+
+pub struct Sts {
+    store: Arc<dyn Store>,
+    issuer: Arc<TokenIssuer>,
+    minter: Arc<CredentialMinter>,
+    /// Refuse roles whose trust policy lets any identity pool's tokens in.
+    strict_cognito_trust: bool,
+}
+
+fn not_authorized() -> DomainError {
+    DomainError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".to_owned())
+}
+
+/// `arn:aws:iam::<account>:role/<path><name>` → (account, path, name).
+fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let path_and_name = resource.strip_prefix("role")?;
+    if !path_and_name.starts_with('/') {
+        return None;
+    }
+    let split = path_and_name.rfind('/')?;
+    let (path, name) = path_and_name.split_at(split + 1);
+    (!name.is_empty()).then_some((account, path, name))
+}
+
+impl Sts {
+    pub fn new(
+        store: Arc<dyn Store>,
+        issuer: Arc<TokenIssuer>,
+        minter: Arc<CredentialMinter>,
+        strict_cognito_trust: bool,
+    ) -> Self {
+        Self {
+            store,
+            issuer,
+            minter,
+            strict_cognito_trust,
+        }
+    }
+
+    pub fn minter(&self) -> &Arc<CredentialMinter> {
+        &self.minter
+    }
+
+    async fn role_for_arn(&self, arn: &str) -> Result<Role, DomainError> {
+        // A role that does not exist is refused exactly like one whose trust policy says no,
+        // so the answer does not reveal which roles exist.
+        let (account, path, name) = parse_role_arn(arn).ok_or_else(not_authorized)?;
+        if account != self.issuer.account_id {
+            return Err(not_authorized());
+        }
+        let role = self.store.role(name).await?.ok_or_else(not_authorized)?;
+        if role.path != path || role.role_name != name {
+            return Err(not_authorized());
+        }
+        Ok(role)
+    }
+
+    pub async fn assume_role_with_web_identity(
+        &self,
+        input: AssumeRoleWithWebIdentityInput,
+        now: UnixSeconds,
+        rng: &dyn Randomness,
+    ) -> Result<AssumeRoleWithWebIdentityOutput, DomainError> {
+        let keys = self.issuer.keys();
+        let token =
+            web_identity::verify(&input.web_identity_token, &keys, &self.issuer.issuer, now)?;
+        let role = self.role_for_arn(&input.role_arn).await?;
+
+        let tags: Vec<(String, String)> = token
+            .tags
+            .as_ref()
+            .map(|t| {
+                t.principal_tags
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.first()?.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let context = trust_context(&token, &input, &tags, now);
+        let trust = PolicyDocument::parse(&role.assume_role_policy_document, PolicyKind::Trust)
+            .map_err(|e| DomainError::Internal(format!("stored trust policy of {}: {e}", role.role_name)))?;
+        let principal = PolicyPrincipal::federated(COGNITO_FEDERATED_PRINCIPAL);
+        let role_arn = role.arn(&self.issuer.account_id);
+        let allows = |action: &str, context: &Context| {
+            tegata_policy::evaluate(
+                [&trust],
+                &Request {
+                    principal: Some(&principal),
+                    action,
+                    resource: &role_arn,
+                    context,
+                },
+            ) == Decision::Allow
+        };
+        if !allows("sts:AssumeRoleWithWebIdentity", &context) {
+            return Err(not_authorized());
+        }
+        // Session tags need their own permission in the trust policy.
+        if !tags.is_empty() && !allows("sts:TagSession", &context) {
+            return Err(not_authorized());
+        }
+        // A trust policy that still allows a token of a pool that cannot exist does not pin
+        // the audience: any identity pool's users may assume the role.
+        let mut probe = context.clone();
+        probe.insert("cognito-identity.amazonaws.com:aud", PROBE_AUDIENCE);
+        if allows("sts:AssumeRoleWithWebIdentity", &probe) {
+            if self.strict_cognito_trust {
+                tracing::warn!(role = %role_arn, "refused: the trust policy has no cognito-identity.amazonaws.com:aud condition (strict_cognito_trust)");
+                return Err(not_authorized());
+            }
+            tracing::warn!(role = %role_arn, "the trust policy lets tokens of any identity pool assume this role; add a cognito-identity.amazonaws.com:aud condition");
+        }
+
+        let duration = input.duration_seconds.unwrap_or(DEFAULT_DURATION_SECONDS);
+        if duration > role.max_session_duration {
+            return Err(DomainError::Validation(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                    .to_owned(),
+            ));
+        }
+        let packed_policy_size = match &input.policy {
+            Some(policy) => {
+                // Validated, not kept: the session policy narrows what the session may do, and
+                // travels inside the session token.
+                PolicyDocument::parse(policy, PolicyKind::Identity)
+                    .map_err(|e| DomainError::MalformedPolicyDocument(e.0))?;
+                Some(packed_size(policy, &tags)?)
+            }
+            None => None,
+        };
+
+        let claims = SessionClaims {
+            account_id: self.issuer.account_id.clone(),
+            role_name: role.role_name.clone(),
+            role_id: role.role_id.clone(),
+            role_path: role.path.clone(),
+            session_name: input.role_session_name,
+            subject: token.sub.clone(),
+            audience: token.aud.clone(),
+            amr: token.amr,
+            issued_at: now,
+            expires_at: now + duration,
+            session_policy: input.policy,
+            tags,
+        };
+        let credentials = self.minter.mint(&claims, rng);
+        Ok(AssumeRoleWithWebIdentityOutput {
+            credentials,
+            subject_from_web_identity_token: token.sub,
+            assumed_role_id: claims.assumed_role_id(),
+            assumed_role_arn: claims.assumed_role_arn(),
+            provider: COGNITO_FEDERATED_PRINCIPAL.to_owned(),
+            audience: token.aud,
+            packed_policy_size,
+        })
+    }
+
+    /// Who signed the request. Needs no permission, as in AWS.
+    pub fn get_caller_identity(&self, caller: &Principal) -> CallerIdentity {
+        CallerIdentity {
+            user_id: caller.user_id.clone(),
+            account: caller.account_id.clone(),
+            arn: caller.arn.clone(),
+        }
+    }
+}
+
+/// The condition keys AWS provides when a Cognito token is exchanged (aws-api.md §4.2).
+fn trust_context(
+    token: &web_identity::WebIdentityClaims,
+    input: &AssumeRoleWithWebIdentityInput,
+    tags: &[(String, String)],
+    now: UnixSeconds,
+) -> Context {
+    let mut context = Context::new();
+    context
+        .insert("cognito-identity.amazonaws.com:aud", token.aud.clone())
+        .insert("cognito-identity.amazonaws.com:sub", token.sub.clone())
+        .insert_multi("cognito-identity.amazonaws.com:amr", token.amr.clone())
+        .insert("sts:RoleSessionName", input.role_session_name.clone())
+        .insert("aws:FederatedProvider", COGNITO_FEDERATED_PRINCIPAL)
+        .insert("aws:EpochTime", now.to_string());
+    if let Ok(t) = OffsetDateTime::from_unix_timestamp(now)
+        && let Ok(text) = t.format(&Rfc3339)
+    {
+        context.insert("aws:CurrentTime", text);
+    }
+    if let Some(ip) = &input.source_ip {
+        context.insert("aws:SourceIp", ip.clone());
+    }
+    if !tags.is_empty() {
+        for (k, v) in tags {
+            context.insert(&format!("aws:RequestTag/{k}"), v.clone());
+        }
+        context.insert_multi("aws:TagKeys", tags.iter().map(|(k, _)| k.clone()).collect());
+    }
+    context
+}
+
+/// The share of the packed budget a session policy and the session tags use, in percent.
+fn packed_size(policy: &str, tags: &[(String, String)]) -> Result<i64, DomainError> {
+    // AWS packs the policy without insignificant white space.
+    let compact = serde_json::from_str::<serde_json::Value>(policy)
+        .map(|v| v.to_string().len())
+        .unwrap_or(policy.len());
+    let tag_size: usize = tags.iter().map(|(k, v)| k.len() + v.len()).sum();
+    let percent = ((compact + tag_size) * 100).div_ceil(PACKED_POLICY_BUDGET) as i64;
+    if percent > 100 {
+        return Err(DomainError::PackedPolicyTooLarge(format!(
+            "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+        )));
+    }
+    Ok(percent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_split_into_account_path_and_name() {
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::123456789012:role/service-role/lambda_role"),
+            Some(("123456789012", "/service-role/", "lambda_role"))
+        );
+        assert_eq!(
+            parse_role_arn("arn:aws:iam::123456789012:role/r"),
+            Some(("123456789012", "/", "r"))
+        );
+        assert_eq!(parse_role_arn("arn:aws:iam::123456789012:user/u"), None);
+        assert_eq!(parse_role_arn("arn:aws:iam::123456789012:role/"), None);
+    }
+
+    #[test]
+    fn packed_size_is_a_percentage_of_the_budget() {
+        let policy = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
+        let size = packed_size(policy, &[]).unwrap();
+        assert!((1..=10).contains(&size), "{size}");
+        let big = format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"s3:*","Resource":"{}"}}}}"#,
+            "x".repeat(2100)
+        );
+        assert!(matches!(packed_size(&big, &[]), Err(DomainError::PackedPolicyTooLarge(_))));
+    }
+}

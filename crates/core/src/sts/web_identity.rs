@@ -1,0 +1,109 @@
+//! Verifying a web identity token (AssumeRoleWithWebIdentity's `WebIdentityToken`).
+//!
+//! Only tokens signed by one of this deployment's keys are accepted, found by `kid`, with RS256
+//! or RS512 (never `none` or an HMAC algorithm, whatever the header claims), the deployment's
+//! issuer, and an `exp` still in the future (with a small leeway for clock differences between
+//! nodes). The audience is not checked here: for Cognito tokens AWS leaves it to the role's trust
+//! policy (`cognito-identity.amazonaws.com:aud`).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::Deserialize;
+
+use crate::signing::KeyRing;
+use crate::token::SessionTagsClaim;
+use crate::{DomainError, UnixSeconds};
+
+/// How far past `exp` a token is still accepted, for clocks that disagree a little.
+pub const EXPIRY_LEEWAY_SECONDS: u64 = 5;
+
+const NOT_A_JWT: &str =
+    "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebIdentityClaims {
+    pub sub: String,
+    pub aud: String,
+    #[serde(default)]
+    pub amr: Vec<String>,
+    pub iss: String,
+    pub exp: UnixSeconds,
+    #[serde(default)]
+    pub iat: Option<UnixSeconds>,
+    #[serde(rename = "https://aws.amazon.com/tags", default)]
+    pub tags: Option<SessionTagsClaim>,
+}
+
+fn invalid(message: impl Into<String>) -> DomainError {
+    DomainError::InvalidIdentityToken(message.into())
+}
+
+/// The payload's claims, read without verification: only to word an error message.
+fn unverified_claim(token: &str, name: &str) -> Option<serde_json::Value> {
+    let payload = token.split('.').nth(1)?;
+    let raw = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&raw).ok()?;
+    value.get(name).cloned()
+}
+
+/// Verify `token` against the deployment's keys and issuer at time `now`.
+pub fn verify(
+    token: &str,
+    keys: &KeyRing,
+    issuer: &str,
+    now: UnixSeconds,
+) -> Result<WebIdentityClaims, DomainError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| invalid(NOT_A_JWT))?;
+    if !matches!(header.alg, Algorithm::RS256 | Algorithm::RS512) {
+        return Err(invalid(format!(
+            "The ID Token is signed with {:?}; only RS256 and RS512 are accepted.",
+            header.alg
+        )));
+    }
+    let key = header
+        .kid
+        .as_deref()
+        .and_then(|kid| keys.verifying(kid))
+        .ok_or_else(|| {
+            invalid(
+                "Couldn't retrieve verification key from your identity provider, please \
+                 reference AssumeRoleWithWebIdentity documentation for requirements",
+            )
+        })?;
+    let mut validation = Validation::new(header.alg);
+    validation.leeway = EXPIRY_LEEWAY_SECONDS;
+    validation.validate_aud = false;
+    validation.set_issuer(&[issuer]);
+    validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
+    // jsonwebtoken reads the clock itself; exp is checked below against the `now` given.
+    validation.validate_exp = false;
+    let claims = jsonwebtoken::decode::<WebIdentityClaims>(token, key.decoding_key(), &validation)
+        .map_err(|e| match e.kind() {
+            ErrorKind::InvalidIssuer => {
+                let iss = unverified_claim(token, "iss")
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                invalid(format!(
+                    "No OpenIDConnect provider found in your account for {iss}"
+                ))
+            }
+            ErrorKind::InvalidSignature => {
+                invalid("The ID Token's signature could not be verified.")
+            }
+            ErrorKind::MissingRequiredClaim(claim) => {
+                invalid(format!("The ID Token is missing the required claim '{claim}'."))
+            }
+            _ => invalid(NOT_A_JWT),
+        })?
+        .claims;
+    if now > claims.exp + EXPIRY_LEEWAY_SECONDS as i64 {
+        // AWS's wording, missing space included.
+        return Err(DomainError::ExpiredWebIdentityToken(format!(
+            "Token expired: current date/time {now} must be before the expiration date/time{}",
+            claims.exp
+        )));
+    }
+    Ok(claims)
+}
