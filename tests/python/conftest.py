@@ -17,8 +17,9 @@ LISTENING = re.compile(r"tegata listening on (http://\S+)")
 class Tegata:
     """A running server; `restart()` stops it gracefully and starts it again on the same data."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, extra_args=()):
         self.data_dir = data_dir
+        self.extra_args = list(extra_args)
         self.process = None
         self.url = None
         self.log = []
@@ -32,7 +33,7 @@ class Tegata:
         binary = os.environ.get("TEGATA_BIN", str(ROOT / "target" / "debug" / "tegata"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("TEGATA_")}
         self.process = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir)],
+            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir), *self.extra_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -58,8 +59,10 @@ class Tegata:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=30)
 
-    def restart(self):
+    def restart(self, extra_args=None):
         assert self.stop() == 0
+        if extra_args is not None:
+            self.extra_args = list(extra_args)
         self.start()
 
     def client(self, service: str, **kwargs):
@@ -73,8 +76,12 @@ def tegata(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(server.credentials_file))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
+    # boto3.client() uses a process-wide default session that caches the credentials it first
+    # read: each test starts from a fresh one, as each Lambda cold start would.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     yield server
     if server.process.poll() is None:
         server.stop()

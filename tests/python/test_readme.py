@@ -28,6 +28,7 @@ def test_python_examples_run(tegata, capsys, monkeypatch):
     identity_id = namespace["response"]["IdentityId"]
     assert identity_id in out
     assert namespace["claims"]["sub"] == identity_id
+    assert ":assumed-role/app_user/test_user" in out
 
 
 def test_aws_cli_example_runs(tegata):
@@ -42,6 +43,6 @@ def test_aws_cli_example_runs(tegata):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert '"Token":' in result.stdout
-    assert '"IdentityId":' in result.stdout
     assert '"login.mycompany.myapp"' in result.stdout  # the identity's Logins, listed
+    assert '"SessionToken":' in result.stdout  # the temporary credentials
+    assert ":assumed-role/cli_user/cli" in result.stdout

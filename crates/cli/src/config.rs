@@ -64,6 +64,17 @@ pub struct ServeArgs {
     /// requires. Without it such roles work, and each use logs a warning naming the role.
     #[arg(long, env = "TEGATA_STRICT_COGNITO_TRUST", value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
     pub strict_cognito_trust: Option<bool>,
+
+    /// Testing aid: shift the server's clock by this many seconds (expiry tests). Never set it in
+    /// production.
+    #[arg(
+        long,
+        env = "TEGATA_CLOCK_OFFSET_SECONDS",
+        value_name = "SECONDS",
+        hide = true,
+        allow_hyphen_values = true
+    )]
+    pub clock_offset_seconds: Option<i64>,
 }
 
 /// The same settings, as the TOML file spells them.
@@ -92,6 +103,7 @@ pub struct ServeConfig {
     pub log: String,
     pub max_identity_pools: u64,
     pub strict_cognito_trust: bool,
+    pub clock_offset_seconds: i64,
 }
 
 impl ServeArgs {
@@ -135,6 +147,7 @@ impl ServeArgs {
                 .strict_cognito_trust
                 .or(file.strict_cognito_trust)
                 .unwrap_or(false),
+            clock_offset_seconds: self.clock_offset_seconds.unwrap_or(0),
         })
     }
 }

@@ -9,14 +9,14 @@ use anyhow::{Context, bail};
 use tegata_core::account::{AccessKeyRecord, Bootstrap};
 use tegata_core::cognito_identity::{CognitoIdentity, TokenIssuer};
 use tegata_core::iam::Iam;
-use tegata_core::sts::Sts;
-use tegata_core::sts::credentials::CredentialMinter;
 use tegata_core::master_key::MasterKey;
 use tegata_core::signing::{KeyRing, SigningKey};
 use tegata_core::store::Store;
+use tegata_core::sts::Sts;
+use tegata_core::sts::credentials::CredentialMinter;
 use tegata_core::{Randomness, SystemRandomness};
 use tegata_server::auth::Authenticator;
-use tegata_server::{AppState, SystemClock};
+use tegata_server::{AppState, Clock, SystemClock};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{ServeArgs, ServeConfig};
@@ -93,7 +93,17 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         ),
         issuer,
         authenticator: Authenticator::new(store.clone(), master.clone(), minter, account_id),
-        clock: Arc::new(SystemClock),
+        clock: if config.clock_offset_seconds == 0 {
+            Arc::new(SystemClock)
+        } else {
+            tracing::warn!(
+                seconds = config.clock_offset_seconds,
+                "the server clock is shifted (--clock-offset-seconds): for tests only"
+            );
+            Arc::new(OffsetClock(time::Duration::seconds(
+                config.clock_offset_seconds,
+            )))
+        },
         rng,
     });
 
@@ -269,4 +279,13 @@ async fn shutdown_signal() {
         _ = terminate.recv() => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// The system clock shifted by a fixed amount (`--clock-offset-seconds`, a testing aid).
+struct OffsetClock(time::Duration);
+
+impl Clock for OffsetClock {
+    fn now(&self) -> time::OffsetDateTime {
+        SystemClock.now() + self.0
+    }
 }

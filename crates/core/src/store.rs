@@ -170,8 +170,11 @@ pub trait Store: Send + Sync + 'static {
         policy_name: &str,
     ) -> Result<Option<String>, StoreError>;
 
-    async fn delete_role_policy(&self, role_name: &str, policy_name: &str)
-    -> Result<bool, StoreError>;
+    async fn delete_role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<bool, StoreError>;
 
     async fn list_role_policies(
         &self,

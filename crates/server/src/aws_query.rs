@@ -74,7 +74,10 @@ impl QueryParams {
                 continue;
             };
             if let Ok(n) = n.parse::<u32>() {
-                items.entry(n).or_default().insert(field.to_owned(), v.clone());
+                items
+                    .entry(n)
+                    .or_default()
+                    .insert(field.to_owned(), v.clone());
             }
         }
         items.into_values().collect()

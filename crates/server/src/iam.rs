@@ -101,7 +101,13 @@ fn is_path(path: &str) -> bool {
             && path.chars().all(|c| ('\u{21}'..='\u{7E}').contains(&c)))
 }
 
-fn parse_int(v: &mut Violations, member: &str, raw: Option<&str>, min: i64, max: i64) -> Option<i64> {
+fn parse_int(
+    v: &mut Violations,
+    member: &str,
+    raw: Option<&str>,
+    min: i64,
+    max: i64,
+) -> Option<i64> {
     let raw = raw?;
     match raw.parse::<i64>() {
         Ok(n) => {
@@ -137,6 +143,15 @@ fn role_xml(xml: &mut Xml, role: &Role, account_id: &str) {
         }
         xml.close("Tags");
     }
+}
+
+/// `<Role>…</Role>`, the result of CreateRole and GetRole.
+fn single_role(role: &Role, account_id: &str) -> Xml {
+    let mut xml = Xml::new();
+    xml.open("Role");
+    role_xml(&mut xml, role, account_id);
+    xml.close("Role");
+    xml
 }
 
 fn pagination(v: &mut Violations, params: &QueryParams) -> u32 {
@@ -184,7 +199,12 @@ pub async fn execute(
             let path = params.get("Path");
             if let Some(path) = path {
                 v.length("path", path, 1, 512, false);
-                v.pattern("path", path, r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)", is_path(path));
+                v.pattern(
+                    "path",
+                    path,
+                    r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)",
+                    is_path(path),
+                );
             }
             let document = params.get("AssumeRolePolicyDocument");
             check_document(&mut v, "assumeRolePolicyDocument", document);
@@ -192,11 +212,22 @@ pub async fn execute(
             if let Some(d) = description {
                 v.length("description", d, 0, 1000, false);
             }
-            let max = parse_int(&mut v, "maxSessionDuration", params.get("MaxSessionDuration"), 3600, 43200);
+            let max = parse_int(
+                &mut v,
+                "maxSessionDuration",
+                params.get("MaxSessionDuration"),
+                3600,
+                43200,
+            );
             let tags: Vec<(String, String)> = params
                 .struct_list("Tags")
                 .into_iter()
-                .map(|t| (t.get("Key").cloned().unwrap_or_default(), t.get("Value").cloned().unwrap_or_default()))
+                .map(|t| {
+                    (
+                        t.get("Key").cloned().unwrap_or_default(),
+                        t.get("Value").cloned().unwrap_or_default(),
+                    )
+                })
                 .collect();
             v.count("tags", tags.len(), 0, 50);
             for (key, value) in &tags {
@@ -219,16 +250,15 @@ pub async fn execute(
                 )
                 .await
                 .map_err(fail)?;
-            let mut xml = Xml::new();
-            xml.open("Role");
-            role_xml(&mut xml, &role, &account);
-            xml.close("Role");
-            Some(xml)
+            Some(single_role(&role, &account))
         }
         Operation::GetRole => {
             check_name(&mut v, "roleName", role_name, 64);
             query::validation(v)?;
-            let role = iam.get_role(role_name.unwrap_or_default()).await.map_err(fail)?;
+            let role = iam
+                .get_role(role_name.unwrap_or_default())
+                .await
+                .map_err(fail)?;
             let mut xml = Xml::new();
             xml.open("Role");
             role_xml(&mut xml, &role, &account);
@@ -239,11 +269,19 @@ pub async fn execute(
             let prefix = params.get("PathPrefix");
             if let Some(prefix) = prefix {
                 v.length("pathPrefix", prefix, 1, 512, false);
-                v.pattern("pathPrefix", prefix, r"\u002F[\u0021-\u007F]*", prefix.starts_with('/'));
+                v.pattern(
+                    "pathPrefix",
+                    prefix,
+                    r"\u002F[\u0021-\u007F]*",
+                    prefix.starts_with('/'),
+                );
             }
             let max = pagination(&mut v, params);
             query::validation(v)?;
-            let page = iam.list_roles(prefix, params.get("Marker"), max).await.map_err(fail)?;
+            let page = iam
+                .list_roles(prefix, params.get("Marker"), max)
+                .await
+                .map_err(fail)?;
             let mut xml = Xml::new();
             xml.open("Roles");
             for role in &page.items {
@@ -261,11 +299,21 @@ pub async fn execute(
             if let Some(d) = description {
                 v.length("description", d, 0, 1000, false);
             }
-            let max = parse_int(&mut v, "maxSessionDuration", params.get("MaxSessionDuration"), 3600, 43200);
+            let max = parse_int(
+                &mut v,
+                "maxSessionDuration",
+                params.get("MaxSessionDuration"),
+                3600,
+                43200,
+            );
             query::validation(v)?;
-            iam.update_role(role_name.unwrap_or_default(), description.map(str::to_owned), max)
-                .await
-                .map_err(fail)?;
+            iam.update_role(
+                role_name.unwrap_or_default(),
+                description.map(str::to_owned),
+                max,
+            )
+            .await
+            .map_err(fail)?;
             Some(Xml::new())
         }
         Operation::UpdateAssumeRolePolicy => {
@@ -273,15 +321,20 @@ pub async fn execute(
             let document = params.get("PolicyDocument");
             check_document(&mut v, "policyDocument", document);
             query::validation(v)?;
-            iam.update_assume_role_policy(role_name.unwrap_or_default(), document.unwrap_or_default().to_owned())
-                .await
-                .map_err(fail)?;
+            iam.update_assume_role_policy(
+                role_name.unwrap_or_default(),
+                document.unwrap_or_default().to_owned(),
+            )
+            .await
+            .map_err(fail)?;
             None
         }
         Operation::DeleteRole => {
             check_name(&mut v, "roleName", role_name, 64);
             query::validation(v)?;
-            iam.delete_role(role_name.unwrap_or_default()).await.map_err(fail)?;
+            iam.delete_role(role_name.unwrap_or_default())
+                .await
+                .map_err(fail)?;
             None
         }
         Operation::PutRolePolicy => {
@@ -305,8 +358,14 @@ pub async fn execute(
             let policy_name = params.get("PolicyName");
             check_name(&mut v, "policyName", policy_name, 128);
             query::validation(v)?;
-            let (role_name, policy_name) = (role_name.unwrap_or_default(), policy_name.unwrap_or_default());
-            let document = iam.get_role_policy(role_name, policy_name).await.map_err(fail)?;
+            let (role_name, policy_name) = (
+                role_name.unwrap_or_default(),
+                policy_name.unwrap_or_default(),
+            );
+            let document = iam
+                .get_role_policy(role_name, policy_name)
+                .await
+                .map_err(fail)?;
             let mut xml = Xml::new();
             xml.element("RoleName", role_name)
                 .element("PolicyName", policy_name)
@@ -318,9 +377,12 @@ pub async fn execute(
             let policy_name = params.get("PolicyName");
             check_name(&mut v, "policyName", policy_name, 128);
             query::validation(v)?;
-            iam.delete_role_policy(role_name.unwrap_or_default(), policy_name.unwrap_or_default())
-                .await
-                .map_err(fail)?;
+            iam.delete_role_policy(
+                role_name.unwrap_or_default(),
+                policy_name.unwrap_or_default(),
+            )
+            .await
+            .map_err(fail)?;
             None
         }
         Operation::ListRolePolicies => {

@@ -71,6 +71,33 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// What one request's log line says. Bodies and credentials never appear in it.
+pub(crate) struct Outcome<'a> {
+    pub request_id: &'a str,
+    pub service: &'a str,
+    pub operation: &'a str,
+    pub started: std::time::Instant,
+}
+
+impl Outcome<'_> {
+    /// Successes at `debug`, refusals at `info`, server faults at `error`.
+    pub(crate) fn log(&self, error: Option<(http::StatusCode, &str, &str)>) {
+        let (request_id, service, operation) = (self.request_id, self.service, self.operation);
+        let micros = self.started.elapsed().as_micros() as u64;
+        match error {
+            None => tracing::debug!(request_id, service, operation, micros, "ok"),
+            Some((status, code, _)) if status.is_server_error() => {
+                tracing::error!(request_id, service, operation, code, micros, "failed")
+            }
+            Some((_, code, message)) => {
+                tracing::info!(
+                    request_id, service, operation, code, message, micros, "refused"
+                )
+            }
+        }
+    }
+}
+
 /// `/` carries every AWS operation: awsJson requests name theirs in `X-Amz-Target`, awsQuery
 /// requests in an `Action` parameter (form body, or query string of a GET).
 async fn dispatch(

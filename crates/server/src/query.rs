@@ -150,28 +150,31 @@ pub async fn handle(state: &Arc<AppState>, raw: RawRequest) -> Response {
     let result = match action.as_deref() {
         None => Err(QueryError::bad_request("MissingAction", "Missing Action")),
         Some(action) => match QueryService::of_action(action) {
-            Some(QueryService::Sts) => sts::execute(state, action, &params, &raw, &request_id).await,
-            Some(QueryService::Iam) => iam::execute(state, action, &params, &raw, &request_id).await,
+            Some(QueryService::Sts) => {
+                sts::execute(state, action, &params, &raw, &request_id).await
+            }
+            Some(QueryService::Iam) => {
+                iam::execute(state, action, &params, &raw, &request_id).await
+            }
             None => Err(QueryError::bad_request(
                 "InvalidAction",
                 format!("Could not find operation {action} for version 2011-06-15"),
             )),
         },
     };
-    let action = action.as_deref().unwrap_or("(none)");
-    let micros = started.elapsed().as_micros() as u64;
-    let service_name = service.signing_name();
+    let outcome = crate::Outcome {
+        request_id: &request_id,
+        service: service.signing_name(),
+        operation: action.as_deref().unwrap_or("(none)"),
+        started,
+    };
     match result {
         Ok(response) => {
-            tracing::debug!(request_id, service = service_name, operation = action, micros, "ok");
+            outcome.log(None);
             response
         }
         Err(e) => {
-            if e.status.is_server_error() {
-                tracing::error!(request_id, service = service_name, operation = action, code = e.code, micros, "failed");
-            } else {
-                tracing::info!(request_id, service = service_name, operation = action, code = e.code, message = %e.message, micros, "refused");
-            }
+            outcome.log(Some((e.status, e.code, &e.message)));
             aws_query::error(service.namespace(), &request_id, &e)
         }
     }

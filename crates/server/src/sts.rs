@@ -131,9 +131,15 @@ pub async fn execute(
                 .element("AccessKeyId", &out.credentials.access_key_id)
                 .element("SecretAccessKey", &out.credentials.secret_access_key)
                 .element("SessionToken", &out.credentials.session_token)
-                .element("Expiration", &aws_query::timestamp(out.credentials.expiration))
+                .element(
+                    "Expiration",
+                    &aws_query::timestamp(out.credentials.expiration),
+                )
                 .close("Credentials")
-                .element("SubjectFromWebIdentityToken", &out.subject_from_web_identity_token)
+                .element(
+                    "SubjectFromWebIdentityToken",
+                    &out.subject_from_web_identity_token,
+                )
                 .open("AssumedRoleUser")
                 .element("AssumedRoleId", &out.assumed_role_id)
                 .element("Arn", &out.assumed_role_arn)

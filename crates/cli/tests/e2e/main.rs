@@ -3,4 +3,5 @@
 
 mod auth;
 mod cognito_identity;
+mod sts;
 mod support;

@@ -261,3 +261,84 @@ pub fn signed_cognito_headers(
     }
     headers
 }
+
+/// An STS client (aws-sdk-rust) with the given credentials; `clock_offset` shifts its signing
+/// clock, to meet a server started with `--clock-offset-seconds`.
+pub fn sts_client(
+    url: &str,
+    akid: &str,
+    secret: &str,
+    session_token: Option<&str>,
+    clock_offset: Duration,
+) -> aws_sdk_sts::Client {
+    let creds = aws_credential_types::Credentials::new(
+        akid,
+        secret,
+        session_token.map(str::to_owned),
+        None,
+        "tegata-test",
+    );
+    let mut conf = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(aws_sdk_sts::config::Region::new(REGION))
+        .credentials_provider(creds);
+    if !clock_offset.is_zero() {
+        conf = conf.time_source(aws_smithy_async::time::StaticTimeSource::new(
+            SystemTime::now() + clock_offset,
+        ));
+    }
+    aws_sdk_sts::Client::from_conf(conf.build())
+}
+
+/// Sign an awsQuery request (IAM, STS) with the `aws-sigv4` crate and send it.
+pub async fn query_call(server: &Server, service: &str, params: &[(&str, &str)]) -> RawResponse {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let (akid, secret) = server.credentials();
+    let body = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", aws_sigv4_encode(k), aws_sigv4_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let identity = aws_credential_types::Credentials::new(&akid, &secret, None, None, "t").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name(service)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let mut headers = vec![
+        ("host".to_owned(), server.addr.clone()),
+        (
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+        ),
+    ];
+    let signable = SignableRequest::new(
+        "POST",
+        format!("http://{}/", server.addr),
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    for (name, value) in instructions.headers() {
+        headers.push((name.to_owned(), value.to_owned()));
+    }
+    http(&server.addr, "POST", "/", &headers, body.as_bytes()).await
+}
+
+fn aws_sigv4_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -32,7 +32,10 @@ pub struct Role {
 
 impl Role {
     pub fn arn(&self, account_id: &str) -> String {
-        format!("arn:aws:iam::{account_id}:role{}{}", self.path, self.role_name)
+        format!(
+            "arn:aws:iam::{account_id}:role{}{}",
+            self.path, self.role_name
+        )
     }
 }
 
@@ -202,7 +205,11 @@ impl Iam {
         policy_name: &str,
     ) -> Result<(), DomainError> {
         self.get_role(role_name).await?;
-        if !self.store.delete_role_policy(role_name, policy_name).await? {
+        if !self
+            .store
+            .delete_role_policy(role_name, policy_name)
+            .await?
+        {
             return Err(DomainError::NoSuchEntity(format!(
                 "The role policy with name {policy_name} cannot be found."
             )));
@@ -222,6 +229,10 @@ impl Iam {
             .store
             .list_role_policies(role_name, after.as_deref(), max_items + 1)
             .await?;
-        Ok(pagination::paginate(rows, max_items as usize, String::clone))
+        Ok(pagination::paginate(
+            rows,
+            max_items as usize,
+            String::clone,
+        ))
     }
 }

@@ -178,7 +178,11 @@ impl CredentialMinter {
         let mut in_out = blob[1 + aead::NONCE_LEN..].to_vec();
         let plain = self
             .token_key
-            .open_in_place(nonce, aead::Aad::from(access_key_id.as_bytes()), &mut in_out)
+            .open_in_place(
+                nonce,
+                aead::Aad::from(access_key_id.as_bytes()),
+                &mut in_out,
+            )
             .map_err(|_| SessionTokenError::Invalid)?;
         serde_json::from_slice(plain).map_err(|_| SessionTokenError::Invalid)
     }
@@ -213,7 +217,10 @@ mod tests {
         let creds = minter.mint(&claims(), &rng);
         assert!(creds.access_key_id.starts_with("ASIAA") && creds.access_key_id.len() == 20);
         assert_eq!(creds.secret_access_key.len(), 40);
-        assert_eq!(minter.secret_for(&creds.access_key_id), creds.secret_access_key);
+        assert_eq!(
+            minter.secret_for(&creds.access_key_id),
+            creds.secret_access_key
+        );
         assert_eq!(
             minter.open(&creds.access_key_id, &creds.session_token),
             Ok(claims())
@@ -233,7 +240,10 @@ mod tests {
         let i = tampered.len() / 2;
         tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
         assert_eq!(
-            minter.open(&creds.access_key_id, std::str::from_utf8(&tampered).unwrap()),
+            minter.open(
+                &creds.access_key_id,
+                std::str::from_utf8(&tampered).unwrap()
+            ),
             Err(SessionTokenError::Invalid)
         );
         let foreign = CredentialMinter::new(&MasterKey::generate(&rng));

@@ -5,7 +5,9 @@ pub mod web_identity;
 
 use std::sync::Arc;
 
-use tegata_policy::{Context, Decision, PolicyDocument, PolicyKind, Principal as PolicyPrincipal, Request};
+use tegata_policy::{
+    Context, Decision, PolicyDocument, PolicyKind, Principal as PolicyPrincipal, Request,
+};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -137,7 +139,9 @@ impl Sts {
             .unwrap_or_default();
         let context = trust_context(&token, &input, &tags, now);
         let trust = PolicyDocument::parse(&role.assume_role_policy_document, PolicyKind::Trust)
-            .map_err(|e| DomainError::Internal(format!("stored trust policy of {}: {e}", role.role_name)))?;
+            .map_err(|e| {
+                DomainError::Internal(format!("stored trust policy of {}: {e}", role.role_name))
+            })?;
         let principal = PolicyPrincipal::federated(COGNITO_FEDERATED_PRINCIPAL);
         let role_arn = role.arn(&self.issuer.account_id);
         let allows = |action: &str, context: &Context| {
@@ -299,6 +303,9 @@ mod tests {
             r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"s3:*","Resource":"{}"}}}}"#,
             "x".repeat(2100)
         );
-        assert!(matches!(packed_size(&big, &[]), Err(DomainError::PackedPolicyTooLarge(_))));
+        assert!(matches!(
+            packed_size(&big, &[]),
+            Err(DomainError::PackedPolicyTooLarge(_))
+        ));
     }
 }

@@ -19,8 +19,7 @@ use crate::{DomainError, UnixSeconds};
 /// How far past `exp` a token is still accepted, for clocks that disagree a little.
 pub const EXPIRY_LEEWAY_SECONDS: u64 = 5;
 
-const NOT_A_JWT: &str =
-    "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)";
+const NOT_A_JWT: &str = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebIdentityClaims {
@@ -92,9 +91,9 @@ pub fn verify(
             ErrorKind::InvalidSignature => {
                 invalid("The ID Token's signature could not be verified.")
             }
-            ErrorKind::MissingRequiredClaim(claim) => {
-                invalid(format!("The ID Token is missing the required claim '{claim}'."))
-            }
+            ErrorKind::MissingRequiredClaim(claim) => invalid(format!(
+                "The ID Token is missing the required claim '{claim}'."
+            )),
             _ => invalid(NOT_A_JWT),
         })?
         .claims;

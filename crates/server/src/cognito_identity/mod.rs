@@ -96,36 +96,23 @@ pub async fn handle(state: &Arc<AppState>, raw: RawRequest) -> Response {
     let started = Instant::now();
     let request_id = tegata_core::ids::uuid_v4(&*state.rng);
     let operation = parse_target(raw.header("x-amz-target"));
-    let op_name = operation.as_ref().map_or("(unknown)", |op| op.name());
+    let outcome = crate::Outcome {
+        request_id: &request_id,
+        service: SIGNING_NAME,
+        operation: operation.as_ref().map_or("(unknown)", |op| op.name()),
+        started,
+    };
     let result = match operation {
         Ok(op) => execute(state, op, &raw, &request_id).await,
         Err(e) => Err(e),
     };
-    let micros = started.elapsed().as_micros() as u64;
     match result {
         Ok(response) => {
-            tracing::debug!(
-                request_id,
-                service = SIGNING_NAME,
-                operation = op_name,
-                micros,
-                "ok"
-            );
+            outcome.log(None);
             response
         }
         Err(e) => {
-            if e.status.is_server_error() {
-                tracing::error!(
-                    request_id,
-                    service = SIGNING_NAME,
-                    operation = op_name,
-                    code = e.code,
-                    micros,
-                    "failed"
-                );
-            } else {
-                tracing::info!(request_id, service = SIGNING_NAME, operation = op_name, code = e.code, message = %e.message, micros, "refused");
-            }
+            outcome.log(Some((e.status, e.code, &e.message)));
             aws_json::error(&request_id, &e)
         }
     }
