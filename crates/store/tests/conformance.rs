@@ -1,0 +1,490 @@
+//! One conformance suite for the `Store` trait, run unchanged against SQLite and against a
+//! throw-away PostgreSQL cluster.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use tegata_core::account::Bootstrap;
+use tegata_core::cognito_identity::{IdentityPool, IdentityPoolSpec};
+use tegata_core::iam::Role;
+use tegata_core::master_key::MasterKey;
+use tegata_core::random::SeededRandomness;
+use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, Store};
+use tegata_testkit::PgCluster;
+
+const PROVIDER: &str = "login.mycompany.myapp";
+
+fn pool(id: &str, name: &str) -> IdentityPool {
+    IdentityPool {
+        id: id.to_owned(),
+        spec: IdentityPoolSpec {
+            name: name.to_owned(),
+            developer_provider_name: Some(PROVIDER.to_owned()),
+            tags: Some(BTreeMap::new()),
+            ..IdentityPoolSpec::default()
+        },
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn login(user: &str) -> Login<'_> {
+    Login {
+        provider: PROVIDER,
+        user_key: user,
+    }
+}
+
+fn role(name: &str, path: &str) -> Role {
+    Role {
+        role_name: name.to_owned(),
+        path: path.to_owned(),
+        role_id: format!("AROA{}", name.to_uppercase()),
+        assume_role_policy_document: "{}".to_owned(),
+        description: None,
+        max_session_duration: 3600,
+        tags: vec![("k".into(), "v".into())],
+        created_at: 5,
+    }
+}
+
+async fn bootstrap_keeps_the_first(store: Arc<dyn Store>) {
+    // Candidates prepared by "different nodes", committed concurrently: all see one winner.
+    let rng = SeededRandomness::new(1);
+    let master = MasterKey::generate(&rng);
+    let candidates: Vec<Bootstrap> = (0..4)
+        .map(|i| Bootstrap::prepare(&master, i, &rng).unwrap())
+        .collect();
+    let mut tasks = Vec::new();
+    for candidate in candidates.clone() {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.bootstrap(&candidate).await.unwrap()
+        }));
+    }
+    let mut winners = HashSet::new();
+    for task in tasks {
+        let stored = task.await.unwrap();
+        winners.insert(stored.account.account_id.clone());
+        assert!(
+            candidates.contains(&stored),
+            "the stored state is one candidate, whole"
+        );
+    }
+    assert_eq!(winners.len(), 1, "one account");
+    assert_eq!(
+        store.signing_keys().await.unwrap().len(),
+        1,
+        "one signing key"
+    );
+    let again = store.bootstrap(&candidates[0]).await.unwrap();
+    assert_eq!(winners.iter().next(), Some(&again.account.account_id));
+    let admin = store
+        .access_key(&again.admin_key.access_key_id)
+        .await
+        .unwrap()
+        .expect("admin key stored");
+    assert_eq!(admin, again.admin_key);
+    assert_eq!(admin.secret(&master).unwrap().len(), 40);
+    assert!(
+        store
+            .access_key("AKIANOSUCHKEY0000000")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn pools(store: Arc<dyn Store>) {
+    assert_eq!(store.count_identity_pools().await.unwrap(), 0);
+    for (id, name) in [("r:0003", "c"), ("r:0001", "a"), ("r:0002", "b")] {
+        store.insert_identity_pool(&pool(id, name)).await.unwrap();
+    }
+    assert_eq!(store.count_identity_pools().await.unwrap(), 3);
+    let first = store.list_identity_pools(None, 2).await.unwrap();
+    assert_eq!(
+        first.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["r:0001", "r:0002"]
+    );
+    let rest = store.list_identity_pools(Some("r:0002"), 2).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].name, "c");
+
+    let mut updated = pool("r:0001", "renamed");
+    updated.spec.allow_classic_flow = Some(false);
+    updated.spec.open_id_connect_provider_arns =
+        Some(vec!["arn:aws:iam::1:oidc-provider/x".into()]);
+    updated.updated_at = 9;
+    assert!(store.replace_identity_pool(&updated).await.unwrap());
+    assert_eq!(store.identity_pool("r:0001").await.unwrap(), Some(updated));
+    assert!(
+        !store
+            .replace_identity_pool(&pool("r:9999", "x"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.identity_pool("r:9999").await.unwrap(), None);
+}
+
+async fn concurrent_updates_lose_nothing(store: Arc<dyn Store>) {
+    store
+        .insert_identity_pool(&pool("u:0001", "start"))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut p = pool("u:0001", &format!("writer-{i}"));
+            p.updated_at = i;
+            store.replace_identity_pool(&p).await.unwrap()
+        }));
+    }
+    for task in tasks {
+        assert!(
+            task.await.unwrap(),
+            "every writer's update applies (last writer wins)"
+        );
+    }
+    let last = store.identity_pool("u:0001").await.unwrap().unwrap();
+    assert!(last.spec.name.starts_with("writer-"));
+    assert_eq!(
+        last.spec.name,
+        format!("writer-{}", last.updated_at),
+        "written whole"
+    );
+}
+
+async fn identities(store: Arc<dyn Store>) {
+    store
+        .insert_identity_pool(&pool("i:0001", "ids"))
+        .await
+        .unwrap();
+    store
+        .insert_identity_pool(&pool("i:0002", "other"))
+        .await
+        .unwrap();
+    let (id, created) = store
+        .find_or_create_identity("i:0001", login("alice"), "i:aaaa", 10)
+        .await
+        .unwrap();
+    assert_eq!((id.as_str(), created), ("i:aaaa", true));
+    let (again, created) = store
+        .find_or_create_identity("i:0001", login("alice"), "i:bbbb", 11)
+        .await
+        .unwrap();
+    assert_eq!((again.as_str(), created), ("i:aaaa", false));
+    assert!(
+        store.identity("i:bbbb").await.unwrap().is_none(),
+        "the candidate was rolled back"
+    );
+    assert_eq!(
+        store
+            .identity_of_login("i:0001", login("alice"))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("i:aaaa")
+    );
+    // The same user in another pool is another identity.
+    assert_eq!(
+        store
+            .identity_of_login("i:0002", login("alice"))
+            .await
+            .unwrap(),
+        None
+    );
+
+    assert_eq!(
+        store
+            .link_login("i:0001", "i:aaaa", login("alice-2"), 12)
+            .await
+            .unwrap(),
+        LinkOutcome::Linked
+    );
+    assert_eq!(
+        store
+            .link_login("i:0001", "i:aaaa", login("alice"), 12)
+            .await
+            .unwrap(),
+        LinkOutcome::Linked
+    );
+    store
+        .find_or_create_identity("i:0001", login("bob"), "i:cccc", 13)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .link_login("i:0001", "i:cccc", login("alice"), 14)
+            .await
+            .unwrap(),
+        LinkOutcome::AlreadyLinkedElsewhere("i:aaaa".into())
+    );
+    assert_eq!(
+        store
+            .link_login("i:0002", "i:aaaa", login("x"), 14)
+            .await
+            .unwrap(),
+        LinkOutcome::IdentityNotFound,
+        "an identity of another pool"
+    );
+    assert_eq!(
+        store
+            .link_login("i:0001", "i:zzzz", login("x"), 14)
+            .await
+            .unwrap(),
+        LinkOutcome::IdentityNotFound
+    );
+
+    let alice = store.identity("i:aaaa").await.unwrap().unwrap();
+    assert_eq!(alice.logins, [PROVIDER]);
+    assert_eq!((alice.created_at, alice.updated_at), (10, 12));
+    assert_eq!(
+        store
+            .user_keys_of_identity("i:aaaa", PROVIDER, None, 10)
+            .await
+            .unwrap(),
+        ["alice", "alice-2"]
+    );
+    assert_eq!(
+        store
+            .user_keys_of_identity("i:aaaa", PROVIDER, Some("alice"), 10)
+            .await
+            .unwrap(),
+        ["alice-2"]
+    );
+    let listed = store
+        .list_identities("i:0001", None, 10, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|i| i.identity_id.as_str())
+            .collect::<Vec<_>>(),
+        ["i:aaaa", "i:cccc"]
+    );
+    let page = store
+        .list_identities("i:0001", Some("i:aaaa"), 1, true)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].identity_id, "i:cccc");
+
+    assert!(store.delete_identity_pool("i:0001").await.unwrap());
+    assert!(!store.delete_identity_pool("i:0001").await.unwrap());
+    assert!(
+        store.identity("i:aaaa").await.unwrap().is_none(),
+        "identities go with the pool"
+    );
+    assert_eq!(
+        store
+            .identity_of_login("i:0001", login("alice"))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn one_identity_per_user_under_concurrency(store: Arc<dyn Store>) {
+    store
+        .insert_identity_pool(&pool("c:0001", "race"))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let user = format!("user-{}", i % 3);
+            let (id, _) = store
+                .find_or_create_identity("c:0001", login(&user), &format!("c:{i:04}"), 1)
+                .await
+                .unwrap();
+            (user, id)
+        }));
+    }
+    let mut by_user: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    for task in tasks {
+        let (user, id) = task.await.unwrap();
+        by_user.entry(user).or_default().insert(id);
+    }
+    assert_eq!(by_user.len(), 3);
+    for (user, ids) in &by_user {
+        assert_eq!(ids.len(), 1, "{user} got {ids:?}");
+    }
+    assert_eq!(
+        store
+            .list_identities("c:0001", None, 100, false)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+async fn roles(store: Arc<dyn Store>) {
+    assert!(store.insert_role(&role("App", "/a/")).await.unwrap());
+    assert!(
+        !store.insert_role(&role("app", "/")).await.unwrap(),
+        "names ignore case"
+    );
+    assert!(store.insert_role(&role("other", "/b/")).await.unwrap());
+    let got = store.role("APP").await.unwrap().unwrap();
+    assert_eq!(got, role("App", "/a/"));
+    let mut changed = got.clone();
+    changed.description = Some("d".into());
+    changed.max_session_duration = 7200;
+    assert!(store.replace_role(&changed).await.unwrap());
+    assert_eq!(store.role("app").await.unwrap(), Some(changed));
+
+    let all = store.list_roles("/", None, 10).await.unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.role_name.as_str()).collect::<Vec<_>>(),
+        ["App", "other"]
+    );
+    let under_b = store.list_roles("/b/", None, 10).await.unwrap();
+    assert_eq!(under_b.len(), 1);
+    assert_eq!(
+        store.list_roles("/", Some("app"), 10).await.unwrap().len(),
+        1
+    );
+
+    assert!(
+        store
+            .put_role_policy("app", "p1", "{\"a\":1}")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_role_policy("app", "p1", "{\"a\":2}")
+            .await
+            .unwrap(),
+        "replaced"
+    );
+    assert!(store.put_role_policy("app", "p0", "{}").await.unwrap());
+    assert!(!store.put_role_policy("ghost", "p", "{}").await.unwrap());
+    assert_eq!(
+        store.role_policy("app", "p1").await.unwrap().as_deref(),
+        Some("{\"a\":2}")
+    );
+    assert_eq!(
+        store.list_role_policies("app", None, 10).await.unwrap(),
+        ["p0", "p1"]
+    );
+    assert_eq!(
+        store.delete_role("app").await.unwrap(),
+        DeleteRoleOutcome::HasPolicies
+    );
+    assert!(
+        store.role("app").await.unwrap().is_some(),
+        "nothing deleted"
+    );
+    assert!(store.delete_role_policy("app", "p0").await.unwrap());
+    assert!(store.delete_role_policy("app", "p1").await.unwrap());
+    assert!(!store.delete_role_policy("app", "p1").await.unwrap());
+    assert_eq!(
+        store.delete_role("app").await.unwrap(),
+        DeleteRoleOutcome::Deleted
+    );
+    assert_eq!(
+        store.delete_role("app").await.unwrap(),
+        DeleteRoleOutcome::NotFound
+    );
+}
+
+/// Every check, each on a fresh store from `fresh`.
+async fn conformance<F, Fut>(fresh: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Arc<dyn Store>>,
+{
+    bootstrap_keeps_the_first(fresh().await).await;
+    pools(fresh().await).await;
+    concurrent_updates_lose_nothing(fresh().await).await;
+    identities(fresh().await).await;
+    one_identity_per_user_under_concurrency(fresh().await).await;
+    roles(fresh().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_conformance() {
+    let root = std::env::temp_dir().join(format!("tegata-store-{}", std::process::id()));
+    let counter = std::sync::atomic::AtomicU32::new(0);
+    conformance(|| {
+        let dir = root.join(
+            counter
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .to_string(),
+        );
+        async move {
+            std::fs::create_dir_all(&dir).unwrap();
+            Arc::new(tegata_store::open_sqlite(&dir).await.unwrap()) as Arc<dyn Store>
+        }
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_conformance() {
+    let cluster = PgCluster::start();
+    conformance(|| {
+        let url = cluster.create_database();
+        async move { Arc::new(tegata_store::open_postgres(&url).await.unwrap()) as Arc<dyn Store> }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrations_refuse_a_newer_schema_on_both_backends() {
+    let dir = std::env::temp_dir().join(format!("tegata-store-newer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    drop(tegata_store::open_sqlite(&dir).await.unwrap());
+    {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", dir.join("tegata.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("INSERT INTO tegata_schema VALUES (999, 'future', 0)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let err = tegata_store::open_sqlite(&dir)
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("newer than this tegata"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let cluster = PgCluster::start();
+    let url = cluster.create_database();
+    // Several nodes migrating an empty database at once agree; opening again is a no-op.
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            tegata_store::open_postgres(&url).await.map(|_| ())
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        cluster.psql(
+            PgCluster::database_name(&url),
+            "SELECT count(*) FROM tegata_schema"
+        ),
+        "2"
+    );
+    drop(tegata_store::open_postgres(&url).await.unwrap());
+    cluster.psql(
+        PgCluster::database_name(&url),
+        "INSERT INTO tegata_schema VALUES (999, 'future', 0)",
+    );
+    let err = tegata_store::open_postgres(&url)
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("newer than this tegata"), "{err}");
+}
