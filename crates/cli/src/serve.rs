@@ -199,41 +199,48 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Read the master key, or create it (mode 0600, never overwriting a file that appeared
-/// meanwhile) on first start.
+/// Read the master key, or create it on first start (mode 0600). Several nodes may start at
+/// once on a shared key path: the key is written whole to a private temporary file and then
+/// hard-linked into place, which fails if another node got there first — so nobody ever reads a
+/// half-written key, and the loser simply reads the winner's.
 fn load_or_create_master_key(path: &Path, rng: &dyn Randomness) -> anyhow::Result<MasterKey> {
     match std::fs::read_to_string(path) {
-        Ok(text) => MasterKey::from_file_contents(&text)
-            .with_context(|| format!("reading the master key {}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = MasterKey::generate(rng);
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
-            }
-            let created = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path);
-            match created {
-                Ok(mut file) => {
-                    file.write_all(key.to_file_contents().as_bytes())
-                        .and_then(|()| file.sync_all())
-                        .with_context(|| format!("writing the master key {}", path.display()))?;
-                    tracing::info!(path = %path.display(), id = key.id(), "created a new master key; back it up: without it the data cannot be decrypted");
-                    Ok(key)
-                }
-                // Another process created it between our read and our create: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    load_or_create_master_key(path, rng)
-                }
-                Err(e) => {
-                    Err(e).with_context(|| format!("creating the master key {}", path.display()))
-                }
-            }
+        Ok(text) => {
+            return MasterKey::from_file_contents(&text)
+                .with_context(|| format!("reading the master key {}", path.display()));
         }
-        Err(e) => Err(e).with_context(|| format!("reading the master key {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("reading the master key {}", path.display()));
+        }
+    }
+    let key = MasterKey::generate(rng);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let temporary = path.with_extension(format!("tmp.{}", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)
+        .with_context(|| format!("creating {}", temporary.display()))?;
+    file.write_all(key.to_file_contents().as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", temporary.display()))?;
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => {
+            tracing::info!(path = %path.display(), id = key.id(), "created a new master key; back it up: without it the data cannot be decrypted");
+            Ok(key)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            load_or_create_master_key(path, rng)
+        }
+        Err(e) => Err(e).with_context(|| format!("creating the master key {}", path.display())),
     }
 }
 

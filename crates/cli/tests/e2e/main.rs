@@ -3,5 +3,6 @@
 
 mod auth;
 mod cognito_identity;
+mod multi_node;
 mod sts;
 mod support;

@@ -8,7 +8,7 @@ use aws_sdk_sts::error::ProvideErrorMetadata;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::support::{Server, TempDir, query_call, sts_client};
+use crate::support::{Server, TempDir, query_call, sts_client, xml_text};
 
 const PROVIDER: &str = "login.mycompany.myapp";
 
@@ -77,13 +77,7 @@ impl Flow {
         )
         .await;
         assert_eq!(response.status, 200, "{}", response.body);
-        let arn = response
-            .body
-            .split("<Arn>")
-            .nth(1)
-            .and_then(|rest| rest.split("</Arn>").next())
-            .unwrap();
-        arn.to_owned()
+        xml_text(&response.body, "Arn").to_owned()
     }
 
     async fn assume(

@@ -342,3 +342,11 @@ fn aws_sigv4_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The text of the first `<tag>` element of an XML body.
+pub fn xml_text<'a>(body: &'a str, tag: &str) -> &'a str {
+    body.split(&format!("<{tag}>"))
+        .nth(1)
+        .and_then(|rest| rest.split(&format!("</{tag}>")).next())
+        .unwrap_or_else(|| panic!("<{tag}> in {body}"))
+}

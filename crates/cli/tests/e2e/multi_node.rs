@@ -1,0 +1,171 @@
+//! Several tegata nodes on one PostgreSQL database: one deployment, any node serves any request.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use tegata_testkit::PgCluster;
+
+use crate::support::{Server, TempDir, http, query_call, sts_client, xml_text};
+
+const PROVIDER: &str = "login.mycompany.myapp";
+
+/// The deployment's one public URL (the load balancer's), the issuer of every node's tokens.
+const PUBLIC_URL: &str = "http://tokens.tegata.test";
+
+/// Start two nodes at the same moment on an empty database, sharing one master key file and one
+/// public URL.
+fn start_two_nodes(cluster: &PgCluster, dir: &TempDir) -> (Server, Server, String) {
+    let url = cluster.create_database();
+    let key = dir.0.join("master.key");
+    let key = key.to_str().unwrap().to_owned();
+    let node = |name: &str| {
+        let data = dir.0.join(name);
+        let url = url.clone();
+        let key = key.clone();
+        std::thread::spawn(move || {
+            Server::start_with(
+                &data,
+                &[
+                    "--database-url",
+                    &url,
+                    "--master-key-file",
+                    &key,
+                    "--public-url",
+                    PUBLIC_URL,
+                ],
+            )
+        })
+    };
+    let (a, b) = (node("a"), node("b"));
+    (a.join().unwrap(), b.join().unwrap(), url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_one_deployment() {
+    let cluster = PgCluster::start();
+    let dir = TempDir::new("multi");
+    let (a, b, url) = start_two_nodes(&cluster, &dir);
+    let db = PgCluster::database_name(&url);
+
+    // One account, one administrator key, one active signing key.
+    assert_eq!(cluster.psql(db, "SELECT count(*) FROM account"), "1");
+    assert_eq!(cluster.psql(db, "SELECT count(*) FROM access_keys"), "1");
+    assert_eq!(
+        cluster.psql(
+            db,
+            "SELECT count(*) FROM signing_keys WHERE state = 'active'"
+        ),
+        "1"
+    );
+    assert_eq!(
+        a.credentials(),
+        b.credentials(),
+        "both nodes wrote the same admin key"
+    );
+    let jwks_a = http(&a.addr, "GET", "/.well-known/jwks_uri", &[], b"")
+        .await
+        .json();
+    let jwks_b = http(&b.addr, "GET", "/.well-known/jwks_uri", &[], b"")
+        .await
+        .json();
+    assert_eq!(jwks_a, jwks_b);
+    assert_eq!(jwks_a["keys"].as_array().unwrap().len(), 1);
+
+    // 200 concurrent token calls for 20 new users, alternating between the nodes.
+    let pool_id = a
+        .cognito()
+        .create_identity_pool()
+        .identity_pool_name("shared")
+        .allow_unauthenticated_identities(false)
+        .developer_provider_name(PROVIDER)
+        .send()
+        .await
+        .unwrap()
+        .identity_pool_id;
+    let clients = [a.cognito(), b.cognito()];
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let client = clients[i % 2].clone();
+        let pool_id = pool_id.clone();
+        tasks.push(tokio::spawn(async move {
+            let user = format!("user-{}", i % 20);
+            let out = client
+                .get_open_id_token_for_developer_identity()
+                .identity_pool_id(pool_id)
+                .logins(PROVIDER, &user)
+                .send()
+                .await
+                .expect("token call");
+            (user, out.identity_id.unwrap())
+        }));
+    }
+    let mut seen: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    for task in tasks {
+        let (user, id) = task.await.unwrap();
+        seen.entry(user).or_default().insert(id);
+    }
+    assert_eq!(seen.len(), 20);
+    for (user, ids) in &seen {
+        assert_eq!(ids.len(), 1, "{user} saw {ids:?}");
+    }
+    assert_eq!(cluster.psql(db, "SELECT count(*) FROM identities"), "20");
+
+    // The basic flow across nodes: a token from A exchanged at B, B's credentials used at A.
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
+        "Principal":{{"Federated":"cognito-identity.amazonaws.com"}},
+        "Action":"sts:AssumeRoleWithWebIdentity",
+        "Condition":{{"StringEquals":{{"cognito-identity.amazonaws.com:aud":"{pool_id}"}}}}}}]}}"#
+    );
+    let created = query_call(
+        &a,
+        "iam",
+        &[
+            ("Action", "CreateRole"),
+            ("Version", "2010-05-08"),
+            ("RoleName", "shared_role"),
+            ("AssumeRolePolicyDocument", &trust),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let role_arn = xml_text(&created.body, "Arn");
+    let token = a
+        .cognito()
+        .get_open_id_token_for_developer_identity()
+        .identity_pool_id(&pool_id)
+        .logins(PROVIDER, "user-0")
+        .send()
+        .await
+        .unwrap()
+        .token
+        .unwrap();
+    let (akid, secret) = b.credentials();
+    let assumed = sts_client(&b.url, &akid, &secret, None, Duration::ZERO)
+        .assume_role_with_web_identity()
+        .role_arn(role_arn)
+        .role_session_name("cross")
+        .web_identity_token(token)
+        .send()
+        .await
+        .expect("node B accepts node A's token");
+    let creds = assumed.credentials().unwrap();
+    let identity = sts_client(
+        &a.url,
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        Some(creds.session_token()),
+        Duration::ZERO,
+    )
+    .get_caller_identity()
+    .send()
+    .await
+    .expect("node A accepts node B's credentials");
+    assert!(
+        identity
+            .arn()
+            .unwrap()
+            .ends_with(":assumed-role/shared_role/cross")
+    );
+    drop((a, b));
+}
