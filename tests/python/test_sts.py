@@ -349,3 +349,21 @@ def test_iam_roles_round_trip(tegata):
         iam.get_role(RoleName="r1")
     assert code(excinfo) == "NoSuchEntity"
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_presigned_get_caller_identity(tegata):
+    """awsQuery parameters from a GET's query string, signed in the URL (what Vault-style
+    "IAM auth" clients send)."""
+    import urllib.request
+
+    sts = tegata.client("sts")
+    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
+    assert "X-Amz-Signature=" in url and "Action=GetCallerIdentity" in url
+    with urllib.request.urlopen(url) as response:
+        body = response.read().decode()
+    assert "<GetCallerIdentityResponse" in body and ":user/admin</Arn>" in body
+    tampered = url.replace("Action=GetCallerIdentity", "Action=GetCallerIdentity&Extra=1")
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(tampered)
+    assert excinfo.value.code == 403
+    assert "<Code>SignatureDoesNotMatch</Code>" in excinfo.value.read().decode()
