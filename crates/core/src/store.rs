@@ -100,6 +100,16 @@ pub trait Store: Send + Sync + 'static {
         now: UnixSeconds,
     ) -> Result<(String, bool), StoreError>;
 
+    /// Create many developer identities at once, in batched transactions, for benchmarks that
+    /// need a large pool fast: `(identity id, developer user id)` pairs, all new.
+    async fn prefill_identities(
+        &self,
+        pool_id: &str,
+        provider: &str,
+        identities: &[(String, String)],
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+
     /// Link `login` to the existing identity `identity_id` of `pool_id`.
     async fn link_login(
         &self,

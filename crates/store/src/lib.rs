@@ -495,6 +495,44 @@ macro_rules! impl_store {
                 Ok((existing.try_get("identity_id").map_err(backend)?, false))
             }
 
+            async fn prefill_identities(
+                &self,
+                pool_id: &str,
+                provider: &str,
+                identities: &[(String, String)],
+                now: UnixSeconds,
+            ) -> Result<(), StoreError> {
+                for batch in identities.chunks(5_000) {
+                    let mut tx = self.writer.begin().await.map_err(backend)?;
+                    for (identity_id, user) in batch {
+                        sqlx::query(
+                            "INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at)
+                             VALUES ($1, $2, 0, $3, $3)",
+                        )
+                        .bind(identity_id)
+                        .bind(pool_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                        sqlx::query(
+                            "INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(pool_id)
+                        .bind(provider)
+                        .bind(user)
+                        .bind(identity_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    }
+                    tx.commit().await.map_err(backend)?;
+                }
+                Ok(())
+            }
+
             async fn link_login(
                 &self,
                 pool_id: &str,

@@ -393,6 +393,33 @@ async fn roles(store: Arc<dyn Store>) {
     );
 }
 
+async fn prefill(store: Arc<dyn Store>) {
+    store
+        .insert_identity_pool(&pool("p:0001", "bulk"))
+        .await
+        .unwrap();
+    let rows: Vec<(String, String)> = (0..12_000)
+        .map(|i| (format!("p:{i:08}"), format!("bulk-{i}")))
+        .collect();
+    store
+        .prefill_identities("p:0001", PROVIDER, &rows, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .identity_of_login("p:0001", login("bulk-11999"))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("p:00011999")
+    );
+    let (id, created) = store
+        .find_or_create_identity("p:0001", login("bulk-5"), "p:new", 4)
+        .await
+        .unwrap();
+    assert_eq!((id.as_str(), created), ("p:00000005", false));
+}
+
 /// Every check, each on a fresh store from `fresh`.
 async fn conformance<F, Fut>(fresh: F)
 where
@@ -405,6 +432,7 @@ where
     identities(fresh().await).await;
     one_identity_per_user_under_concurrency(fresh().await).await;
     roles(fresh().await).await;
+    prefill(fresh().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

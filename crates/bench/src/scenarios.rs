@@ -1,0 +1,945 @@
+//! The scenarios, the closed-loop harness that runs them, the ceilings they are compared with,
+//! and the report.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, bail};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use tegata_core::cognito_identity::TokenIssuer;
+use tegata_core::master_key::MasterKey;
+use tegata_core::random::SystemRandomness;
+use tegata_core::signing::{KeyRing, KeyState, SigningKey, generate_signing_key};
+use tegata_core::token::{OpenIdClaims, developer_amr};
+
+use crate::Args;
+use crate::http1::{Conn, request};
+
+const PROVIDER: &str = "login.mycompany.myapp";
+const REGION: &str = "us-east-1";
+const EXISTING_USERS: u64 = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    BasicNew,
+    BasicExisting,
+    CallerIdentity,
+    Trivial,
+}
+
+impl Scenario {
+    fn parse(name: &str) -> anyhow::Result<Self> {
+        Ok(match name {
+            "basic-new" => Scenario::BasicNew,
+            "basic-existing" => Scenario::BasicExisting,
+            "caller-identity" => Scenario::CallerIdentity,
+            other => {
+                bail!("unknown scenario '{other}' (basic-new, basic-existing, caller-identity)")
+            }
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::BasicNew => "basic-new",
+            Scenario::BasicExisting => "basic-existing",
+            Scenario::CallerIdentity => "caller-identity",
+            Scenario::Trivial => "trivial endpoint",
+        }
+    }
+}
+
+/// Where requests go and what they need.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub addr: String,
+    pub access_key_id: String,
+    pub secret: String,
+    pub pool_id: String,
+    pub role_arn: String,
+    /// Temporary credentials for caller-identity: (akid, secret, session token).
+    pub session: Option<(String, String, String)>,
+}
+
+fn signed_headers(
+    target: &Target,
+    service: &str,
+    creds: (&str, &str, Option<&str>),
+    content_type: &str,
+    extra: &[(String, String)],
+    body: &[u8],
+) -> Vec<(String, String)> {
+    let identity = aws_credential_types::Credentials::new(
+        creds.0,
+        creds.1,
+        creds.2.map(str::to_owned),
+        None,
+        "bench",
+    )
+    .into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name(service)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("complete signing parameters")
+        .into();
+    let mut headers = vec![
+        ("host".to_owned(), target.addr.clone()),
+        ("content-type".to_owned(), content_type.to_owned()),
+    ];
+    headers.extend_from_slice(extra);
+    let signable = SignableRequest::new(
+        "POST",
+        format!("http://{}/", target.addr),
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        SignableBody::Bytes(body),
+    )
+    .expect("a signable request");
+    let (instructions, _) = sign(signable, &params)
+        .expect("signing succeeds")
+        .into_parts();
+    for (name, value) in instructions.headers() {
+        headers.push((name.to_owned(), value.to_owned()));
+    }
+    headers
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn token_request(target: &Target, user: &str) -> Vec<u8> {
+    let body = serde_json::json!({"IdentityPoolId": target.pool_id, "Logins": {PROVIDER: user}})
+        .to_string();
+    let headers = signed_headers(
+        target,
+        "cognito-identity",
+        (&target.access_key_id, &target.secret, None),
+        "application/x-amz-json-1.1",
+        &[(
+            "x-amz-target".to_owned(),
+            "AWSCognitoIdentityService.GetOpenIdTokenForDeveloperIdentity".to_owned(),
+        )],
+        body.as_bytes(),
+    );
+    request("POST", "/", &target.addr, &headers, body.as_bytes())
+}
+
+/// AssumeRoleWithWebIdentity is unsigned, as the SDKs send it.
+fn exchange_request(target: &Target, token: &str) -> Vec<u8> {
+    let body = format!(
+        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn={}&RoleSessionName=bench&WebIdentityToken={}",
+        form_encode(&target.role_arn),
+        form_encode(token)
+    );
+    let headers = [(
+        "content-type".to_owned(),
+        "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+    )];
+    request("POST", "/", &target.addr, &headers, body.as_bytes())
+}
+
+/// SigV4 has no nonce: one signed GetCallerIdentity is valid for 15 minutes, and replaying it
+/// keeps the client's signing cost out of the measurement.
+fn caller_identity_request(target: &Target) -> Vec<u8> {
+    let body = b"Action=GetCallerIdentity&Version=2011-06-15";
+    let (akid, secret, token) = target
+        .session
+        .as_ref()
+        .map(|(a, s, t)| (a.as_str(), s.as_str(), Some(t.as_str())))
+        .unwrap_or((&target.access_key_id, &target.secret, None));
+    let headers = signed_headers(
+        target,
+        "sts",
+        (akid, secret, token),
+        "application/x-www-form-urlencoded; charset=utf-8",
+        &[],
+        body,
+    );
+    request("POST", "/", &target.addr, &headers, body)
+}
+
+fn json_field(body: &[u8], field: &str) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()?
+        .get(field)?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// One virtual client.
+struct Client {
+    conn: Conn,
+    target: Arc<Target>,
+    scenario: Scenario,
+    id: u64,
+    counter: u64,
+    run: u64,
+    presigned: Vec<u8>,
+}
+
+type Step = Result<Vec<(&'static str, u32)>, String>;
+
+fn micros(since: Instant) -> u32 {
+    since.elapsed().as_micros().min(u32::MAX as u128) as u32
+}
+
+impl Client {
+    async fn call(&mut self, raw: &[u8], expect: u16) -> Result<Vec<u8>, String> {
+        let response = self.conn.send(raw).await.map_err(|e| e.to_string())?;
+        if response.status != expect {
+            return Err(format!(
+                "HTTP {}: {}",
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            ));
+        }
+        Ok(response.body)
+    }
+
+    async fn basic_flow(&mut self, user: &str) -> Step {
+        let t0 = Instant::now();
+        let body = self.call(&token_request(&self.target, user), 200).await?;
+        let first = micros(t0);
+        let token = json_field(&body, "Token").ok_or("no Token in the answer")?;
+        let t1 = Instant::now();
+        let exchange = exchange_request(&self.target, &token);
+        self.call(&exchange, 200).await?;
+        Ok(vec![
+            ("GetOpenIdTokenForDeveloperIdentity", first),
+            ("AssumeRoleWithWebIdentity", micros(t1)),
+        ])
+    }
+
+    async fn step(&mut self) -> Step {
+        self.counter += 1;
+        match self.scenario {
+            Scenario::BasicNew => {
+                let user = format!("new-{}-{}-{}", self.run, self.id, self.counter);
+                self.basic_flow(&user).await
+            }
+            Scenario::BasicExisting => {
+                let user = format!(
+                    "existing-{}",
+                    (self.id * 7919 + self.counter) % EXISTING_USERS
+                );
+                self.basic_flow(&user).await
+            }
+            Scenario::CallerIdentity => {
+                let t0 = Instant::now();
+                let raw = std::mem::take(&mut self.presigned);
+                let result = self.call(&raw, 200).await;
+                self.presigned = raw;
+                result.map(|_| vec![("GetCallerIdentity", micros(t0))])
+            }
+            Scenario::Trivial => {
+                let t0 = Instant::now();
+                let raw = request("GET", "/healthz", &self.target.addr, &[], b"");
+                self.call(&raw, 200).await?;
+                Ok(vec![("GET /healthz", micros(t0))])
+            }
+        }
+    }
+}
+
+/// What one measured run produced.
+#[derive(Debug, Default)]
+pub struct Measurement {
+    pub flows: u64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub seconds: f64,
+    pub flow_latency: Vec<u32>,
+    pub op_latency: BTreeMap<&'static str, Vec<u32>>,
+    pub server_cpu_seconds: Option<f64>,
+    pub server_peak_rss_kib: Option<u64>,
+}
+
+impl Measurement {
+    pub fn rate(&self) -> f64 {
+        self.flows as f64 / self.seconds
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+/// How the closed loop ends: after a time, or after a number of flows.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    After(Duration),
+    Flows(u64),
+}
+
+static RUN: AtomicU64 = AtomicU64::new(1);
+
+async fn closed_loop(
+    target: &Arc<Target>,
+    scenario: Scenario,
+    clients: usize,
+    warmup: Duration,
+    stop: Stop,
+    server: Option<&Tegata>,
+) -> Measurement {
+    let run = RUN.fetch_add(1, Ordering::Relaxed) * 1_000_000 + std::process::id() as u64;
+    let presigned = caller_identity_request(target);
+    let start = Instant::now();
+    let measure_from = start + warmup;
+    let done = Arc::new(AtomicU64::new(0));
+    let cpu_before = Arc::new(std::sync::Mutex::new(None));
+    let mut tasks = Vec::new();
+    for id in 0..clients as u64 {
+        let mut client = Client {
+            conn: Conn::new(&target.addr),
+            target: target.clone(),
+            scenario,
+            id,
+            counter: 0,
+            run,
+            presigned: presigned.clone(),
+        };
+        let done = done.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut m = Measurement::default();
+            loop {
+                let now = Instant::now();
+                let measuring = now >= measure_from;
+                match stop {
+                    Stop::After(d) if now >= measure_from + d => break,
+                    Stop::Flows(n) if done.load(Ordering::Relaxed) >= n => break,
+                    _ => {}
+                }
+                let t0 = Instant::now();
+                let result = client.step().await;
+                if !measuring {
+                    continue;
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+                match result {
+                    Ok(ops) => {
+                        m.flows += 1;
+                        m.flow_latency.push(micros(t0));
+                        for (op, us) in ops {
+                            m.op_latency.entry(op).or_default().push(us);
+                        }
+                    }
+                    Err(e) => {
+                        m.errors += 1;
+                        m.first_error.get_or_insert(e);
+                    }
+                }
+            }
+            m
+        }));
+    }
+    // Sample the server's CPU time when measurement starts.
+    if let Some(server) = server {
+        tokio::time::sleep_until(measure_from.into()).await;
+        *cpu_before.lock().unwrap() = Some(server.cpu_seconds());
+    }
+    let mut total = Measurement::default();
+    for task in tasks {
+        let m = task.await.expect("client task");
+        total.flows += m.flows;
+        total.errors += m.errors;
+        if total.first_error.is_none() {
+            total.first_error = m.first_error;
+        }
+        total.flow_latency.extend(m.flow_latency);
+        for (op, lat) in m.op_latency {
+            total.op_latency.entry(op).or_default().extend(lat);
+        }
+    }
+    total.seconds = (Instant::now() - measure_from).as_secs_f64();
+    total.flow_latency.sort_unstable();
+    for lat in total.op_latency.values_mut() {
+        lat.sort_unstable();
+    }
+    if let Some(server) = server {
+        let before = cpu_before.lock().unwrap().unwrap_or(0.0);
+        total.server_cpu_seconds = Some(server.cpu_seconds() - before);
+        total.server_peak_rss_kib = Some(server.peak_rss_kib());
+    }
+    total
+}
+
+/// The rate at which tegata's own JWS signer produces RS512 tokens, one thread per core.
+fn rs512_ceiling(duration: Duration) -> f64 {
+    let rng = SystemRandomness;
+    let master = MasterKey::generate(&rng);
+    let record = generate_signing_key(&master, KeyState::Active, 0, &rng).expect("RSA keygen");
+    let issuer = Arc::new(TokenIssuer::new(
+        "http://127.0.0.1:8910".into(),
+        "123456789012".into(),
+        KeyRing::new(vec![SigningKey::load(&record, &master).expect("key loads")]),
+    ));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let deadline = Instant::now() + duration;
+    let start = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let issuer = issuer.clone();
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let pool = "us-east-1:00000000-0000-4000-8000-000000000000";
+                    let claims = OpenIdClaims {
+                        sub: format!("us-east-1:{t}-{n}"),
+                        aud: pool.into(),
+                        amr: developer_amr(PROVIDER, pool, "user"),
+                        iss: issuer.issuer.clone(),
+                        identity_pool_arn:
+                            "arn:aws:cognito-identity:us-east-1:123456789012:identitypool/x".into(),
+                        exp: 1_900_000_900,
+                        iat: 1_900_000_000,
+                        tags: None,
+                    };
+                    std::hint::black_box(issuer.sign(&claims).expect("signs"));
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A `tegata serve` started for the benchmark, in a scratch data directory.
+pub struct Tegata {
+    child: Child,
+    pub addr: String,
+    pub data_dir: PathBuf,
+    clock_ticks: f64,
+}
+
+impl Tegata {
+    fn start(binary: &Path) -> anyhow::Result<Self> {
+        let data_dir = std::env::temp_dir().join(format!("tegata-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let mut child = Command::new(binary)
+            .args(["serve", "--listen", "127.0.0.1:0", "--log", "info"])
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let stderr = child.stderr.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("tegata listening on http://").nth(1) {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .context("tegata did not start")?;
+        let clock_ticks = Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0);
+        Ok(Self {
+            child,
+            addr,
+            data_dir,
+            clock_ticks,
+        })
+    }
+
+    /// User plus system CPU time of the server process so far, from /proc.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (ticks(11) + ticks(12)) / self.clock_ticks
+    }
+
+    /// Peak resident set size (VmHWM) of the server process, in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn credentials(&self) -> anyhow::Result<(String, String)> {
+        let text = std::fs::read_to_string(self.data_dir.join("credentials"))?;
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim_start_matches([' ', '=']).trim().to_owned())
+                .with_context(|| format!("{key} in the credentials file"))
+        };
+        Ok((value("aws_access_key_id")?, value("aws_secret_access_key")?))
+    }
+}
+
+impl Drop for Tegata {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Create a pool and a role on tegata, and temporary credentials for caller-identity.
+async fn prepare_tegata(server: &Tegata, pool_name: &str) -> anyhow::Result<Target> {
+    let (akid, secret) = server.credentials()?;
+    let mut target = Target {
+        addr: server.addr.clone(),
+        access_key_id: akid,
+        secret,
+        pool_id: String::new(),
+        role_arn: String::new(),
+        session: None,
+    };
+    let mut conn = Conn::new(&server.addr);
+    let body = serde_json::json!({
+        "IdentityPoolName": pool_name, "AllowUnauthenticatedIdentities": false,
+        "DeveloperProviderName": PROVIDER,
+    })
+    .to_string();
+    let headers = signed_headers(
+        &target,
+        "cognito-identity",
+        (&target.access_key_id, &target.secret, None),
+        "application/x-amz-json-1.1",
+        &[(
+            "x-amz-target".into(),
+            "AWSCognitoIdentityService.CreateIdentityPool".into(),
+        )],
+        body.as_bytes(),
+    );
+    let response = conn
+        .send(&request(
+            "POST",
+            "/",
+            &server.addr,
+            &headers,
+            body.as_bytes(),
+        ))
+        .await?;
+    target.pool_id = json_field(&response.body, "IdentityPoolId").context("CreateIdentityPool")?;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"cognito-identity.amazonaws.com"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"cognito-identity.amazonaws.com:aud":"{}"}}}}}}]}}"#,
+        target.pool_id
+    );
+    let role_name = format!("bench_{}", pool_name.replace('-', "_"));
+    let body = format!(
+        "Action=CreateRole&Version=2010-05-08&RoleName={role_name}&AssumeRolePolicyDocument={}",
+        form_encode(&trust)
+    );
+    let headers = signed_headers(
+        &target,
+        "iam",
+        (&target.access_key_id, &target.secret, None),
+        "application/x-www-form-urlencoded; charset=utf-8",
+        &[],
+        body.as_bytes(),
+    );
+    let response = conn
+        .send(&request(
+            "POST",
+            "/",
+            &server.addr,
+            &headers,
+            body.as_bytes(),
+        ))
+        .await?;
+    let text = String::from_utf8_lossy(&response.body);
+    target.role_arn = text
+        .split("<Arn>")
+        .nth(1)
+        .and_then(|r| r.split("</Arn>").next())
+        .with_context(|| format!("CreateRole: {text}"))?
+        .to_owned();
+    // Temporary credentials, for caller-identity.
+    let token_response = conn.send(&token_request(&target, "caller")).await?;
+    let token = json_field(&token_response.body, "Token").context("token for caller")?;
+    let response = conn.send(&exchange_request(&target, &token)).await?;
+    let text = String::from_utf8_lossy(&response.body).into_owned();
+    let field = |tag: &str| {
+        text.split(&format!("<{tag}>"))
+            .nth(1)
+            .and_then(|r| r.split(&format!("</{tag}>")).next())
+            .map(str::to_owned)
+            .with_context(|| format!("{tag} in {text}"))
+    };
+    target.session = Some((
+        field("AccessKeyId")?,
+        field("SecretAccessKey")?,
+        field("SessionToken")?,
+    ));
+    Ok(target)
+}
+
+fn peer_target(url: &str) -> Target {
+    Target {
+        addr: url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned(),
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+        pool_id: format!("{REGION}:11111111-2222-4333-8444-555555555555"),
+        role_arn: "arn:aws:iam::123456789012:role/bench".into(),
+        session: None,
+    }
+}
+
+fn row(report: &mut String, label: &str, m: &Measurement, ceiling: Option<f64>, clients: usize) {
+    let ratio = ceiling.map_or("—".to_owned(), |c| format!("{:.2}", m.rate() / c));
+    let cpu = m.server_cpu_seconds.map_or("—".to_owned(), |s| {
+        format!("{:.0}", s * 1e6 / m.flows.max(1) as f64)
+    });
+    let rss = m
+        .server_peak_rss_kib
+        .map_or("—".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0));
+    let _ = writeln!(
+        report,
+        "| {label} | {clients} | {:.0} | {ratio} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {cpu} | {rss} |",
+        m.rate(),
+        percentile(&m.flow_latency, 50.0),
+        percentile(&m.flow_latency, 90.0),
+        percentile(&m.flow_latency, 99.0),
+        percentile(&m.flow_latency, 100.0),
+        m.errors,
+    );
+}
+
+fn op_rows(report: &mut String, label: &str, m: &Measurement) {
+    for (op, lat) in &m.op_latency {
+        let _ = writeln!(
+            report,
+            "| {label} | {op} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            percentile(lat, 50.0),
+            percentile(lat, 90.0),
+            percentile(lat, 99.0),
+            percentile(lat, 100.0),
+        );
+    }
+}
+
+const TABLE_HEAD: &str = "| scenario | clients | flows/s | ratio to ceiling | p50 ms | p90 ms | p99 ms | max ms | errors | server CPU µs/flow | server peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+
+pub async fn run(args: &Args) -> anyhow::Result<String> {
+    let scenarios: Vec<Scenario> = args
+        .scenarios
+        .iter()
+        .map(|s| Scenario::parse(s))
+        .collect::<anyhow::Result<_>>()?;
+    let binary = match &args.tegata_bin {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("the benchmark's directory")?
+            .join("tegata"),
+    };
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "Machine: {} cores ({}), {} clients, {} s warm-up, {} s measured per scenario.\n",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_model(),
+        args.clients,
+        args.warmup,
+        args.duration
+    );
+
+    eprintln!("measuring the RS512 ceiling …");
+    let rs512 = rs512_ceiling(args.duration());
+    let server = Tegata::start(&binary)?;
+    let target = Arc::new(prepare_tegata(&server, "bench").await?);
+    eprintln!("measuring the trivial endpoint …");
+    let trivial = closed_loop(
+        &target,
+        Scenario::Trivial,
+        args.clients,
+        args.warmup(),
+        Stop::After(args.duration()),
+        Some(&server),
+    )
+    .await;
+
+    let _ = writeln!(report, "### Ceilings, measured in the same run\n");
+    let _ = writeln!(report, "| limit | rate/s |\n|---|---|");
+    let _ = writeln!(
+        report,
+        "| RS512 signatures by tegata's signer, all cores | {rs512:.0} |"
+    );
+    let _ = writeln!(
+        report,
+        "| trivial endpoint (GET /healthz), same HTTP stack and clients | {:.0} |\n",
+        trivial.rate()
+    );
+
+    let _ = write!(report, "### tegata\n\n{TABLE_HEAD}");
+    let mut results = Vec::new();
+    for &scenario in &scenarios {
+        eprintln!("running {} against tegata …", scenario.name());
+        let m = closed_loop(
+            &target,
+            scenario,
+            args.clients,
+            args.warmup(),
+            Stop::After(args.duration()),
+            Some(&server),
+        )
+        .await;
+        let ceiling = match scenario {
+            Scenario::CallerIdentity => trivial.rate(),
+            _ => rs512,
+        };
+        row(
+            &mut report,
+            scenario.name(),
+            &m,
+            Some(ceiling),
+            args.clients,
+        );
+        results.push((scenario, m));
+    }
+    let _ = writeln!(
+        report,
+        "\nLatency per call:\n\n| scenario | call | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|---|"
+    );
+    for (scenario, m) in &results {
+        op_rows(&mut report, scenario.name(), m);
+    }
+    for (scenario, m) in &results {
+        if let Some(e) = &m.first_error {
+            let _ = writeln!(
+                report,
+                "\nFirst error in {}: {}",
+                scenario.name(),
+                e.chars().take(300).collect::<String>()
+            );
+        }
+    }
+
+    for peer in &args.peer {
+        let (name, url) = peer.split_once('=').context("--peer takes NAME=URL")?;
+        let peer_target = Arc::new(peer_target(url));
+        let _ = write!(
+            report,
+            "\n### {name} (same scenarios, same clients)\n\n{TABLE_HEAD}"
+        );
+        let mut ratios = Vec::new();
+        for &scenario in &scenarios {
+            eprintln!("running {} against {name} …", scenario.name());
+            let m = closed_loop(
+                &peer_target,
+                scenario,
+                args.clients,
+                args.warmup(),
+                Stop::After(args.duration()),
+                None,
+            )
+            .await;
+            row(&mut report, scenario.name(), &m, None, args.clients);
+            if let Some((_, ours)) = results.iter().find(|(s, _)| *s == scenario) {
+                ratios.push((
+                    scenario,
+                    ours.rate() / m.rate().max(f64::MIN_POSITIVE),
+                    m.first_error.clone(),
+                ));
+            }
+        }
+        let _ = writeln!(report, "\n| scenario | tegata ÷ {name} |\n|---|---|");
+        for (scenario, ratio, error) in ratios {
+            let note = error
+                .map(|e| {
+                    format!(
+                        " (first {name} error: {})",
+                        e.chars().take(120).collect::<String>()
+                    )
+                })
+                .unwrap_or_default();
+            let _ = writeln!(report, "| {} | {ratio:.1}×{note} |", scenario.name());
+        }
+    }
+
+    if let Some(total) = args.prefill {
+        sustained(&mut report, args, &server, total).await?;
+    }
+    if let Some(flows) = args.soak_flows {
+        soak(&mut report, args, &binary, flows).await?;
+    }
+    Ok(report)
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+/// basic-new at 10 000 identities and at `total`, the pool filled straight through the store.
+async fn sustained(
+    report: &mut String,
+    args: &Args,
+    server: &Tegata,
+    total: u64,
+) -> anyhow::Result<()> {
+    let target = Arc::new(prepare_tegata(server, "sustained").await?);
+    let store = tegata_store::open_sqlite(&server.data_dir).await?;
+    let mut rows = Vec::new();
+    let mut filled = 0;
+    for goal in [10_000, total] {
+        eprintln!("filling the pool to {goal} identities …");
+        let took = prefill(&store, &target.pool_id, filled, goal).await?;
+        filled = goal;
+        eprintln!("running basic-new at {goal} identities …");
+        let m = closed_loop(
+            &target,
+            Scenario::BasicNew,
+            args.clients,
+            args.warmup(),
+            Stop::After(args.duration()),
+            Some(server),
+        )
+        .await;
+        rows.push((goal, took, m));
+    }
+    let _ = writeln!(
+        report,
+        "\n### Sustained: basic-new as the pool grows\n\n| identities in the pool (prefilled) | prefill time s | flows/s | p99 ms | errors |\n|---|---|---|---|---|"
+    );
+    for (goal, took, m) in &rows {
+        let _ = writeln!(
+            report,
+            "| {goal} | {:.1} | {:.0} | {:.2} | {} |",
+            took.as_secs_f64(),
+            m.rate(),
+            percentile(&m.flow_latency, 99.0),
+            m.errors
+        );
+    }
+    let ratio = rows[1].2.rate() / rows[0].2.rate();
+    let _ = writeln!(report, "\nRate at {total} ÷ rate at 10000: **{ratio:.2}**");
+    Ok(())
+}
+
+/// Create identities `from..to` of a pool straight through the store, 100 000 at a time.
+async fn prefill(
+    store: &dyn tegata_core::store::Store,
+    pool_id: &str,
+    from: u64,
+    to: u64,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let mut next = from;
+    while next < to {
+        let end = (next + 100_000).min(to);
+        let rows: Vec<(String, String)> = (next..end)
+            .map(|i| {
+                (
+                    format!("{REGION}:00000000-0000-4000-8000-{i:012x}"),
+                    format!("prefill-{i}"),
+                )
+            })
+            .collect();
+        store
+            .prefill_identities(pool_id, PROVIDER, &rows, 0)
+            .await?;
+        next = end;
+    }
+    Ok(started.elapsed())
+}
+
+/// Peak RSS of a fresh server after a tenth of `flows` basic flows and after all of them.
+async fn soak(report: &mut String, args: &Args, binary: &Path, flows: u64) -> anyhow::Result<()> {
+    let server = Tegata::start(binary)?;
+    let target = Arc::new(prepare_tegata(&server, "soak").await?);
+    let tenth = flows / 10;
+    eprintln!("soak: {tenth} flows …");
+    let first = closed_loop(
+        &target,
+        Scenario::BasicNew,
+        args.clients,
+        Duration::ZERO,
+        Stop::Flows(tenth),
+        Some(&server),
+    )
+    .await;
+    let rss_tenth = server.peak_rss_kib();
+    eprintln!("soak: {} more flows …", flows - tenth);
+    let rest = closed_loop(
+        &target,
+        Scenario::BasicNew,
+        args.clients,
+        Duration::ZERO,
+        Stop::Flows(flows - tenth),
+        Some(&server),
+    )
+    .await;
+    let rss_all = server.peak_rss_kib();
+    let _ = writeln!(
+        report,
+        "\n### Memory: peak RSS as basic flows accumulate (fresh server)\n\n| flows so far | flows/s in the stretch | errors | server peak RSS MiB |\n|---|---|---|---|"
+    );
+    let _ = writeln!(
+        report,
+        "| {} | {:.0} | {} | {:.1} |",
+        first.flows,
+        first.rate(),
+        first.errors,
+        rss_tenth as f64 / 1024.0
+    );
+    let _ = writeln!(
+        report,
+        "| {} | {:.0} | {} | {:.1} |",
+        first.flows + rest.flows,
+        rest.rate(),
+        rest.errors,
+        rss_all as f64 / 1024.0
+    );
+    let _ = writeln!(
+        report,
+        "\nPeak RSS after all ÷ after a tenth: **{:.2}**",
+        rss_all as f64 / rss_tenth.max(1) as f64
+    );
+    Ok(())
+}
