@@ -24,7 +24,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server (Cognito Identity API, OIDC discovery) on one address.
+    /// Run the server: Cognito Identity, STS and IAM APIs and OIDC discovery on one address.
     Serve(config::ServeArgs),
 }
 
