@@ -271,6 +271,27 @@ async fn identities(store: Arc<dyn Store>) {
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].identity_id, "i:cccc");
 
+    // A pool that does not exist (deleted meanwhile): refused, nothing written, and the store
+    // keeps working.
+    assert!(
+        store
+            .find_or_create_identity("gone:0001", login("x"), "gone:aaaa", 15)
+            .await
+            .is_err()
+    );
+    assert!(store.identity("gone:aaaa").await.unwrap().is_none());
+    assert_eq!(
+        store
+            .identity_of_login("gone:0001", login("x"))
+            .await
+            .unwrap(),
+        None
+    );
+    store
+        .find_or_create_identity("i:0001", login("carol"), "i:dddd", 16)
+        .await
+        .unwrap();
+
     assert!(store.delete_identity_pool("i:0001").await.unwrap());
     assert!(!store.delete_identity_pool("i:0001").await.unwrap());
     assert!(
