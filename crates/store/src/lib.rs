@@ -449,7 +449,50 @@ macro_rules! impl_store {
                 new_identity_id: &str,
                 now: UnixSeconds,
             ) -> Result<(String, bool), StoreError> {
-                self.find_or_create(pool_id, login, new_identity_id, now).await
+                let mut tx = self.writer.begin().await.map_err(backend)?;
+                sqlx::query(
+                    "INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at)
+                     VALUES ($1, $2, 0, $3, $3)",
+                )
+                .bind(new_identity_id)
+                .bind(pool_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+                // The login's primary key decides the race: a concurrent caller that linked the
+                // same user first makes this insert a no-op, and the candidate identity is
+                // rolled back with the transaction.
+                let linked = sqlx::query(
+                    "INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (pool_id, provider, user_key) DO NOTHING",
+                )
+                .bind(pool_id)
+                .bind(login.provider)
+                .bind(login.user_key)
+                .bind(new_identity_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                if linked == 1 {
+                    tx.commit().await.map_err(backend)?;
+                    return Ok((new_identity_id.to_owned(), true));
+                }
+                tx.rollback().await.map_err(backend)?;
+                let existing = sqlx::query(
+                    "SELECT identity_id FROM identity_logins
+                     WHERE pool_id = $1 AND provider = $2 AND user_key = $3",
+                )
+                .bind(pool_id)
+                .bind(login.provider)
+                .bind(login.user_key)
+                .fetch_one(&self.writer)
+                .await
+                .map_err(backend)?;
+                Ok((existing.try_get("identity_id").map_err(backend)?, false))
             }
 
             async fn prefill_identities(
@@ -853,114 +896,3 @@ macro_rules! impl_store {
 
 impl_store!(Sqlite);
 impl_store!(Postgres);
-
-impl SqlStore<Postgres> {
-    /// Find or create in one transaction: the candidate identity, then the login; a concurrent
-    /// caller that linked the same user first turns the login insert into a no-op (PostgreSQL
-    /// waits for its commit), and the candidate is rolled back.
-    async fn find_or_create(
-        &self,
-        pool_id: &str,
-        login: Login<'_>,
-        new_identity_id: &str,
-        now: UnixSeconds,
-    ) -> Result<(String, bool), StoreError> {
-        let mut tx = self.writer.begin().await.map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at)
-             VALUES ($1, $2, 0, $3, $3)",
-        )
-        .bind(new_identity_id)
-        .bind(pool_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        // The login's primary key decides the race: a concurrent caller that linked the
-        // same user first makes this insert a no-op, and the candidate identity is
-        // rolled back with the transaction.
-        let linked = sqlx::query(
-            "INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (pool_id, provider, user_key) DO NOTHING",
-        )
-        .bind(pool_id)
-        .bind(login.provider)
-        .bind(login.user_key)
-        .bind(new_identity_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?
-        .rows_affected();
-        if linked == 1 {
-            tx.commit().await.map_err(backend)?;
-            return Ok((new_identity_id.to_owned(), true));
-        }
-        tx.rollback().await.map_err(backend)?;
-        let existing = sqlx::query(
-            "SELECT identity_id FROM identity_logins
-             WHERE pool_id = $1 AND provider = $2 AND user_key = $3",
-        )
-        .bind(pool_id)
-        .bind(login.provider)
-        .bind(login.user_key)
-        .fetch_one(&self.writer)
-        .await
-        .map_err(backend)?;
-        Ok((existing.try_get("identity_id").map_err(backend)?, false))
-    }
-}
-
-/// SQLite's find-or-create as one statement batch: one hand-over to sqlx's connection thread
-/// instead of four (BEGIN, two INSERTs, COMMIT), which is most of a new identity's cost.
-/// The login goes in first; foreign keys are deferred to the commit so the identity row may
-/// follow it, and is written only if the login was (`changes() = 1`). The single writer
-/// connection serialises these batches, so the final SELECT reads the outcome.
-const SQLITE_FIND_OR_CREATE: &str = "
-    BEGIN IMMEDIATE;
-    PRAGMA defer_foreign_keys = ON;
-    INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
-        VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (pool_id, provider, user_key) DO NOTHING;
-    INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at)
-        SELECT $4, $1, 0, $5, $5 WHERE changes() = 1;
-    COMMIT;
-    SELECT identity_id FROM identity_logins
-        WHERE pool_id = $1 AND provider = $2 AND user_key = $3;";
-
-impl SqlStore<Sqlite> {
-    async fn find_or_create(
-        &self,
-        pool_id: &str,
-        login: Login<'_>,
-        new_identity_id: &str,
-        now: UnixSeconds,
-    ) -> Result<(String, bool), StoreError> {
-        let mut conn = self.writer.acquire().await.map_err(backend)?;
-        let result = sqlx::query(SQLITE_FIND_OR_CREATE)
-            .bind(pool_id)
-            .bind(login.provider)
-            .bind(login.user_key)
-            .bind(new_identity_id)
-            .bind(now)
-            .fetch_all(&mut *conn)
-            .await;
-        let rows = match result {
-            Ok(rows) => rows,
-            Err(e) => {
-                // A failure part-way (a pool deleted meanwhile fails the deferred foreign key at
-                // COMMIT) must not leave the writer connection inside the transaction.
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                return Err(backend(e));
-            }
-        };
-        let identity_id: String = rows
-            .last()
-            .ok_or_else(|| corrupt("find-or-create returned no identity"))?
-            .try_get("identity_id")
-            .map_err(backend)?;
-        let created = identity_id == new_identity_id;
-        Ok((identity_id, created))
-    }
-}
