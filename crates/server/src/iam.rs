@@ -79,6 +79,18 @@ fn check_name(v: &mut Violations, member: &str, value: Option<&str>, max: usize)
     }
 }
 
+/// `RoleName` and `PolicyName`, the members every inline-policy operation has.
+fn role_and_policy_names<'a>(v: &mut Violations, params: &'a QueryParams) -> (&'a str, &'a str) {
+    let role_name = params.get("RoleName");
+    check_name(v, "roleName", role_name, 64);
+    let policy_name = params.get("PolicyName");
+    check_name(v, "policyName", policy_name, 128);
+    (
+        role_name.unwrap_or_default(),
+        policy_name.unwrap_or_default(),
+    )
+}
+
 fn check_document(v: &mut Violations, member: &str, value: Option<&str>) {
     v.required(member, &value);
     if let Some(doc) = value {
@@ -338,15 +350,13 @@ pub async fn execute(
             None
         }
         Operation::PutRolePolicy => {
-            check_name(&mut v, "roleName", role_name, 64);
-            let policy_name = params.get("PolicyName");
-            check_name(&mut v, "policyName", policy_name, 128);
+            let (role_name, policy_name) = role_and_policy_names(&mut v, params);
             let document = params.get("PolicyDocument");
             check_document(&mut v, "policyDocument", document);
             query::validation(v)?;
             iam.put_role_policy(
-                role_name.unwrap_or_default(),
-                policy_name.unwrap_or_default(),
+                role_name,
+                policy_name,
                 document.unwrap_or_default().to_owned(),
             )
             .await
@@ -354,14 +364,8 @@ pub async fn execute(
             None
         }
         Operation::GetRolePolicy => {
-            check_name(&mut v, "roleName", role_name, 64);
-            let policy_name = params.get("PolicyName");
-            check_name(&mut v, "policyName", policy_name, 128);
+            let (role_name, policy_name) = role_and_policy_names(&mut v, params);
             query::validation(v)?;
-            let (role_name, policy_name) = (
-                role_name.unwrap_or_default(),
-                policy_name.unwrap_or_default(),
-            );
             let document = iam
                 .get_role_policy(role_name, policy_name)
                 .await
@@ -373,16 +377,11 @@ pub async fn execute(
             Some(xml)
         }
         Operation::DeleteRolePolicy => {
-            check_name(&mut v, "roleName", role_name, 64);
-            let policy_name = params.get("PolicyName");
-            check_name(&mut v, "policyName", policy_name, 128);
+            let (role_name, policy_name) = role_and_policy_names(&mut v, params);
             query::validation(v)?;
-            iam.delete_role_policy(
-                role_name.unwrap_or_default(),
-                policy_name.unwrap_or_default(),
-            )
-            .await
-            .map_err(fail)?;
+            iam.delete_role_policy(role_name, policy_name)
+                .await
+                .map_err(fail)?;
             None
         }
         Operation::ListRolePolicies => {

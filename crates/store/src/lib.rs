@@ -147,6 +147,16 @@ fn group_identities(
     out
 }
 
+/// Link a login unless it is linked already: the primary key decides races between callers.
+const INSERT_LOGIN: &str = "
+    INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (pool_id, provider, user_key) DO NOTHING";
+
+const IDENTITY_OF_LOGIN: &str = "
+    SELECT identity_id FROM identity_logins
+    WHERE pool_id = $1 AND provider = $2 AND user_key = $3";
+
 const IDENTITY_WITH_LOGINS: &str = "
     SELECT i.identity_id, i.pool_id, i.disabled, i.created_at, i.updated_at, l.provider
     FROM identities i LEFT JOIN identity_logins l ON l.identity_id = i.identity_id
@@ -463,11 +473,7 @@ macro_rules! impl_store {
                 // The login's primary key decides the race: a concurrent caller that linked the
                 // same user first makes this insert a no-op, and the candidate identity is
                 // rolled back with the transaction.
-                let linked = sqlx::query(
-                    "INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (pool_id, provider, user_key) DO NOTHING",
-                )
+                let linked = sqlx::query(INSERT_LOGIN)
                 .bind(pool_id)
                 .bind(login.provider)
                 .bind(login.user_key)
@@ -482,10 +488,7 @@ macro_rules! impl_store {
                     return Ok((new_identity_id.to_owned(), true));
                 }
                 tx.rollback().await.map_err(backend)?;
-                let existing = sqlx::query(
-                    "SELECT identity_id FROM identity_logins
-                     WHERE pool_id = $1 AND provider = $2 AND user_key = $3",
-                )
+                let existing = sqlx::query(IDENTITY_OF_LOGIN)
                 .bind(pool_id)
                 .bind(login.provider)
                 .bind(login.user_key)
@@ -554,11 +557,7 @@ macro_rules! impl_store {
                     tx.rollback().await.map_err(backend)?;
                     return Ok(LinkOutcome::IdentityNotFound);
                 }
-                let linked = sqlx::query(
-                    "INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (pool_id, provider, user_key) DO NOTHING",
-                )
+                let linked = sqlx::query(INSERT_LOGIN)
                 .bind(pool_id)
                 .bind(login.provider)
                 .bind(login.user_key)
@@ -578,10 +577,7 @@ macro_rules! impl_store {
                     tx.commit().await.map_err(backend)?;
                     return Ok(LinkOutcome::Linked);
                 }
-                let current: String = sqlx::query(
-                    "SELECT identity_id FROM identity_logins
-                     WHERE pool_id = $1 AND provider = $2 AND user_key = $3",
-                )
+                let current: String = sqlx::query(IDENTITY_OF_LOGIN)
                 .bind(pool_id)
                 .bind(login.provider)
                 .bind(login.user_key)
@@ -603,10 +599,7 @@ macro_rules! impl_store {
                 pool_id: &str,
                 login: Login<'_>,
             ) -> Result<Option<String>, StoreError> {
-                let row = sqlx::query(
-                    "SELECT identity_id FROM identity_logins
-                     WHERE pool_id = $1 AND provider = $2 AND user_key = $3",
-                )
+                let row = sqlx::query(IDENTITY_OF_LOGIN)
                 .bind(pool_id)
                 .bind(login.provider)
                 .bind(login.user_key)
