@@ -113,16 +113,9 @@ fn signed_headers(
     headers
 }
 
+/// awsQuery values in a form body, encoded as SigV4 encodes them (RFC 3986).
 fn form_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    tegata_sigv4::uri_encode(s.as_bytes(), false)
 }
 
 fn token_request(target: &Target, user: &str) -> Vec<u8> {

@@ -113,26 +113,6 @@ fn is_path(path: &str) -> bool {
             && path.chars().all(|c| ('\u{21}'..='\u{7E}').contains(&c)))
 }
 
-fn parse_int(
-    v: &mut Violations,
-    member: &str,
-    raw: Option<&str>,
-    min: i64,
-    max: i64,
-) -> Option<i64> {
-    let raw = raw?;
-    match raw.parse::<i64>() {
-        Ok(n) => {
-            v.range(member, n, min, max);
-            Some(n)
-        }
-        Err(_) => {
-            v.pattern(member, raw, "an integer", false);
-            None
-        }
-    }
-}
-
 fn role_xml(xml: &mut Xml, role: &Role, account_id: &str) {
     xml.element("Path", &role.path)
         .element("RoleName", &role.role_name)
@@ -170,7 +150,8 @@ fn pagination(v: &mut Violations, params: &QueryParams) -> u32 {
     if let Some(marker) = params.get("Marker") {
         v.length("marker", marker, 1, 320, false);
     }
-    parse_int(v, "maxItems", params.get("MaxItems"), 1, 1000).unwrap_or(100) as u32
+    v.integer("maxItems", params.get("MaxItems"), 1, 1000)
+        .unwrap_or(100) as u32
 }
 
 fn truncation(xml: &mut Xml, next: Option<String>) {
@@ -224,8 +205,7 @@ pub async fn execute(
             if let Some(d) = description {
                 v.length("description", d, 0, 1000, false);
             }
-            let max = parse_int(
-                &mut v,
+            let max = v.integer(
                 "maxSessionDuration",
                 params.get("MaxSessionDuration"),
                 3600,
@@ -311,8 +291,7 @@ pub async fn execute(
             if let Some(d) = description {
                 v.length("description", d, 0, 1000, false);
             }
-            let max = parse_int(
-                &mut v,
+            let max = v.integer(
                 "maxSessionDuration",
                 params.get("MaxSessionDuration"),
                 3600,

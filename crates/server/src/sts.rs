@@ -70,16 +70,7 @@ fn validate_assume_role_with_web_identity(params: &QueryParams) -> Result<Option
     if let Some(token) = token {
         v.length("webIdentityToken", token, 4, 20000, true);
     }
-    let mut duration = None;
-    if let Some(raw) = params.get("DurationSeconds") {
-        match raw.parse::<i64>() {
-            Ok(seconds) => {
-                v.range("durationSeconds", seconds, 900, 43200);
-                duration = Some(seconds);
-            }
-            Err(_) => v.pattern("durationSeconds", raw, "an integer", false),
-        }
-    }
+    let duration = v.integer("durationSeconds", params.get("DurationSeconds"), 900, 43200);
     if let Some(policy) = params.get("Policy") {
         v.length("policy", policy, 1, 2048, false);
         v.pattern(

@@ -89,6 +89,21 @@ impl Violations {
         self.push(Some(&value.to_string()), member, &constraint);
     }
 
+    /// An optional integer parameter of awsQuery (which arrives as text) within bounds.
+    pub fn integer(&mut self, member: &str, raw: Option<&str>, min: i64, max: i64) -> Option<i64> {
+        let raw = raw?;
+        match raw.parse::<i64>() {
+            Ok(n) => {
+                self.range(member, n, min, max);
+                Some(n)
+            }
+            Err(_) => {
+                self.pattern(member, raw, "an integer", false);
+                None
+            }
+        }
+    }
+
     /// Number of entries of a list or map.
     pub fn count(&mut self, member: &str, count: usize, min: usize, max: usize) {
         let constraint = if count < min {

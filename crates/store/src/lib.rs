@@ -147,6 +147,10 @@ fn group_identities(
     out
 }
 
+const INSERT_IDENTITY: &str = "
+    INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at)
+    VALUES ($1, $2, 0, $3, $3)";
+
 /// Link a login unless it is linked already: the primary key decides races between callers.
 const INSERT_LOGIN: &str = "
     INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
@@ -460,10 +464,7 @@ macro_rules! impl_store {
                 now: UnixSeconds,
             ) -> Result<(String, bool), StoreError> {
                 let mut tx = self.writer.begin().await.map_err(backend)?;
-                sqlx::query(
-                    "INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at)
-                     VALUES ($1, $2, 0, $3, $3)",
-                )
+                sqlx::query(INSERT_IDENTITY)
                 .bind(new_identity_id)
                 .bind(pool_id)
                 .bind(now)
@@ -508,10 +509,7 @@ macro_rules! impl_store {
                 for batch in identities.chunks(5_000) {
                     let mut tx = self.writer.begin().await.map_err(backend)?;
                     for (identity_id, user) in batch {
-                        sqlx::query(
-                            "INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at)
-                             VALUES ($1, $2, 0, $3, $3)",
-                        )
+                        sqlx::query(INSERT_IDENTITY)
                         .bind(identity_id)
                         .bind(pool_id)
                         .bind(now)

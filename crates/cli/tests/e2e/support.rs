@@ -332,15 +332,7 @@ pub async fn query_call(server: &Server, service: &str, params: &[(&str, &str)])
 }
 
 fn aws_sigv4_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    tegata_sigv4::uri_encode(s.as_bytes(), false)
 }
 
 /// The text of the first `<tag>` element of an XML body.
