@@ -12,10 +12,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use tegata_core::cognito_identity::TokenIssuer;
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SystemRandomness;
-use tegata_core::signing::{KeyRing, KeyState, SigningKey, generate_signing_key};
+use tegata_core::signing::{KeyState, SigningKey, generate_signing_key};
 use tegata_core::token::{OpenIdClaims, developer_amr};
 
 use crate::Args;
@@ -383,17 +382,14 @@ fn rs512_ceiling(duration: Duration) -> f64 {
     let rng = SystemRandomness;
     let master = MasterKey::generate(&rng);
     let record = generate_signing_key(&master, KeyState::Active, 0, &rng).expect("RSA keygen");
-    let issuer = Arc::new(TokenIssuer::new(
-        "http://127.0.0.1:8910".into(),
-        "123456789012".into(),
-        KeyRing::new(vec![SigningKey::load(&record, &master).expect("key loads")]),
-    ));
+    // The same signing function `GetOpenIdTokenForDeveloperIdentity` runs on its signer threads.
+    let key = Arc::new(SigningKey::load(&record, &master).expect("key loads"));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let deadline = Instant::now() + duration;
     let start = Instant::now();
     let handles: Vec<_> = (0..threads)
         .map(|t| {
-            let issuer = issuer.clone();
+            let key = key.clone();
             std::thread::spawn(move || {
                 let mut n = 0u64;
                 while Instant::now() < deadline {
@@ -402,14 +398,14 @@ fn rs512_ceiling(duration: Duration) -> f64 {
                         sub: format!("us-east-1:{t}-{n}"),
                         aud: pool.into(),
                         amr: developer_amr(PROVIDER, pool, "user"),
-                        iss: issuer.issuer.clone(),
+                        iss: "http://127.0.0.1:8910".into(),
                         identity_pool_arn:
                             "arn:aws:cognito-identity:us-east-1:123456789012:identitypool/x".into(),
                         exp: 1_900_000_900,
                         iat: 1_900_000_000,
                         tags: None,
                     };
-                    std::hint::black_box(issuer.sign(&claims).expect("signs"));
+                    std::hint::black_box(key.sign_jws(&claims));
                     n += 1;
                 }
                 n

@@ -71,11 +71,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let credentials_path = config.data_dir.join("credentials");
     write_credentials_file(&credentials_path, &deployment.admin_key, &admin_secret)?;
 
-    let issuer = Arc::new(TokenIssuer::new(
-        public_url.clone(),
-        deployment.account.account_id.clone(),
-        keys,
-    ));
+    let issuer = Arc::new(
+        TokenIssuer::new(
+            public_url.clone(),
+            deployment.account.account_id.clone(),
+            keys,
+        )
+        .context("starting the token signing threads")?,
+    );
     let minter = Arc::new(CredentialMinter::new(&master));
     let account_id = deployment.account.account_id.clone();
     let state = Arc::new(AppState {

@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod cognito_identity;
+pub mod cpu_pool;
 pub mod error;
 pub mod iam;
 pub mod ids;

@@ -224,6 +224,12 @@ impl SigningKey {
     /// A compact JWS (`header.payload.signature`) over `claims`, with Cognito's header
     /// `{"kid":…,"typ":"JWS","alg":"RS512"}` (key order as the real service emits it).
     pub fn sign_jws<C: Serialize>(&self, claims: &C) -> String {
+        let payload = serde_json::to_vec(claims).expect("token claims serialize");
+        self.sign_jws_payload(&payload)
+    }
+
+    /// [`Self::sign_jws`] over claims already serialized, for signing on another thread.
+    pub fn sign_jws_payload(&self, payload: &[u8]) -> String {
         #[derive(Serialize)]
         struct Header<'a> {
             kid: &'a str,
@@ -236,7 +242,6 @@ impl SigningKey {
             alg: RS512,
         })
         .expect("a header of strings serializes");
-        let payload = serde_json::to_vec(claims).expect("token claims serialize");
         let mut out = String::with_capacity(1024);
         URL_SAFE_NO_PAD.encode_string(header, &mut out);
         out.push('.');

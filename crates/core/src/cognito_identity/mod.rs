@@ -14,6 +14,7 @@ pub use model::{
 };
 
 use crate::account::Principal;
+use crate::cpu_pool::CpuPool;
 use crate::pagination::{self, Page};
 use crate::random::Randomness;
 use crate::signing::KeyRing;
@@ -43,15 +44,19 @@ pub struct TokenIssuer {
     pub issuer: String,
     pub account_id: String,
     keys: std::sync::RwLock<Arc<KeyRing>>,
+    /// Signatures run here, off the async workers (see [`CpuPool`] for why).
+    signer: CpuPool,
 }
 
 impl TokenIssuer {
-    pub fn new(issuer: String, account_id: String, keys: KeyRing) -> Self {
-        Self {
+    /// Starts one signing thread per core.
+    pub fn new(issuer: String, account_id: String, keys: KeyRing) -> std::io::Result<Self> {
+        Ok(Self {
             issuer,
             account_id,
             keys: std::sync::RwLock::new(Arc::new(keys)),
-        }
+            signer: CpuPool::per_core("tegata-signer")?,
+        })
     }
 
     /// The current key ring (cheap: an `Arc` clone).
@@ -70,12 +75,18 @@ impl TokenIssuer {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(keys);
     }
 
-    pub fn sign(&self, claims: &OpenIdClaims) -> Result<String, DomainError> {
-        let keys = self.keys();
-        let key = keys
+    pub async fn sign(&self, claims: &OpenIdClaims) -> Result<String, DomainError> {
+        let key = self
+            .keys()
             .active()
+            .cloned()
             .ok_or_else(|| DomainError::Internal("no active signing key".to_owned()))?;
-        Ok(key.sign_jws(claims))
+        let payload = serde_json::to_vec(claims)
+            .map_err(|e| DomainError::Internal(format!("token claims: {e}")))?;
+        self.signer
+            .run(move || key.sign_jws_payload(&payload))
+            .await
+            .map_err(|e| DomainError::Internal(e.to_string()))
     }
 }
 
@@ -320,7 +331,7 @@ impl CognitoIdentity {
             iat: now,
             tags: SessionTagsClaim::from_principal_tags(&input.principal_tags),
         };
-        let token = self.issuer.sign(&claims)?;
+        let token = self.issuer.sign(&claims).await?;
         Ok(OpenIdToken { identity_id, token })
     }
 
