@@ -4,8 +4,10 @@
 //! `ON CONFLICT … DO NOTHING`); the one implementation below is instantiated for each by a macro,
 //! so the two cannot drift apart. Only the schema files differ (BLOB vs BYTEA).
 
+mod identity_writer;
 mod migrate;
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -22,12 +24,16 @@ use tegata_core::iam::Role;
 use tegata_core::signing::{KeyState, SigningKeyRecord};
 use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, Store, StoreError};
 
+use identity_writer::{Creation, IdentityWriter, IdentityWrites, statement_sizes};
+
 /// A store over one database, with a pool for reads and one for writes. For SQLite the write
 /// pool has a single connection: SQLite admits one writer at a time anyway, and queueing writers
 /// in-process avoids `SQLITE_BUSY` retries. For PostgreSQL both are the same pool.
 pub struct SqlStore<DB: Database> {
     reader: Pool<DB>,
     writer: Pool<DB>,
+    /// New identities go through here, written in groups (see `identity_writer`).
+    identity_writer: IdentityWriter,
 }
 
 pub type SqliteStore = SqlStore<Sqlite>;
@@ -63,7 +69,11 @@ pub async fn open_sqlite(data_dir: &Path) -> Result<SqliteStore, StoreError> {
         .connect_with(options.read_only(true))
         .await
         .map_err(backend)?;
-    Ok(SqlStore { reader, writer })
+    Ok(SqlStore {
+        identity_writer: IdentityWriter::start(writer.clone()),
+        reader,
+        writer,
+    })
 }
 
 /// Connect to PostgreSQL and bring its schema up to date (safe when several nodes start at once).
@@ -76,6 +86,7 @@ pub async fn open_postgres(url: &str) -> Result<PostgresStore, StoreError> {
         .map_err(backend)?;
     migrate::run_postgres(&pool).await?;
     Ok(SqlStore {
+        identity_writer: IdentityWriter::start(pool.clone()),
         reader: pool.clone(),
         writer: pool,
     })
@@ -206,6 +217,104 @@ fn role_key(name: &str) -> String {
 
 macro_rules! impl_store {
     ($db:ty) => {
+        #[async_trait]
+        impl IdentityWrites for Pool<$db> {
+            async fn create_one(&self, creation: &Creation) -> Result<(String, bool), StoreError> {
+                let mut tx = self.begin().await.map_err(backend)?;
+                sqlx::query(INSERT_IDENTITY)
+                    .bind(&creation.candidate)
+                    .bind(&creation.pool_id)
+                    .bind(creation.now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                // The login's primary key decides the race: a concurrent caller that linked the
+                // same user first makes this insert a no-op, and the candidate identity is
+                // rolled back with the transaction.
+                let linked = sqlx::query(INSERT_LOGIN)
+                    .bind(&creation.pool_id)
+                    .bind(&creation.provider)
+                    .bind(&creation.user_key)
+                    .bind(&creation.candidate)
+                    .bind(creation.now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                if linked == 1 {
+                    tx.commit().await.map_err(backend)?;
+                    return Ok((creation.candidate.clone(), true));
+                }
+                tx.rollback().await.map_err(backend)?;
+                let existing = sqlx::query(IDENTITY_OF_LOGIN)
+                    .bind(&creation.pool_id)
+                    .bind(&creation.provider)
+                    .bind(&creation.user_key)
+                    .fetch_one(self)
+                    .await
+                    .map_err(backend)?;
+                Ok((existing.try_get("identity_id").map_err(backend)?, false))
+            }
+
+            async fn create_group(
+                &self,
+                group: &[Creation],
+            ) -> Result<Vec<(String, bool)>, StoreError> {
+                let mut tx = self.begin().await.map_err(backend)?;
+                let mut linked = HashSet::with_capacity(group.len());
+                let mut rest = group;
+                for size in statement_sizes(group.len()) {
+                    let (chunk, after) = rest.split_at(size);
+                    rest = after;
+                    let mut insert = sqlx::query(identity_writer::insert_identities_sql(size));
+                    for creation in chunk {
+                        insert = insert
+                            .bind(&creation.candidate)
+                            .bind(&creation.pool_id)
+                            .bind(creation.now);
+                    }
+                    insert.execute(&mut *tx).await.map_err(backend)?;
+                    let mut link = sqlx::query(identity_writer::insert_logins_sql(size));
+                    for creation in chunk {
+                        link = link
+                            .bind(&creation.pool_id)
+                            .bind(&creation.provider)
+                            .bind(&creation.user_key)
+                            .bind(&creation.candidate)
+                            .bind(creation.now);
+                    }
+                    for row in link.fetch_all(&mut *tx).await.map_err(backend)? {
+                        linked.insert(row.try_get::<String, _>("identity_id").map_err(backend)?);
+                    }
+                }
+                // A candidate whose login was linked first (by another node, or by an earlier
+                // creation in this group for the same user) is dropped; its caller gets the
+                // identity that won.
+                let mut results = Vec::with_capacity(group.len());
+                for creation in group {
+                    if linked.contains(&creation.candidate) {
+                        results.push((creation.candidate.clone(), true));
+                        continue;
+                    }
+                    sqlx::query("DELETE FROM identities WHERE identity_id = $1")
+                        .bind(&creation.candidate)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    let existing = sqlx::query(IDENTITY_OF_LOGIN)
+                        .bind(&creation.pool_id)
+                        .bind(&creation.provider)
+                        .bind(&creation.user_key)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    results.push((existing.try_get("identity_id").map_err(backend)?, false));
+                }
+                tx.commit().await.map_err(backend)?;
+                Ok(results)
+            }
+        }
+
         #[async_trait]
         impl Store for SqlStore<$db> {
             async fn bootstrap(&self, candidate: &Bootstrap) -> Result<Bootstrap, StoreError> {
@@ -463,40 +572,9 @@ macro_rules! impl_store {
                 new_identity_id: &str,
                 now: UnixSeconds,
             ) -> Result<(String, bool), StoreError> {
-                let mut tx = self.writer.begin().await.map_err(backend)?;
-                sqlx::query(INSERT_IDENTITY)
-                .bind(new_identity_id)
-                .bind(pool_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-                // The login's primary key decides the race: a concurrent caller that linked the
-                // same user first makes this insert a no-op, and the candidate identity is
-                // rolled back with the transaction.
-                let linked = sqlx::query(INSERT_LOGIN)
-                .bind(pool_id)
-                .bind(login.provider)
-                .bind(login.user_key)
-                .bind(new_identity_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?
-                .rows_affected();
-                if linked == 1 {
-                    tx.commit().await.map_err(backend)?;
-                    return Ok((new_identity_id.to_owned(), true));
-                }
-                tx.rollback().await.map_err(backend)?;
-                let existing = sqlx::query(IDENTITY_OF_LOGIN)
-                .bind(pool_id)
-                .bind(login.provider)
-                .bind(login.user_key)
-                .fetch_one(&self.writer)
-                .await
-                .map_err(backend)?;
-                Ok((existing.try_get("identity_id").map_err(backend)?, false))
+                self.identity_writer
+                    .find_or_create(pool_id, login.provider, login.user_key, new_identity_id, now)
+                    .await
             }
 
             async fn prefill_identities(
@@ -887,3 +965,89 @@ macro_rules! impl_store {
 
 impl_store!(Sqlite);
 impl_store!(Postgres);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tegata_core::cognito_identity::IdentityPoolSpec;
+
+    /// `create_group` itself (the queue decides when it runs, so it is called directly here):
+    /// new users win their candidates, a user linked before keeps its identity, two creations
+    /// of one user in the same group get the first one's identity, and no losing candidate is
+    /// left behind.
+    async fn group_of_creations(store: impl Store, writer: &impl IdentityWrites) {
+        store
+            .insert_identity_pool(&IdentityPool {
+                id: "g:1".into(),
+                spec: IdentityPoolSpec {
+                    name: "group".into(),
+                    ..IdentityPoolSpec::default()
+                },
+                created_at: 1,
+                updated_at: 1,
+            })
+            .await
+            .unwrap();
+        let before = writer
+            .create_one(&Creation::unanswered("g:1", "old", "g:old", 1))
+            .await
+            .unwrap();
+        assert_eq!(before, ("g:old".to_owned(), true));
+        let group: Vec<Creation> = [
+            ("old", "g:a"),
+            ("new-1", "g:b"),
+            ("new-2", "g:c"),
+            ("new-1", "g:d"),
+            ("new-3", "g:e"),
+        ]
+        .iter()
+        .map(|(user, candidate)| Creation::unanswered("g:1", user, candidate, 2))
+        .collect();
+        let results = writer.create_group(&group).await.unwrap();
+        let expected: Vec<(String, bool)> = [
+            ("g:old", false),
+            ("g:b", true),
+            ("g:c", true),
+            ("g:b", false),
+            ("g:e", true),
+        ]
+        .iter()
+        .map(|(id, created)| ((*id).to_owned(), *created))
+        .collect();
+        assert_eq!(results, expected);
+        let ids: Vec<String> = store
+            .list_identities("g:1", None, 10, false)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.identity_id)
+            .collect();
+        assert_eq!(ids, ["g:b", "g:c", "g:e", "g:old"]);
+
+        // A group naming a missing pool fails whole and writes nothing.
+        let failing = [
+            Creation::unanswered("g:1", "new-4", "g:f", 3),
+            Creation::unanswered("gone", "new-5", "g:g", 3),
+        ];
+        assert!(writer.create_group(&failing).await.is_err());
+        assert!(store.identity("g:f").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn group_of_creations_on_sqlite() {
+        let dir = std::env::temp_dir().join(format!("tegata-store-group-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = open_sqlite(&dir).await.unwrap();
+        let writer = store.writer.clone();
+        group_of_creations(store, &writer).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn group_of_creations_on_postgres() {
+        let cluster = tegata_testkit::PgCluster::start();
+        let store = open_postgres(&cluster.create_database()).await.unwrap();
+        let writer = store.writer.clone();
+        group_of_creations(store, &writer).await;
+    }
+}

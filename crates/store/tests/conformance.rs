@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use futures_util::future::join_all;
 use tegata_core::account::Bootstrap;
 use tegata_core::cognito_identity::{IdentityPool, IdentityPoolSpec};
 use tegata_core::iam::Role;
@@ -343,6 +344,80 @@ async fn one_identity_per_user_under_concurrency(store: Arc<dyn Store>) {
     );
 }
 
+/// Creations arriving together are written together (group commit); whatever the grouping, each
+/// caller gets what it would have got alone: one identity per user, a later caller of the same
+/// user gets the first one's identity, and a creation naming a missing pool fails alone.
+async fn creations_arriving_together(store: Arc<dyn Store>) {
+    store
+        .insert_identity_pool(&pool("g:0001", "group"))
+        .await
+        .unwrap();
+    let (existing, _) = store
+        .find_or_create_identity("g:0001", login("old"), "g:old", 1)
+        .await
+        .unwrap();
+    for round in 0..5 {
+        let users: Vec<String> = (0..12)
+            .map(|i| match i {
+                0 => "old".to_owned(),
+                i => format!("r{round}-u{}", i % 6),
+            })
+            .collect();
+        let calls = users.iter().enumerate().map(|(i, user)| {
+            let store = store.clone();
+            async move {
+                let pool = if i == 7 { "gone:0001" } else { "g:0001" };
+                let candidate = format!("g:{round}-{i}");
+                let result = store
+                    .find_or_create_identity(pool, login(user), &candidate, 2)
+                    .await;
+                (i, user.clone(), candidate, result)
+            }
+        });
+        let mut by_user: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+        let mut created = 0;
+        for (i, user, candidate, result) in join_all(calls).await {
+            if i == 7 {
+                assert!(result.is_err(), "a missing pool is refused");
+                assert!(store.identity(&candidate).await.unwrap().is_none());
+                continue;
+            }
+            let (id, was_created) = result.unwrap();
+            assert_eq!(
+                was_created,
+                id == candidate,
+                "{user}: created means its candidate"
+            );
+            created += usize::from(was_created);
+            by_user.entry(user).or_default().insert(id);
+        }
+        assert_eq!(by_user["old"], HashSet::from([existing.clone()]));
+        for (user, ids) in &by_user {
+            assert_eq!(ids.len(), 1, "{user} got {ids:?}");
+            let id = ids.iter().next().unwrap();
+            assert_eq!(
+                store
+                    .identity_of_login("g:0001", login(user))
+                    .await
+                    .unwrap()
+                    .as_ref(),
+                Some(id)
+            );
+        }
+        // Users 1..5 and the one after the missing pool's caller: r{round}-u1 … u5 and u0.
+        assert_eq!(created, 6, "round {round}: one identity per new user");
+    }
+    assert_eq!(
+        store
+            .list_identities("g:0001", None, 100, false)
+            .await
+            .unwrap()
+            .len(),
+        1 + 5 * 6,
+        "no candidate of a losing caller was left behind"
+    );
+}
+
 async fn roles(store: Arc<dyn Store>) {
     assert!(store.insert_role(&role("App", "/a/")).await.unwrap());
     assert!(
@@ -452,6 +527,7 @@ where
     concurrent_updates_lose_nothing(fresh().await).await;
     identities(fresh().await).await;
     one_identity_per_user_under_concurrency(fresh().await).await;
+    creations_arriving_together(fresh().await).await;
     roles(fresh().await).await;
     prefill(fresh().await).await;
 }

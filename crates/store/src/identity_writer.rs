@@ -1,0 +1,209 @@
+//! New identities are written in groups: one transaction for every creation waiting when the
+//! writer comes free (group commit).
+//!
+//! A first GetOpenIdTokenForDeveloperIdentity for a developer user writes two rows. Written one
+//! transaction each, every creation pays a pool checkout, BEGIN, two INSERTs and a COMMIT, each a
+//! round trip to the database's connection thread, and on SQLite all of them queue on the one
+//! writer connection: under load the writer, not the CPU, set the rate. Here one task owns the
+//! writing; it takes every creation queued by the time it is free, writes them with multi-row
+//! statements in one transaction and answers each caller. A lone creation is written as before.
+//!
+//! Races keep their meaning: the login table's primary key still decides which candidate
+//! identity a developer user gets (`ON CONFLICT DO NOTHING … RETURNING` says which candidates
+//! won); losers' candidate rows are deleted in the same transaction. If a group fails as a whole
+//! (say one creation names a pool deleted meanwhile), each of its creations is retried alone, so
+//! one bad creation fails only its own caller.
+
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use tegata_core::UnixSeconds;
+use tegata_core::store::StoreError;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most creations written in one transaction.
+const MAX_GROUP: usize = 64;
+
+/// One queued creation: the login to link, the identity to create for it if it has none yet.
+pub(crate) struct Creation {
+    pub pool_id: String,
+    pub provider: String,
+    pub user_key: String,
+    pub candidate: String,
+    pub now: UnixSeconds,
+    reply: oneshot::Sender<Result<(String, bool), StoreError>>,
+}
+
+impl Creation {
+    /// A creation nobody waits for, for calling a backend's writes directly in tests.
+    #[cfg(test)]
+    pub fn unanswered(pool_id: &str, user_key: &str, candidate: &str, now: UnixSeconds) -> Self {
+        Self {
+            pool_id: pool_id.to_owned(),
+            provider: "login.test".to_owned(),
+            user_key: user_key.to_owned(),
+            candidate: candidate.to_owned(),
+            now,
+            reply: oneshot::channel().0,
+        }
+    }
+}
+
+/// The writes a backend provides; both return `(identity id, created)` per creation.
+#[async_trait]
+pub(crate) trait IdentityWrites: Send + Sync + 'static {
+    /// One creation in its own transaction.
+    async fn create_one(&self, creation: &Creation) -> Result<(String, bool), StoreError>;
+    /// Several creations in one transaction; all or nothing.
+    async fn create_group(&self, group: &[Creation]) -> Result<Vec<(String, bool)>, StoreError>;
+}
+
+/// The queue in front of the writing task.
+pub(crate) struct IdentityWriter {
+    queue: mpsc::UnboundedSender<Creation>,
+}
+
+impl IdentityWriter {
+    /// Starts the writing task on the current tokio runtime. It ends when the writer is dropped.
+    pub fn start(writes: impl IdentityWrites) -> Self {
+        let (queue, pending) = mpsc::unbounded_channel();
+        tokio::spawn(write_groups(writes, pending));
+        Self { queue }
+    }
+
+    pub async fn find_or_create(
+        &self,
+        pool_id: &str,
+        provider: &str,
+        user_key: &str,
+        candidate: &str,
+        now: UnixSeconds,
+    ) -> Result<(String, bool), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let creation = Creation {
+            pool_id: pool_id.to_owned(),
+            provider: provider.to_owned(),
+            user_key: user_key.to_owned(),
+            candidate: candidate.to_owned(),
+            now,
+            reply,
+        };
+        let stopped = || StoreError::Backend("the identity writer has stopped".to_owned());
+        self.queue.send(creation).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn write_groups(writes: impl IdentityWrites, mut pending: mpsc::UnboundedReceiver<Creation>) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while pending.recv_many(&mut group, MAX_GROUP).await > 0 {
+        if group.len() > 1
+            && let Ok(results) = writes.create_group(&group).await
+        {
+            for (creation, result) in group.drain(..).zip(results) {
+                let _ = creation.reply.send(Ok(result));
+            }
+            continue;
+        }
+        for creation in group.drain(..) {
+            let result = writes.create_one(&creation).await;
+            let _ = creation.reply.send(result);
+        }
+    }
+}
+
+/// Splits `n` creations into statement sizes that are powers of two, largest first, so the
+/// statements' texts (each cached as a prepared statement per connection) stay few.
+pub(crate) fn statement_sizes(mut n: usize) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if n == 0 {
+            return None;
+        }
+        let size = 1 << n.ilog2();
+        n -= size;
+        Some(size)
+    })
+}
+
+/// The statement texts for each size [`statement_sizes`] yields, built once: index `log2(size)`.
+static GROUP_STATEMENTS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+    (0..=MAX_GROUP.ilog2())
+        .map(|log| (identities_values(1 << log), logins_values(1 << log)))
+        .collect()
+});
+
+/// `INSERT INTO identities` for `rows` rows (a power of two up to the group's maximum), binding
+/// (identity_id, pool_id, now) per row.
+pub(crate) fn insert_identities_sql(rows: usize) -> &'static str {
+    &GROUP_STATEMENTS[rows.ilog2() as usize].0
+}
+
+/// `INSERT INTO identity_logins` for `rows` rows (a power of two up to the group's maximum),
+/// binding (pool_id, provider, user_key, identity_id, now) per row; returns the identity ids of
+/// the rows that were linked.
+pub(crate) fn insert_logins_sql(rows: usize) -> &'static str {
+    &GROUP_STATEMENTS[rows.ilog2() as usize].1
+}
+
+fn identities_values(rows: usize) -> String {
+    format!(
+        "INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at) VALUES {}",
+        value_rows(rows, 3, |p| format!(
+            "(${p}, ${}, 0, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 2
+        ))
+    )
+}
+
+fn logins_values(rows: usize) -> String {
+    format!(
+        "INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at) \
+         VALUES {} ON CONFLICT (pool_id, provider, user_key) DO NOTHING RETURNING identity_id",
+        value_rows(rows, 5, |p| {
+            format!("(${p}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)
+        })
+    )
+}
+
+/// `(…), (…), …` for `rows` rows; `row` writes one row given its first parameter's number.
+fn value_rows(rows: usize, parameters_per_row: usize, row: impl Fn(usize) -> String) -> String {
+    (0..rows)
+        .map(|r| row(r * parameters_per_row + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_sizes_are_powers_of_two_that_add_up() {
+        assert_eq!(statement_sizes(0).collect::<Vec<_>>(), Vec::<usize>::new());
+        assert_eq!(statement_sizes(1).collect::<Vec<_>>(), [1]);
+        assert_eq!(statement_sizes(13).collect::<Vec<_>>(), [8, 4, 1]);
+        assert_eq!(statement_sizes(64).collect::<Vec<_>>(), [64]);
+        for n in 0..=MAX_GROUP {
+            assert_eq!(statement_sizes(n).sum::<usize>(), n);
+        }
+    }
+
+    #[test]
+    fn multi_row_statements_number_their_parameters_in_order() {
+        assert_eq!(
+            insert_identities_sql(2),
+            "INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at) \
+             VALUES ($1, $2, 0, $3, $3), ($4, $5, 0, $6, $6)"
+        );
+        assert!(insert_logins_sql(2).contains("($6, $7, $8, $9, $10) ON CONFLICT"));
+        for size in statement_sizes(MAX_GROUP * 2 - 1) {
+            assert_eq!(
+                insert_identities_sql(size).matches("), (").count(),
+                size - 1
+            );
+            assert_eq!(insert_logins_sql(size).matches("), (").count(), size - 1);
+        }
+    }
+}
