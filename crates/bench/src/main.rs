@@ -28,6 +28,10 @@ pub struct Args {
     /// Seconds of warm-up before each measurement (not counted).
     #[arg(long, default_value_t = 3)]
     pub warmup: u64,
+    /// Slices each scenario's measurement is cut into, each right after a slice of its ceiling,
+    /// so that scenario and ceiling see the same machine (shared cores drift in speed).
+    #[arg(long, default_value_t = 5)]
+    pub rounds: u32,
     /// Concurrent clients, each with one keep-alive connection, each waiting for its answer
     /// before the next request (a closed loop).
     #[arg(long, default_value_t = 32)]
