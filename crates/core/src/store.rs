@@ -75,6 +75,14 @@ pub trait Store: Send + Sync + 'static {
 
     async fn identity_pool(&self, pool_id: &str) -> Result<Option<IdentityPool>, StoreError>;
 
+    /// A pool and the identity linked to `login` in it, if any, in one read: the two lookups
+    /// every GetOpenIdTokenForDeveloperIdentity makes, in one round trip instead of two.
+    async fn identity_pool_with_login(
+        &self,
+        pool_id: &str,
+        login: Login<'_>,
+    ) -> Result<Option<(IdentityPool, Option<String>)>, StoreError>;
+
     /// Replace a pool's configuration; `false` when it does not exist.
     async fn replace_identity_pool(&self, pool: &IdentityPool) -> Result<bool, StoreError>;
 

@@ -110,18 +110,19 @@ pub async fn open(
     }
 }
 
-fn pool_from_row(
-    pool_id: String,
-    config: &str,
-    created_at: i64,
-    updated_at: i64,
-) -> Result<IdentityPool, StoreError> {
-    let spec: IdentityPoolSpec = serde_json::from_str(config).map_err(corrupt)?;
+/// A pool from a row holding `pool_id, config, created_at, updated_at`.
+fn pool_of_row<R: Row>(row: &R) -> Result<IdentityPool, StoreError>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let config: String = row.try_get("config").map_err(backend)?;
     Ok(IdentityPool {
-        id: pool_id,
-        spec,
-        created_at,
-        updated_at,
+        id: row.try_get("pool_id").map_err(backend)?,
+        spec: serde_json::from_str::<IdentityPoolSpec>(&config).map_err(corrupt)?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+        updated_at: row.try_get("updated_at").map_err(backend)?,
     })
 }
 
@@ -490,14 +491,30 @@ macro_rules! impl_store {
                 .fetch_optional(&self.reader)
                 .await
                 .map_err(backend)?;
+                row.map(|row| pool_of_row(&row)).transpose()
+            }
+
+            async fn identity_pool_with_login(
+                &self,
+                pool_id: &str,
+                login: Login<'_>,
+            ) -> Result<Option<(IdentityPool, Option<String>)>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT p.pool_id, p.config, p.created_at, p.updated_at, l.identity_id
+                     FROM identity_pools p LEFT JOIN identity_logins l
+                       ON l.pool_id = p.pool_id AND l.provider = $2 AND l.user_key = $3
+                     WHERE p.pool_id = $1",
+                )
+                .bind(pool_id)
+                .bind(login.provider)
+                .bind(login.user_key)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(backend)?;
                 row.map(|row| {
-                    let config: String = row.try_get("config").map_err(backend)?;
-                    pool_from_row(
-                        row.try_get("pool_id").map_err(backend)?,
-                        &config,
-                        row.try_get("created_at").map_err(backend)?,
-                        row.try_get("updated_at").map_err(backend)?,
-                    )
+                    let identity_id: Option<String> =
+                        row.try_get("identity_id").map_err(backend)?;
+                    Ok((pool_of_row(&row)?, identity_id))
                 })
                 .transpose()
             }

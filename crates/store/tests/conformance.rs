@@ -195,6 +195,42 @@ async fn identities(store: Arc<dyn Store>) {
             .unwrap(),
         None
     );
+    // The pool and a login's identity in one read.
+    let (found, linked) = store
+        .identity_pool_with_login("i:0001", login("alice"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id.as_str(), found.spec.name.as_str()),
+        ("i:0001", "ids")
+    );
+    assert_eq!(linked.as_deref(), Some("i:aaaa"));
+    let (found, linked) = store
+        .identity_pool_with_login("i:0002", login("alice"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.id.as_str(), linked), ("i:0002", None));
+    let other_provider = Login {
+        provider: "other.provider",
+        user_key: "alice",
+    };
+    assert_eq!(
+        store
+            .identity_pool_with_login("i:0001", other_provider)
+            .await
+            .unwrap()
+            .map(|(p, linked)| (p.id, linked)),
+        Some(("i:0001".to_owned(), None))
+    );
+    assert!(
+        store
+            .identity_pool_with_login("i:9999", login("alice"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     assert_eq!(
         store

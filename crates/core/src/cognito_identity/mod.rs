@@ -275,7 +275,16 @@ impl CognitoIdentity {
         now: UnixSeconds,
         rng: &dyn Randomness,
     ) -> Result<OpenIdToken, DomainError> {
-        let pool = self.pool(&input.identity_pool_id).await?;
+        // Most calls name one login, of a user seen before: read the pool and that login's
+        // identity together, and check the login against the pool's provider afterwards.
+        let (pool, linked) = match (&input.identity_id, single_login(&input.logins)) {
+            (None, Some(login)) => self
+                .store
+                .identity_pool_with_login(&input.identity_pool_id, login)
+                .await?
+                .ok_or_else(|| pool_not_found(&input.identity_pool_id))?,
+            _ => (self.pool(&input.identity_pool_id).await?, None),
+        };
         let (provider, developer_user_id) = developer_login(&pool, &input.logins)?;
         let login = Login {
             provider,
@@ -283,24 +292,17 @@ impl CognitoIdentity {
         };
 
         let identity_id = match &input.identity_id {
-            None => {
-                // Most calls are for users seen before: answer those with one read.
-                match self
-                    .store
-                    .identity_of_login(&pool.id, login.clone())
-                    .await?
-                {
-                    Some(id) => id,
-                    None => {
-                        let candidate = ids::regional_id(pool.region(), rng);
-                        let (id, _created) = self
-                            .store
-                            .find_or_create_identity(&pool.id, login, &candidate, now)
-                            .await?;
-                        id
-                    }
+            None => match linked {
+                Some(id) => id,
+                None => {
+                    let candidate = ids::regional_id(pool.region(), rng);
+                    let (id, _created) = self
+                        .store
+                        .find_or_create_identity(&pool.id, login, &candidate, now)
+                        .await?;
+                    id
                 }
-            }
+            },
             Some(identity_id) => {
                 match self
                     .store
@@ -440,6 +442,14 @@ impl CognitoIdentity {
 /// Pick the developer login out of `Logins` and refuse every other key the way the real service
 /// does. tegata does not federate with external identity providers (yet), so a configured
 /// external provider's token cannot be checked and is refused rather than trusted.
+/// The only entry of `Logins`, when there is exactly one.
+fn single_login(logins: &BTreeMap<String, String>) -> Option<Login<'_>> {
+    match logins.iter().next() {
+        Some((provider, user_key)) if logins.len() == 1 => Some(Login { provider, user_key }),
+        _ => None,
+    }
+}
+
 fn developer_login<'a>(
     pool: &'a IdentityPool,
     logins: &'a BTreeMap<String, String>,
