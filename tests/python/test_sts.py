@@ -165,6 +165,29 @@ def test_trust_policy_pinned_to_a_pool_refuses_other_pools(tegata):
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
+def test_role_changes_apply_to_the_next_exchange(tegata):
+    # Roles are cached for the second they are read in; writes through the node forget them.
+    pool_a = create_pool(tegata, "a")
+    pool_b = create_pool(tegata, "b")
+    role_arn = create_role(tegata, "moving", pinned_trust_policy(pool_a))
+    token_a, token_b = token_for(tegata, pool_a), token_for(tegata, pool_b)
+    assert assume(tegata, role_arn, token_a)["Audience"] == pool_a
+    iam = tegata.client("iam")
+    iam.update_assume_role_policy(RoleName="moving", PolicyDocument=json.dumps(pinned_trust_policy(pool_b)))
+    with pytest.raises(ClientError) as excinfo:
+        assume(tegata, role_arn, token_a)
+    assert code(excinfo) == "AccessDenied"
+    assert assume(tegata, role_arn, token_b)["Audience"] == pool_b
+    iam.update_role(RoleName="moving", MaxSessionDuration=3600)
+    with pytest.raises(ClientError) as excinfo:
+        assume(tegata, role_arn, token_b, DurationSeconds=7200)
+    assert code(excinfo) == "ValidationError"
+    iam.delete_role(RoleName="moving")
+    with pytest.raises(ClientError) as excinfo:
+        assume(tegata, role_arn, token_b)
+    assert code(excinfo) == "AccessDenied"
+
+
 def test_principal_tags_need_tag_session(tegata):
     pool_id = create_pool(tegata)
     with_tags = token_for(tegata, pool_id, PrincipalTags={"team": "blue"})

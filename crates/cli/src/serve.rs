@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use tegata_core::account::{AccessKeyRecord, Bootstrap};
 use tegata_core::cognito_identity::{CognitoIdentity, TokenIssuer};
-use tegata_core::iam::Iam;
+use tegata_core::iam::{Iam, RoleCache};
 use tegata_core::master_key::MasterKey;
 use tegata_core::signing::{KeyRing, SigningKey};
 use tegata_core::store::Store;
@@ -81,15 +81,18 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     );
     let minter = Arc::new(CredentialMinter::new(&master));
     let account_id = deployment.account.account_id.clone();
+    // Roles read by AssumeRoleWithWebIdentity, shared with IAM so its writes are seen at once.
+    let roles = Arc::new(RoleCache::default());
     let state = Arc::new(AppState {
         cognito_identity: CognitoIdentity::new(
             store.clone(),
             issuer.clone(),
             config.max_identity_pools,
         ),
-        iam: Iam::new(store.clone(), account_id.clone()),
+        iam: Iam::new(store.clone(), account_id.clone(), roles.clone()),
         sts: Sts::new(
             store.clone(),
+            roles,
             issuer.clone(),
             minter.clone(),
             config.strict_cognito_trust,

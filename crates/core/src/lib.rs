@@ -6,6 +6,7 @@
 //! identifier generation are ordinary table tests.
 
 pub mod account;
+pub mod cache;
 pub mod cognito_identity;
 pub mod cpu_pool;
 pub mod error;

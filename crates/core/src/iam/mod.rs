@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tegata_policy::{PolicyDocument, PolicyKind};
 
+use crate::cache::SecondCache;
 use crate::pagination::{self, Page};
 use crate::random::Randomness;
 use crate::store::{DeleteRoleOutcome, Store};
@@ -39,6 +40,17 @@ impl Role {
     }
 }
 
+/// A role as AssumeRoleWithWebIdentity uses it: the stored row and its trust policy, parsed.
+#[derive(Debug)]
+pub struct TrustedRole {
+    pub role: Role,
+    pub trust: PolicyDocument,
+}
+
+/// Roles read by AssumeRoleWithWebIdentity, by lower-cased name (role names are
+/// case-insensitive). Shared with [`Iam`], whose writes forget what they change.
+pub type RoleCache = SecondCache<Arc<TrustedRole>>;
+
 pub struct CreateRoleInput {
     pub role_name: String,
     pub path: Option<String>,
@@ -51,6 +63,7 @@ pub struct CreateRoleInput {
 pub struct Iam {
     store: Arc<dyn Store>,
     account_id: String,
+    roles: Arc<RoleCache>,
 }
 
 fn no_such_role(name: &str) -> DomainError {
@@ -62,8 +75,12 @@ fn malformed(e: tegata_policy::PolicyError) -> DomainError {
 }
 
 impl Iam {
-    pub fn new(store: Arc<dyn Store>, account_id: String) -> Self {
-        Self { store, account_id }
+    pub fn new(store: Arc<dyn Store>, account_id: String, roles: Arc<RoleCache>) -> Self {
+        Self {
+            store,
+            account_id,
+            roles,
+        }
     }
 
     pub fn account_id(&self) -> &str {
@@ -135,10 +152,7 @@ impl Iam {
         if let Some(max) = max_session_duration {
             role.max_session_duration = max;
         }
-        if !self.store.replace_role(&role).await? {
-            return Err(no_such_role(role_name));
-        }
-        Ok(())
+        self.replace_role(&role).await
     }
 
     pub async fn update_assume_role_policy(
@@ -149,15 +163,24 @@ impl Iam {
         PolicyDocument::parse(&document, PolicyKind::Trust).map_err(malformed)?;
         let mut role = self.get_role(role_name).await?;
         role.assume_role_policy_document = document;
-        if !self.store.replace_role(&role).await? {
-            return Err(no_such_role(role_name));
+        self.replace_role(&role).await
+    }
+
+    async fn replace_role(&self, role: &Role) -> Result<(), DomainError> {
+        let replaced = self.store.replace_role(role).await?;
+        self.roles.forget(&role.role_name.to_lowercase());
+        if replaced {
+            Ok(())
+        } else {
+            Err(no_such_role(&role.role_name))
         }
-        Ok(())
     }
 
     /// Refused while inline policies remain, as IAM does.
     pub async fn delete_role(&self, role_name: &str) -> Result<(), DomainError> {
-        match self.store.delete_role(role_name).await? {
+        let outcome = self.store.delete_role(role_name).await?;
+        self.roles.forget(&role_name.to_lowercase());
+        match outcome {
             DeleteRoleOutcome::Deleted => Ok(()),
             DeleteRoleOutcome::NotFound => Err(no_such_role(role_name)),
             DeleteRoleOutcome::HasPolicies => Err(DomainError::DeleteConflict(

@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::account::Principal;
 use crate::cognito_identity::TokenIssuer;
-use crate::iam::Role;
+use crate::iam::{RoleCache, TrustedRole};
 use crate::random::Randomness;
 use crate::store::Store;
 use crate::{DomainError, UnixSeconds};
@@ -60,6 +60,7 @@ pub struct CallerIdentity {
 
 pub struct Sts {
     store: Arc<dyn Store>,
+    roles: Arc<RoleCache>,
     issuer: Arc<TokenIssuer>,
     minter: Arc<CredentialMinter>,
     /// Refuse roles whose trust policy lets any identity pool's tokens in.
@@ -86,12 +87,14 @@ fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
 impl Sts {
     pub fn new(
         store: Arc<dyn Store>,
+        roles: Arc<RoleCache>,
         issuer: Arc<TokenIssuer>,
         minter: Arc<CredentialMinter>,
         strict_cognito_trust: bool,
     ) -> Self {
         Self {
             store,
+            roles,
             issuer,
             minter,
             strict_cognito_trust,
@@ -102,18 +105,39 @@ impl Sts {
         &self.minter
     }
 
-    async fn role_for_arn(&self, arn: &str) -> Result<Role, DomainError> {
+    async fn role_for_arn(
+        &self,
+        arn: &str,
+        now: UnixSeconds,
+    ) -> Result<Arc<TrustedRole>, DomainError> {
         // A role that does not exist is refused exactly like one whose trust policy says no,
         // so the answer does not reveal which roles exist.
         let (account, path, name) = parse_role_arn(arn).ok_or_else(not_authorized)?;
         if account != self.issuer.account_id {
             return Err(not_authorized());
         }
-        let role = self.store.role(name).await?.ok_or_else(not_authorized)?;
-        if role.path != path || role.role_name != name {
+        let trusted = self
+            .roles
+            .get_or_load(&name.to_lowercase(), now, || async {
+                let Some(role) = self.store.role(name).await? else {
+                    return Ok(None);
+                };
+                let trust =
+                    PolicyDocument::parse(&role.assume_role_policy_document, PolicyKind::Trust)
+                        .map_err(|e| {
+                            DomainError::Internal(format!(
+                                "stored trust policy of {}: {e}",
+                                role.role_name
+                            ))
+                        })?;
+                Ok::<_, DomainError>(Some(Arc::new(TrustedRole { role, trust })))
+            })
+            .await?
+            .ok_or_else(not_authorized)?;
+        if trusted.role.path != path || trusted.role.role_name != name {
             return Err(not_authorized());
         }
-        Ok(role)
+        Ok(trusted)
     }
 
     pub async fn assume_role_with_web_identity(
@@ -125,7 +149,8 @@ impl Sts {
         let keys = self.issuer.keys();
         let token =
             web_identity::verify(&input.web_identity_token, &keys, &self.issuer.issuer, now)?;
-        let role = self.role_for_arn(&input.role_arn).await?;
+        let trusted = self.role_for_arn(&input.role_arn, now).await?;
+        let (role, trust) = (&trusted.role, &trusted.trust);
 
         let tags: Vec<(String, String)> = token
             .tags
@@ -138,15 +163,11 @@ impl Sts {
             })
             .unwrap_or_default();
         let context = trust_context(&token, &input, &tags, now);
-        let trust = PolicyDocument::parse(&role.assume_role_policy_document, PolicyKind::Trust)
-            .map_err(|e| {
-                DomainError::Internal(format!("stored trust policy of {}: {e}", role.role_name))
-            })?;
         let principal = PolicyPrincipal::federated(COGNITO_FEDERATED_PRINCIPAL);
         let role_arn = role.arn(&self.issuer.account_id);
         let allows = |action: &str, context: &Context| {
             tegata_policy::evaluate(
-                [&trust],
+                [trust],
                 &Request {
                     principal: Some(&principal),
                     action,
