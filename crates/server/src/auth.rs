@@ -15,7 +15,7 @@ use tegata_core::account::Principal;
 use tegata_core::master_key::MasterKey;
 use tegata_core::store::Store;
 use tegata_core::sts::credentials::CredentialMinter;
-use tegata_sigv4::{SigV4Error, SignedRequest, VerifyOptions};
+use tegata_sigv4::{HttpRequest, SigV4Error, SignedRequest, VerifyOptions};
 use time::{Duration, OffsetDateTime};
 
 use crate::RawRequest;
@@ -98,12 +98,12 @@ impl Authenticator {
         service: &str,
         now: OffsetDateTime,
     ) -> Result<Option<Caller>, AuthError> {
-        let signed = raw
-            .with_sigv4(tegata_sigv4::parse_signed_request)
-            .map_err(|e| match e {
-                SigV4Error::IncompleteSignature(message) => AuthError::Incomplete(message),
-                other => AuthError::Signature(other),
-            })?;
+        let view = raw.sigv4();
+        let request = view.request();
+        let signed = tegata_sigv4::parse_signed_request(&request).map_err(|e| match e {
+            SigV4Error::IncompleteSignature(message) => AuthError::Incomplete(message),
+            other => AuthError::Signature(other),
+        })?;
         let Some(signed) = signed else {
             return Ok(None);
         };
@@ -113,10 +113,10 @@ impl Authenticator {
             normalize_path: true,
         };
         if CredentialMinter::is_temporary_key_id(&signed.access_key_id) {
-            return self.temporary(raw, signed, now, &options).map(Some);
+            return self.temporary(&request, signed, now, &options).map(Some);
         }
         let key = self.long_term_key(&signed).await?;
-        raw.with_sigv4(|req| tegata_sigv4::verify(req, &signed, &key.secret, now, &options))
+        tegata_sigv4::verify(&request, &signed, &key.secret, now, &options)
             .map_err(AuthError::Signature)?;
         Ok(Some(Caller {
             principal: key.principal.clone(),
@@ -130,7 +130,7 @@ impl Authenticator {
     /// the signature must verify with the derived secret; and the session must not have expired.
     fn temporary(
         &self,
-        raw: &RawRequest,
+        request: &HttpRequest<'_>,
         signed: SignedRequest,
         now: OffsetDateTime,
         options: &VerifyOptions<'_>,
@@ -144,7 +144,7 @@ impl Authenticator {
             .open(&signed.access_key_id, token)
             .map_err(|_| AuthError::UnknownAccessKey)?;
         let secret = self.minter.secret_for(&signed.access_key_id);
-        raw.with_sigv4(|req| tegata_sigv4::verify(req, &signed, &secret, now, options))
+        tegata_sigv4::verify(request, &signed, &secret, now, options)
             .map_err(AuthError::Signature)?;
         if claims.expires_at <= now.unix_timestamp() {
             return Err(AuthError::ExpiredToken);

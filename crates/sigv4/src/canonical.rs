@@ -90,10 +90,15 @@ fn canonical_query(raw_query: &str, form: AuthForm, token: SessionTokenPlacement
     out
 }
 
-/// Trim a header value and fold every inner run of white space (including obsolete line
-/// folding) into a single space.
-fn canonical_header_value(value: &str) -> String {
-    value.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
+/// Append a header value trimmed, with every inner run of white space (including obsolete line
+/// folding) folded into a single space.
+fn push_canonical_header_value(out: &mut String, value: &str) {
+    for (i, word) in value.split_ascii_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
 /// The canonical request of the specification, for the headers the client said it signed.
@@ -116,7 +121,7 @@ pub(crate) fn canonical_request_with(
     normalize: bool,
     token: SessionTokenPlacement,
 ) -> String {
-    let mut out = String::with_capacity(512);
+    let mut out = String::with_capacity(1024);
     out.push_str(req.method);
     out.push('\n');
     out.push_str(&canonical_uri(req.path, normalize));
@@ -124,13 +129,15 @@ pub(crate) fn canonical_request_with(
     out.push_str(&canonical_query(req.query, signed.form, token));
     out.push('\n');
     for name in &signed.signed_headers {
-        let values: Vec<String> = req
-            .header_values(name)
-            .map(canonical_header_value)
-            .collect();
         out.push_str(name);
         out.push(':');
-        out.push_str(&values.join(","));
+        // A header sent several times is signed as its values joined by commas.
+        for (i, value) in req.header_values(name).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_canonical_header_value(&mut out, value);
+        }
         out.push('\n');
     }
     out.push('\n');

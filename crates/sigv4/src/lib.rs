@@ -44,11 +44,13 @@ pub struct HttpRequest<'a> {
 
 impl<'a> HttpRequest<'a> {
     /// All values of a header, in arrival order (names compare case-insensitively).
-    pub fn header_values(&self, name: &str) -> impl Iterator<Item = &'a str> + '_ {
-        let name = name.to_owned();
+    pub fn header_values<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a str> + 'n
+    where
+        'a: 'n,
+    {
         self.headers
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(&name))
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| *v)
     }
 
@@ -307,13 +309,13 @@ fn check_time(
     now: OffsetDateTime,
     max_skew: Duration,
 ) -> Result<(), SigV4Error> {
-    let window = format!("{} min", max_skew.whole_minutes());
+    let window = || format!("{} min", max_skew.whole_minutes());
     if signed.signed_at > now + max_skew {
         return Err(SigV4Error::SignatureNotYetCurrent {
             signed: signed.amz_date.clone(),
             latest: format_amz_date(now + max_skew),
             now: format_amz_date(now),
-            window,
+            window: window(),
         });
     }
     // A presigned URL is good from its date for X-Amz-Expires seconds; a header signature for
@@ -329,7 +331,7 @@ fn check_time(
             now: format_amz_date(now),
             window: match signed.expires_seconds {
                 Some(expires) => format!("{expires} sec"),
-                None => window,
+                None => window(),
             },
         });
     }
