@@ -112,6 +112,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn work_whose_caller_left_is_skipped() {
+        let pool = CpuPool::new("test-pool", 1).unwrap();
+        // Hold the only thread until the second job's caller has gone away.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let first = pool.run(move || held.recv().is_ok());
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let abandoned = pool.run({
+            let ran = Arc::clone(&ran);
+            move || ran.store(true, std::sync::atomic::Ordering::SeqCst)
+        });
+        drop(abandoned);
+        release.send(()).unwrap();
+        assert!(first.await.unwrap());
+        // A job queued after the abandoned one runs, so the abandoned one has had its turn.
+        pool.run(|| ()).await.unwrap();
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[tokio::test]
     async fn one_thread_serves_jobs_in_arrival_order() {
         let pool = CpuPool::new("test-pool", 1).unwrap();
         let order = Arc::new(Mutex::new(Vec::new()));
