@@ -699,15 +699,31 @@ pub async fn run(args: &Args) -> anyhow::Result<String> {
     let server = Tegata::start(&binary)?;
     let target = Arc::new(prepare_tegata(&server, "bench").await?);
 
+    let peers = args
+        .peer
+        .iter()
+        .map(|peer| {
+            let (name, url) = peer.split_once('=').context("--peer takes NAME=URL")?;
+            Ok((name.to_owned(), Arc::new(peer_target(url))))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let peer_targets: Vec<Arc<Target>> = peers.iter().map(|(_, t)| t.clone()).collect();
+
     let _ = write!(report, "### tegata\n\n{TABLE_HEAD}");
     let mut results = Vec::new();
     let mut ceilings = Vec::new();
+    let mut peer_results: Vec<Vec<(Scenario, Measurement)>> =
+        peers.iter().map(|_| Vec::new()).collect();
     for &scenario in &scenarios {
         eprintln!(
-            "running {} against tegata, alternating with its ceiling …",
+            "running {} against tegata, alternating with its ceiling and the peers …",
             scenario.name()
         );
-        let (m, ceiling) = interleaved(args, &target, &server, scenario).await;
+        let (m, ceiling, peer_ms) =
+            interleaved(args, &target, &server, scenario, &peer_targets).await;
+        for (results, m) in peer_results.iter_mut().zip(peer_ms) {
+            results.push((scenario, m));
+        }
         row(
             &mut report,
             scenario.name(),
@@ -750,25 +766,13 @@ pub async fn run(args: &Args) -> anyhow::Result<String> {
         }
     }
 
-    for peer in &args.peer {
-        let (name, url) = peer.split_once('=').context("--peer takes NAME=URL")?;
-        let peer_target = Arc::new(peer_target(url));
+    for ((name, _), measured) in peers.iter().zip(peer_results) {
         let _ = write!(
             report,
-            "\n### {name} (same scenarios, same clients)\n\n{TABLE_HEAD}"
+            "\n### {name} (same scenarios, same clients, in slices alternating with tegata's)\n\n{TABLE_HEAD}"
         );
         let mut ratios = Vec::new();
-        for &scenario in &scenarios {
-            eprintln!("running {} against {name} …", scenario.name());
-            let m = closed_loop(
-                &peer_target,
-                scenario,
-                args.clients,
-                args.warmup(),
-                Stop::After(args.duration()),
-                None,
-            )
-            .await;
+        for (scenario, m) in measured {
             row(&mut report, scenario.name(), &m, None, args.clients);
             if let Some((_, ours)) = results.iter().find(|(s, _)| *s == scenario) {
                 ratios.push((
@@ -802,18 +806,21 @@ pub async fn run(args: &Args) -> anyhow::Result<String> {
 }
 
 /// Runs `scenario` in `--rounds` slices, each right after a slice of its ceiling (the RS512
-/// signing rate for the basic flows, the trivial endpoint for caller-identity). This machine's
-/// speed drifts by ±20 % from one second to the next (shared cores), so a ceiling measured
-/// once, at another moment, made the ratios move more than the code did.
+/// signing rate for the basic flows, the trivial endpoint for caller-identity) and followed by
+/// a slice against each peer. This machine's speed drifts by ±20 % from one second to the next
+/// (shared cores), so a ceiling or a peer measured once, at another moment, made the ratios move
+/// more than the code did. Returns tegata's measurement, the ceiling's rate, and each peer's.
 async fn interleaved(
     args: &Args,
     target: &Arc<Target>,
     server: &Tegata,
     scenario: Scenario,
-) -> (Measurement, f64) {
+    peers: &[Arc<Target>],
+) -> (Measurement, f64, Vec<Measurement>) {
     let rounds = args.rounds.max(1);
     let slice = args.duration() / rounds;
     let mut total = Measurement::default();
+    let mut peer_totals: Vec<Measurement> = peers.iter().map(|_| Measurement::default()).collect();
     let (mut ceiling_units, mut ceiling_seconds) = (0.0, 0.0);
     for round in 0..rounds {
         // A full warm-up before the first slice; a short one after each ceiling slice.
@@ -852,8 +859,20 @@ async fn interleaved(
         )
         .await;
         total.absorb(m);
+        for (peer, peer_total) in peers.iter().zip(&mut peer_totals) {
+            let m = closed_loop(
+                peer,
+                scenario,
+                args.clients,
+                warmup,
+                Stop::After(slice),
+                None,
+            )
+            .await;
+            peer_total.absorb(m);
+        }
     }
-    (total, ceiling_units / ceiling_seconds)
+    (total, ceiling_units / ceiling_seconds, peer_totals)
 }
 
 fn cpu_model() -> String {
@@ -881,7 +900,7 @@ async fn sustained(
         let took = prefill(&store, &target.pool_id, filled, goal).await?;
         filled = goal;
         eprintln!("running basic-new at {goal} identities …");
-        let (m, ceiling) = interleaved(args, &target, server, Scenario::BasicNew).await;
+        let (m, ceiling, _) = interleaved(args, &target, server, Scenario::BasicNew, &[]).await;
         rows.push((goal, took, m, ceiling));
     }
     let _ = writeln!(
