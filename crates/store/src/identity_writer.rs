@@ -6,7 +6,7 @@
 //! round trip to the database's connection thread, and on SQLite all of them queue on the one
 //! writer connection: under load the writer, not the CPU, set the rate. Here one task owns the
 //! writing; it takes every creation queued by the time it is free, writes them with multi-row
-//! statements in one transaction and answers each caller. A lone creation is written as before.
+//! statements in one transaction and answers each caller; a lone creation is a group of one.
 //!
 //! Races keep their meaning: the login table's primary key still decides which candidate
 //! identity a developer user gets (`ON CONFLICT DO NOTHING … RETURNING` says which candidates
@@ -49,12 +49,10 @@ impl Creation {
     }
 }
 
-/// The writes a backend provides; both return `(identity id, created)` per creation.
+/// The write a backend provides.
 #[async_trait]
 pub(crate) trait IdentityWrites: Send + Sync + 'static {
-    /// One creation in its own transaction.
-    async fn create_one(&self, creation: &Creation) -> Result<(String, bool), StoreError>;
-    /// Several creations in one transaction; all or nothing.
+    /// Creations in one transaction, all or nothing; `(identity id, created)` for each.
     async fn create_group(&self, group: &[Creation]) -> Result<Vec<(String, bool)>, StoreError>;
 }
 
@@ -97,17 +95,28 @@ impl IdentityWriter {
 async fn write_groups(writes: impl IdentityWrites, mut pending: mpsc::UnboundedReceiver<Creation>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while pending.recv_many(&mut group, MAX_GROUP).await > 0 {
-        if group.len() > 1
-            && let Ok(results) = writes.create_group(&group).await
-        {
-            for (creation, result) in group.drain(..).zip(results) {
-                let _ = creation.reply.send(Ok(result));
+        match writes.create_group(&group).await {
+            Ok(results) => {
+                for (creation, result) in group.drain(..).zip(results) {
+                    let _ = creation.reply.send(Ok(result));
+                }
             }
-            continue;
-        }
-        for creation in group.drain(..) {
-            let result = writes.create_one(&creation).await;
-            let _ = creation.reply.send(result);
+            // One creation that fails (its pool deleted meanwhile) must not fail the others:
+            // retry each alone.
+            Err(_) if group.len() > 1 => {
+                for creation in group.drain(..) {
+                    let result = writes
+                        .create_group(std::slice::from_ref(&creation))
+                        .await
+                        .map(|mut results| results.remove(0));
+                    let _ = creation.reply.send(result);
+                }
+            }
+            Err(e) => {
+                for creation in group.drain(..) {
+                    let _ = creation.reply.send(Err(e.clone()));
+                }
+            }
         }
     }
 }

@@ -220,43 +220,6 @@ macro_rules! impl_store {
     ($db:ty) => {
         #[async_trait]
         impl IdentityWrites for Pool<$db> {
-            async fn create_one(&self, creation: &Creation) -> Result<(String, bool), StoreError> {
-                let mut tx = self.begin().await.map_err(backend)?;
-                sqlx::query(INSERT_IDENTITY)
-                    .bind(&creation.candidate)
-                    .bind(&creation.pool_id)
-                    .bind(creation.now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                // The login's primary key decides the race: a concurrent caller that linked the
-                // same user first makes this insert a no-op, and the candidate identity is
-                // rolled back with the transaction.
-                let linked = sqlx::query(INSERT_LOGIN)
-                    .bind(&creation.pool_id)
-                    .bind(&creation.provider)
-                    .bind(&creation.user_key)
-                    .bind(&creation.candidate)
-                    .bind(creation.now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?
-                    .rows_affected();
-                if linked == 1 {
-                    tx.commit().await.map_err(backend)?;
-                    return Ok((creation.candidate.clone(), true));
-                }
-                tx.rollback().await.map_err(backend)?;
-                let existing = sqlx::query(IDENTITY_OF_LOGIN)
-                    .bind(&creation.pool_id)
-                    .bind(&creation.provider)
-                    .bind(&creation.user_key)
-                    .fetch_one(self)
-                    .await
-                    .map_err(backend)?;
-                Ok((existing.try_get("identity_id").map_err(backend)?, false))
-            }
-
             async fn create_group(
                 &self,
                 group: &[Creation],
@@ -1006,10 +969,10 @@ mod tests {
             .await
             .unwrap();
         let before = writer
-            .create_one(&Creation::unanswered("g:1", "old", "g:old", 1))
+            .create_group(&[Creation::unanswered("g:1", "old", "g:old", 1)])
             .await
             .unwrap();
-        assert_eq!(before, ("g:old".to_owned(), true));
+        assert_eq!(before, [("g:old".to_owned(), true)]);
         let group: Vec<Creation> = [
             ("old", "g:a"),
             ("new-1", "g:b"),
