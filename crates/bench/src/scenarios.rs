@@ -66,14 +66,15 @@ pub struct Target {
     pub session: Option<(String, String, String)>,
 }
 
-fn signed_headers(
+/// A `POST /` signed with aws-sigv4 (an independent signer, as the SDKs use), as raw HTTP/1.1.
+fn signed_post(
     target: &Target,
     service: &str,
     creds: (&str, &str, Option<&str>),
     content_type: &str,
     extra: &[(String, String)],
     body: &[u8],
-) -> Vec<(String, String)> {
+) -> Vec<u8> {
     let identity = aws_credential_types::Credentials::new(
         creds.0,
         creds.1,
@@ -109,7 +110,7 @@ fn signed_headers(
     for (name, value) in instructions.headers() {
         headers.push((name.to_owned(), value.to_owned()));
     }
-    headers
+    request("POST", "/", &target.addr, &headers, body)
 }
 
 /// awsQuery values in a form body, encoded as SigV4 encodes them (RFC 3986).
@@ -120,7 +121,7 @@ fn form_encode(s: &str) -> String {
 fn token_request(target: &Target, user: &str) -> Vec<u8> {
     let body = serde_json::json!({"IdentityPoolId": target.pool_id, "Logins": {PROVIDER: user}})
         .to_string();
-    let headers = signed_headers(
+    signed_post(
         target,
         "cognito-identity",
         (&target.access_key_id, &target.secret, None),
@@ -130,8 +131,7 @@ fn token_request(target: &Target, user: &str) -> Vec<u8> {
             "AWSCognitoIdentityService.GetOpenIdTokenForDeveloperIdentity".to_owned(),
         )],
         body.as_bytes(),
-    );
-    request("POST", "/", &target.addr, &headers, body.as_bytes())
+    )
 }
 
 /// AssumeRoleWithWebIdentity is unsigned, as the SDKs send it.
@@ -157,15 +157,14 @@ fn caller_identity_request(target: &Target) -> Vec<u8> {
         .as_ref()
         .map(|(a, s, t)| (a.as_str(), s.as_str(), Some(t.as_str())))
         .unwrap_or((&target.access_key_id, &target.secret, None));
-    let headers = signed_headers(
+    signed_post(
         target,
         "sts",
         (akid, secret, token),
         "application/x-www-form-urlencoded; charset=utf-8",
         &[],
         body,
-    );
-    request("POST", "/", &target.addr, &headers, body)
+    )
 }
 
 fn json_field(body: &[u8], field: &str) -> Option<String> {
@@ -549,23 +548,16 @@ async fn prepare_tegata(server: &Tegata, pool_name: &str) -> anyhow::Result<Targ
         "DeveloperProviderName": PROVIDER,
     })
     .to_string();
-    let headers = signed_headers(
-        &target,
-        "cognito-identity",
-        (&target.access_key_id, &target.secret, None),
-        "application/x-amz-json-1.1",
-        &[(
-            "x-amz-target".into(),
-            "AWSCognitoIdentityService.CreateIdentityPool".into(),
-        )],
-        body.as_bytes(),
-    );
     let response = conn
-        .send(&request(
-            "POST",
-            "/",
-            &server.addr,
-            &headers,
+        .send(&signed_post(
+            &target,
+            "cognito-identity",
+            (&target.access_key_id, &target.secret, None),
+            "application/x-amz-json-1.1",
+            &[(
+                "x-amz-target".into(),
+                "AWSCognitoIdentityService.CreateIdentityPool".into(),
+            )],
             body.as_bytes(),
         ))
         .await?;
@@ -579,20 +571,13 @@ async fn prepare_tegata(server: &Tegata, pool_name: &str) -> anyhow::Result<Targ
         "Action=CreateRole&Version=2010-05-08&RoleName={role_name}&AssumeRolePolicyDocument={}",
         form_encode(&trust)
     );
-    let headers = signed_headers(
-        &target,
-        "iam",
-        (&target.access_key_id, &target.secret, None),
-        "application/x-www-form-urlencoded; charset=utf-8",
-        &[],
-        body.as_bytes(),
-    );
     let response = conn
-        .send(&request(
-            "POST",
-            "/",
-            &server.addr,
-            &headers,
+        .send(&signed_post(
+            &target,
+            "iam",
+            (&target.access_key_id, &target.secret, None),
+            "application/x-www-form-urlencoded; charset=utf-8",
+            &[],
             body.as_bytes(),
         ))
         .await?;
