@@ -439,9 +439,6 @@ impl CognitoIdentity {
     }
 }
 
-/// Pick the developer login out of `Logins` and refuse every other key the way the real service
-/// does. tegata does not federate with external identity providers (yet), so a configured
-/// external provider's token cannot be checked and is refused rather than trusted.
 /// The only entry of `Logins`, when there is exactly one.
 fn single_login(logins: &BTreeMap<String, String>) -> Option<Login<'_>> {
     match logins.iter().next() {
@@ -450,6 +447,9 @@ fn single_login(logins: &BTreeMap<String, String>) -> Option<Login<'_>> {
     }
 }
 
+/// Pick the developer login out of `Logins` and refuse every other key the way the real service
+/// does. tegata does not federate with external identity providers (yet), so a configured
+/// external provider's token cannot be checked and is refused rather than trusted.
 fn developer_login<'a>(
     pool: &'a IdentityPool,
     logins: &'a BTreeMap<String, String>,

@@ -51,6 +51,11 @@ pub struct TrustedRole {
 /// case-insensitive). Shared with [`Iam`], whose writes forget what they change.
 pub type RoleCache = SecondCache<Arc<TrustedRole>>;
 
+/// The key of a role in the [`RoleCache`].
+pub(crate) fn role_cache_key(role_name: &str) -> String {
+    role_name.to_lowercase()
+}
+
 pub struct CreateRoleInput {
     pub role_name: String,
     pub path: Option<String>,
@@ -168,7 +173,7 @@ impl Iam {
 
     async fn replace_role(&self, role: &Role) -> Result<(), DomainError> {
         let replaced = self.store.replace_role(role).await?;
-        self.roles.forget(&role.role_name.to_lowercase());
+        self.roles.forget(&role_cache_key(&role.role_name));
         if replaced {
             Ok(())
         } else {
@@ -179,7 +184,7 @@ impl Iam {
     /// Refused while inline policies remain, as IAM does.
     pub async fn delete_role(&self, role_name: &str) -> Result<(), DomainError> {
         let outcome = self.store.delete_role(role_name).await?;
-        self.roles.forget(&role_name.to_lowercase());
+        self.roles.forget(&role_cache_key(role_name));
         match outcome {
             DeleteRoleOutcome::Deleted => Ok(()),
             DeleteRoleOutcome::NotFound => Err(no_such_role(role_name)),

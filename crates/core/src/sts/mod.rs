@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::account::Principal;
 use crate::cognito_identity::TokenIssuer;
-use crate::iam::{RoleCache, TrustedRole};
+use crate::iam::{RoleCache, TrustedRole, role_cache_key};
 use crate::random::Randomness;
 use crate::store::Store;
 use crate::{DomainError, UnixSeconds};
@@ -118,7 +118,7 @@ impl Sts {
         }
         let trusted = self
             .roles
-            .get_or_load(&name.to_lowercase(), now, || async {
+            .get_or_load(&role_cache_key(name), now, || async {
                 let Some(role) = self.store.role(name).await? else {
                     return Ok(None);
                 };
