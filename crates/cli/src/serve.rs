@@ -16,7 +16,7 @@ use tegata_core::sts::Sts;
 use tegata_core::sts::credentials::CredentialMinter;
 use tegata_core::{Randomness, SystemRandomness};
 use tegata_server::auth::Authenticator;
-use tegata_server::{AppState, Clock, SystemClock};
+use tegata_server::{AppState, Clock, RequestIds, SystemClock};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{ServeArgs, ServeConfig};
@@ -110,6 +110,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 config.clock_offset_seconds,
             )))
         },
+        request_ids: RequestIds::new(rng.clone()),
         rng,
     });
 

@@ -1,13 +1,14 @@
-//! A cache for hot-path reads that may lag behind writes made on other nodes by up to a second.
+//! Caches for the hot paths.
 //!
+//! [`SecondCache`] keeps reads that may lag behind writes made on other nodes by up to a second.
 //! Every AssumeRoleWithWebIdentity reads its role and parses the role's trust policy. IAM itself
 //! is eventually consistent ("changes … may not be immediately visible"), so serving a role read
 //! earlier in the same second is faithful; writes made through this node forget the entry at
 //! once, so a node always sees its own writes.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 
 use crate::UnixSeconds;
 
@@ -77,6 +78,72 @@ impl<V: Clone> SecondCache<V> {
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, (UnixSeconds, V)>> {
         self.entries
             .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A map of work already done that can always be redone (a session token opened, a key
+/// derived), bounded without bookkeeping per entry: inserts go to the current generation; when it
+/// holds `capacity` entries it becomes the previous one and the previous one is dropped; a hit in
+/// the previous generation moves back to the current one. So it never holds more than
+/// `2 × capacity` entries, and entries in use survive a turnover.
+pub struct GenerationCache<V> {
+    capacity: usize,
+    generations: Mutex<Generations<V>>,
+}
+
+struct Generations<V> {
+    current: HashMap<String, V>,
+    previous: HashMap<String, V>,
+}
+
+impl<V: Clone> GenerationCache<V> {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            generations: Mutex::new(Generations {
+                current: HashMap::new(),
+                previous: HashMap::new(),
+            }),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<V> {
+        let mut g = self.lock();
+        if let Some(value) = g.current.get(key) {
+            return Some(value.clone());
+        }
+        let (key, value) = g.previous.remove_entry(key)?;
+        let hit = value.clone();
+        self.insert_locked(&mut g, key, value);
+        Some(hit)
+    }
+
+    pub fn insert(&self, key: String, value: V) {
+        let mut g = self.lock();
+        self.insert_locked(&mut g, key, value);
+    }
+
+    pub fn len(&self) -> usize {
+        let g = self.lock();
+        g.current.len() + g.previous.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn insert_locked(&self, g: &mut Generations<V>, key: String, value: V) {
+        if g.current.len() >= self.capacity && !g.current.contains_key(&key) {
+            g.previous = std::mem::take(&mut g.current);
+        }
+        g.previous.remove(&key);
+        g.current.insert(key, value);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Generations<V>> {
+        self.generations
+            .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
@@ -177,5 +244,32 @@ mod tests {
             .get_or_load("late", 2, loader(&reads, Some("v")))
             .await;
         assert_eq!(cache.read().len(), 1);
+    }
+
+    #[test]
+    fn generation_cache_keeps_what_is_in_use_and_stays_bounded() {
+        let cache = GenerationCache::new(2);
+        cache.insert("a".into(), 1);
+        cache.insert("b".into(), 2);
+        // "a" and "b" move to the previous generation when "c" arrives.
+        cache.insert("c".into(), 3);
+        assert_eq!(cache.len(), 3);
+        // A hit in the previous generation brings "a" back into the current one…
+        assert_eq!(cache.get("a"), Some(1));
+        // …so the next turnover drops "b", never used since, and keeps "a".
+        cache.insert("d".into(), 4);
+        assert_eq!(cache.get("b"), None);
+        assert_eq!(cache.get("a"), Some(1));
+        assert_eq!(cache.get("d"), Some(4));
+        for i in 0..100 {
+            cache.insert(format!("k{i}"), i);
+            assert!(cache.len() <= 4, "never more than two generations of two");
+        }
+        // Replacing a key that is present does not turn the generations over.
+        let cache = GenerationCache::new(2);
+        cache.insert("a".into(), 1);
+        cache.insert("b".into(), 2);
+        cache.insert("b".into(), 3);
+        assert_eq!((cache.get("a"), cache.get("b")), (Some(1), Some(3)));
     }
 }

@@ -5,17 +5,22 @@
 //! on every request, and a deactivated key stops working everywhere within that time.
 //!
 //! Temporary keys (`ASIA…`) read nothing: the session token is opened with a key derived from
-//! the master key, and the secret is recomputed from the access key id.
+//! the master key, and the secret is recomputed from the access key id. A client signs many
+//! requests with one set of credentials, so what that costs (opening the token, deriving the day's
+//! signing key: most of a request's work) is kept per access key id for the next request, bounded
+//! by [`KNOWN_SESSIONS`]; a request must present the same token and scope to reuse it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
+use aws_lc_rs::{constant_time, hmac};
 use tegata_core::account::Principal;
+use tegata_core::cache::GenerationCache;
 use tegata_core::master_key::MasterKey;
 use tegata_core::store::Store;
-use tegata_core::sts::credentials::CredentialMinter;
-use tegata_sigv4::{HttpRequest, SigV4Error, SignedRequest, VerifyOptions};
+use tegata_core::sts::credentials::{CredentialMinter, SessionClaims};
+use tegata_sigv4::{CredentialScope, HttpRequest, SigV4Error, SignedRequest, VerifyOptions};
 use time::{Duration, OffsetDateTime};
 
 use crate::RawRequest;
@@ -26,6 +31,10 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
 /// How long a looked-up access key is trusted before it is read again.
 const KEY_CACHE_TTL: StdDuration = StdDuration::from_secs(30);
 
+/// Temporary credentials remembered per generation of the session cache (so at most twice this
+/// many, ~1.5 KB each). Credentials beyond it still work; their next request redoes the work.
+pub const KNOWN_SESSIONS: usize = 1024;
+
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -34,7 +43,7 @@ pub struct Caller {
     /// The region the request was signed for (its credential scope).
     pub region: String,
     /// Set when the caller used temporary credentials.
-    pub session: Option<tegata_core::sts::credentials::SessionClaims>,
+    pub session: Option<Arc<SessionClaims>>,
 }
 
 impl Caller {
@@ -66,10 +75,109 @@ struct CachedKey {
     fetched: Instant,
 }
 
+/// Temporary credentials whose request verified: what their token opened to, and `kSigning` for
+/// the scope they signed with.
+struct KnownSession {
+    session_token: String,
+    claims: Arc<SessionClaims>,
+    principal: Principal,
+    scope: CredentialScope,
+    signing_key: hmac::Key,
+}
+
+impl KnownSession {
+    fn token_is(&self, token: &str) -> bool {
+        // Constant time: the remembered token is a credential, and a byte-by-byte comparison
+        // would tell a caller how much of a guess was right.
+        constant_time::verify_slices_are_equal(self.session_token.as_bytes(), token.as_bytes())
+            .is_ok()
+    }
+}
+
+/// Checks requests signed with temporary credentials; needs no store.
+pub struct SessionVerifier {
+    minter: Arc<CredentialMinter>,
+    known: GenerationCache<Arc<KnownSession>>,
+}
+
+impl SessionVerifier {
+    pub fn new(minter: Arc<CredentialMinter>) -> Self {
+        Self {
+            minter,
+            known: GenerationCache::new(KNOWN_SESSIONS),
+        }
+    }
+
+    /// Temporary credentials: the session token must be present, ours and bound to the key id;
+    /// the signature must verify with the derived secret; and the session must not have expired.
+    pub fn verify(
+        &self,
+        request: &HttpRequest<'_>,
+        signed: SignedRequest,
+        now: OffsetDateTime,
+        options: &VerifyOptions<'_>,
+    ) -> Result<Caller, AuthError> {
+        let token = signed
+            .security_token
+            .as_deref()
+            .ok_or(AuthError::UnknownAccessKey)?;
+        let known = self
+            .known
+            .get(&signed.access_key_id)
+            .filter(|known| known.token_is(token));
+        let (session, fresh) = match known {
+            Some(known) if known.scope == signed.scope => (known, false),
+            known => {
+                let claims = match known {
+                    // The same token signing for another day, region or service.
+                    Some(known) => known.claims.clone(),
+                    None => Arc::new(
+                        self.minter
+                            .open(&signed.access_key_id, token)
+                            .map_err(|_| AuthError::UnknownAccessKey)?,
+                    ),
+                };
+                let secret = self.minter.secret_for(&signed.access_key_id);
+                let scope = &signed.scope;
+                let session = KnownSession {
+                    session_token: token.to_owned(),
+                    principal: Principal::assumed_role(&claims),
+                    claims,
+                    signing_key: tegata_sigv4::signing_key(
+                        &secret,
+                        &scope.date,
+                        &scope.region,
+                        &scope.service,
+                    ),
+                    scope: signed.scope.clone(),
+                };
+                (Arc::new(session), true)
+            }
+        };
+        tegata_sigv4::verify_with_signing_key(request, &signed, &session.signing_key, now, options)
+            .map_err(AuthError::Signature)?;
+        if session.claims.expires_at <= now.unix_timestamp() {
+            return Err(AuthError::ExpiredToken);
+        }
+        // Only what a verified request presented is remembered: a token without its secret, or
+        // a key for a scope nobody signed with, never enters the cache.
+        if fresh {
+            self.known
+                .insert(signed.access_key_id.clone(), session.clone());
+        }
+        Ok(Caller {
+            principal: session.principal.clone(),
+            access_key_id: signed.access_key_id,
+            region: signed.scope.region,
+            session: Some(session.claims.clone()),
+        })
+    }
+}
+
 pub struct Authenticator {
     store: Arc<dyn Store>,
     master: Arc<MasterKey>,
-    minter: Arc<CredentialMinter>,
+    sessions: SessionVerifier,
     account_id: String,
     cache: Mutex<HashMap<String, Arc<CachedKey>>>,
 }
@@ -84,7 +192,7 @@ impl Authenticator {
         Self {
             store,
             master,
-            minter,
+            sessions: SessionVerifier::new(minter),
             account_id,
             cache: Mutex::new(HashMap::new()),
         }
@@ -113,7 +221,10 @@ impl Authenticator {
             normalize_path: true,
         };
         if CredentialMinter::is_temporary_key_id(&signed.access_key_id) {
-            return self.temporary(&request, signed, now, &options).map(Some);
+            return self
+                .sessions
+                .verify(&request, signed, now, &options)
+                .map(Some);
         }
         let key = self.long_term_key(&signed).await?;
         tegata_sigv4::verify(&request, &signed, &key.secret, now, &options)
@@ -124,37 +235,6 @@ impl Authenticator {
             region: signed.scope.region,
             session: None,
         }))
-    }
-
-    /// Temporary credentials: the session token must be present, ours and bound to the key id;
-    /// the signature must verify with the derived secret; and the session must not have expired.
-    fn temporary(
-        &self,
-        request: &HttpRequest<'_>,
-        signed: SignedRequest,
-        now: OffsetDateTime,
-        options: &VerifyOptions<'_>,
-    ) -> Result<Caller, AuthError> {
-        let token = signed
-            .security_token
-            .as_deref()
-            .ok_or(AuthError::UnknownAccessKey)?;
-        let claims = self
-            .minter
-            .open(&signed.access_key_id, token)
-            .map_err(|_| AuthError::UnknownAccessKey)?;
-        let secret = self.minter.secret_for(&signed.access_key_id);
-        tegata_sigv4::verify(request, &signed, &secret, now, options)
-            .map_err(AuthError::Signature)?;
-        if claims.expires_at <= now.unix_timestamp() {
-            return Err(AuthError::ExpiredToken);
-        }
-        Ok(Caller {
-            principal: Principal::assumed_role(&claims),
-            access_key_id: signed.access_key_id,
-            region: signed.scope.region,
-            session: Some(claims),
-        })
     }
 
     async fn long_term_key(&self, signed: &SignedRequest) -> Result<Arc<CachedKey>, AuthError> {
@@ -193,5 +273,172 @@ impl Authenticator {
             .get(akid)
             .filter(|entry| entry.fetched.elapsed() < KEY_CACHE_TTL)
             .cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tegata_core::random::SeededRandomness;
+    use tegata_core::sts::credentials::TemporaryCredentials;
+    use tegata_sigv4::format_amz_date;
+
+    use super::*;
+
+    const SIGNED_AT: i64 = 1_780_000_000;
+
+    fn verifier() -> (SessionVerifier, TemporaryCredentials) {
+        let rng = SeededRandomness::new(11);
+        let minter = Arc::new(CredentialMinter::new(&MasterKey::generate(&rng)));
+        let claims = SessionClaims {
+            account_id: "123456789012".into(),
+            role_name: "app".into(),
+            role_id: "AROAEXAMPLEEXAMPLE12".into(),
+            role_path: "/".into(),
+            session_name: "alice".into(),
+            subject: "us-east-1:0000".into(),
+            audience: "us-east-1:pool".into(),
+            amr: Vec::new(),
+            issued_at: SIGNED_AT,
+            expires_at: SIGNED_AT + 900,
+            session_policy: None,
+            tags: Vec::new(),
+        };
+        let creds = minter.mint(&claims, &rng);
+        (SessionVerifier::new(minter), creds)
+    }
+
+    /// A GetCallerIdentity signed at `at` for `region` with `secret` and `token`, verified at
+    /// `at` by `verifier`.
+    fn call(
+        verifier: &SessionVerifier,
+        akid: &str,
+        secret: &str,
+        token: &str,
+        region: &str,
+        at: i64,
+    ) -> Result<Caller, AuthError> {
+        let at = OffsetDateTime::from_unix_timestamp(at).unwrap();
+        let amz_date = format_amz_date(at);
+        let payload = tegata_sigv4::sha256_hex(b"Action=GetCallerIdentity&Version=2011-06-15");
+        let authorization = |signature: &str| {
+            format!(
+                "AWS4-HMAC-SHA256 Credential={akid}/{}/{region}/sts/aws4_request, \
+                 SignedHeaders=host;x-amz-date;x-amz-security-token, Signature={signature}",
+                &amz_date[..8]
+            )
+        };
+        let request_with = |authorization: &str, f: &mut dyn FnMut(&HttpRequest<'_>)| {
+            let headers = [
+                ("host", "localhost"),
+                ("x-amz-date", amz_date.as_str()),
+                ("x-amz-security-token", token),
+                ("authorization", authorization),
+            ];
+            f(&HttpRequest {
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: &headers,
+                payload_sha256: &payload,
+            })
+        };
+        let mut signature = String::new();
+        request_with(&authorization(&"0".repeat(64)), &mut |req| {
+            let signed = tegata_sigv4::parse_signed_request(req).unwrap().unwrap();
+            signature = hex::encode(tegata_sigv4::compute_signature(req, &signed, secret, true));
+        });
+        let options = VerifyOptions {
+            service: "sts",
+            max_skew: MAX_CLOCK_SKEW,
+            normalize_path: true,
+        };
+        let mut result = None;
+        request_with(&authorization(&signature), &mut |req| {
+            let signed = tegata_sigv4::parse_signed_request(req).unwrap().unwrap();
+            result = Some(verifier.verify(req, signed, at, &options));
+        });
+        result.unwrap()
+    }
+
+    fn signed_with_a_wrong_secret(
+        verifier: &SessionVerifier,
+        akid: &str,
+        token: &str,
+    ) -> Result<Caller, AuthError> {
+        call(
+            verifier,
+            akid,
+            &"A".repeat(40),
+            token,
+            "us-east-1",
+            SIGNED_AT,
+        )
+    }
+
+    #[test]
+    fn a_remembered_session_is_checked_like_a_new_one() {
+        let (verifier, creds) = verifier();
+        let (akid, secret, token) = (
+            creds.access_key_id.as_str(),
+            creds.secret_access_key.as_str(),
+            creds.session_token.as_str(),
+        );
+        let first = call(&verifier, akid, secret, token, "us-east-1", SIGNED_AT).unwrap();
+        assert_eq!(
+            first.principal.arn,
+            "arn:aws:sts::123456789012:assumed-role/app/alice"
+        );
+        assert_eq!(verifier.known.len(), 1);
+        let again = call(&verifier, akid, secret, token, "us-east-1", SIGNED_AT + 1).unwrap();
+        assert_eq!(again.principal.arn, first.principal.arn);
+        assert_eq!(again.session, first.session);
+
+        // With the session remembered, a wrong secret, another token under the same key id, or
+        // no token at all are still refused.
+        assert!(matches!(
+            signed_with_a_wrong_secret(&verifier, akid, token),
+            Err(AuthError::Signature(SigV4Error::SignatureDoesNotMatch))
+        ));
+        let mut tampered = token.to_owned();
+        tampered.replace_range(10..11, if &token[10..11] == "A" { "B" } else { "A" });
+        assert_eq!(
+            call(&verifier, akid, secret, &tampered, "us-east-1", SIGNED_AT).unwrap_err(),
+            AuthError::UnknownAccessKey
+        );
+        assert_eq!(
+            call(&verifier, akid, secret, "", "us-east-1", SIGNED_AT).unwrap_err(),
+            AuthError::UnknownAccessKey
+        );
+
+        // Another region is another signing key, derived for it; both keep working.
+        assert!(call(&verifier, akid, secret, token, "eu-west-1", SIGNED_AT).is_ok());
+        assert!(call(&verifier, akid, secret, token, "us-east-1", SIGNED_AT).is_ok());
+
+        // Expiry is checked on every request, remembered or not.
+        assert_eq!(
+            call(&verifier, akid, secret, token, "us-east-1", SIGNED_AT + 900).unwrap_err(),
+            AuthError::ExpiredToken
+        );
+    }
+
+    #[test]
+    fn only_verified_requests_are_remembered() {
+        let (verifier, creds) = verifier();
+        let (akid, token) = (creds.access_key_id.as_str(), creds.session_token.as_str());
+        // The genuine token without its secret: opened, but the signature fails.
+        assert!(signed_with_a_wrong_secret(&verifier, akid, token).is_err());
+        assert!(verifier.known.is_empty());
+        assert!(
+            call(
+                &verifier,
+                akid,
+                &creds.secret_access_key,
+                token,
+                "us-east-1",
+                SIGNED_AT
+            )
+            .is_ok()
+        );
+        assert_eq!(verifier.known.len(), 1);
     }
 }

@@ -26,7 +26,7 @@ use tegata_core::iam::Iam;
 use tegata_core::sts::Sts;
 use time::OffsetDateTime;
 
-pub use request::RawRequest;
+pub use request::{RawRequest, RequestIds};
 
 /// The largest request body accepted. Cognito Identity's biggest legal input (ten 50 000-character
 /// login tokens) fits well inside it; anything larger is refused before it is hashed.
@@ -55,6 +55,7 @@ pub struct AppState {
     pub authenticator: auth::Authenticator,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Randomness>,
+    pub request_ids: RequestIds,
 }
 
 /// The one router both the server binary and (later) the Lambda function serve.

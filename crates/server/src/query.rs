@@ -140,7 +140,7 @@ pub fn not_implemented(service: QueryService, action: &str) -> QueryError {
 
 pub async fn handle(state: &Arc<AppState>, raw: RawRequest) -> Response {
     let started = Instant::now();
-    let request_id = tegata_core::ids::uuid_v4(&*state.rng);
+    let request_id = state.request_ids.next();
     let params = QueryParams::from_request(&raw);
     let action = params.owned("Action");
     let service = action

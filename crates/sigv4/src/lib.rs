@@ -205,17 +205,36 @@ pub fn verify(
 ) -> Result<(), SigV4Error> {
     check_scope(signed, options)?;
     check_time(signed, now, options.max_skew)?;
+    let key = signing_key_for_scope(secret_access_key, &signed.scope);
+    check_signature(req, signed, &key, options)
+}
 
+/// [`verify`] with `kSigning` already derived for the request's scope (see [`signing_key`]), for
+/// callers that keep it per key and day: deriving it is four of the five HMACs a check costs.
+/// A key derived for another scope makes the signature fail, never pass.
+pub fn verify_with_signing_key(
+    req: &HttpRequest<'_>,
+    signed: &SignedRequest,
+    signing_key: &hmac::Key,
+    now: OffsetDateTime,
+    options: &VerifyOptions<'_>,
+) -> Result<(), SigV4Error> {
+    check_scope(signed, options)?;
+    check_time(signed, now, options.max_skew)?;
+    check_signature(req, signed, signing_key, options)
+}
+
+fn check_signature(
+    req: &HttpRequest<'_>,
+    signed: &SignedRequest,
+    signing_key: &hmac::Key,
+    options: &VerifyOptions<'_>,
+) -> Result<(), SigV4Error> {
     let provided = hex::decode(&signed.signature).map_err(|_| SigV4Error::SignatureDoesNotMatch)?;
     let matches = |placement| {
-        let expected = compute_signature_with(
-            req,
-            signed,
-            secret_access_key,
-            options.normalize_path,
-            placement,
-        );
-        constant_time::verify_slices_are_equal(&expected, &provided).is_ok()
+        let expected =
+            compute_signature_with(req, signed, signing_key, options.normalize_path, placement);
+        constant_time::verify_slices_are_equal(expected.as_ref(), &provided).is_ok()
     };
     if matches(SessionTokenPlacement::Signed) {
         return Ok(());
@@ -239,31 +258,37 @@ pub fn compute_signature(
     secret_access_key: &str,
     normalize_path: bool,
 ) -> Vec<u8> {
+    let key = signing_key_for_scope(secret_access_key, &signed.scope);
     compute_signature_with(
         req,
         signed,
-        secret_access_key,
+        &key,
         normalize_path,
         SessionTokenPlacement::Signed,
     )
+    .as_ref()
+    .to_vec()
 }
 
 fn compute_signature_with(
     req: &HttpRequest<'_>,
     signed: &SignedRequest,
-    secret_access_key: &str,
+    signing_key: &hmac::Key,
     normalize_path: bool,
     placement: SessionTokenPlacement,
-) -> Vec<u8> {
+) -> hmac::Tag {
     let canonical = canonical::canonical_request_with(req, signed, normalize_path, placement);
     let to_sign = string_to_sign(&signed.amz_date, &signed.scope, &canonical);
-    let key = signing_key(
+    hmac::sign(signing_key, to_sign.as_bytes())
+}
+
+fn signing_key_for_scope(secret_access_key: &str, scope: &CredentialScope) -> hmac::Key {
+    signing_key(
         secret_access_key,
-        &signed.scope.date,
-        &signed.scope.region,
-        &signed.scope.service,
-    );
-    hmac::sign(&key, to_sign.as_bytes()).as_ref().to_vec()
+        &scope.date,
+        &scope.region,
+        &scope.service,
+    )
 }
 
 /// `kSigning` of the specification: an HMAC chain over date, region, service and terminator.

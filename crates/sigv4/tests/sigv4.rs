@@ -8,7 +8,7 @@ use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
 use proptest::prelude::*;
 use tegata_sigv4::{
     AuthForm, HttpRequest, SigV4Error, VerifyOptions, canonical_request, parse_signed_request,
-    sha256_hex, string_to_sign, verify,
+    sha256_hex, signing_key, string_to_sign, verify, verify_with_signing_key,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -251,14 +251,19 @@ fn with_request<T>(raw: &RawRequest, f: impl FnOnce(&HttpRequest<'_>) -> T) -> T
     })
 }
 
-#[test]
-fn clock_skew_window_is_enforced_both_ways() {
-    let (raw, signed_at, secret) = suite_request("get-vanilla");
-    let options = VerifyOptions {
+/// What the suite's requests were signed for.
+fn suite_options() -> VerifyOptions<'static> {
+    VerifyOptions {
         service: "service",
         max_skew: Duration::minutes(15),
         normalize_path: true,
-    };
+    }
+}
+
+#[test]
+fn clock_skew_window_is_enforced_both_ways() {
+    let (raw, signed_at, secret) = suite_request("get-vanilla");
+    let options = suite_options();
     with_request(&raw, |req| {
         let signed = parse_signed_request(req).unwrap().unwrap();
         for ok in [
@@ -293,6 +298,38 @@ fn clock_skew_window_is_enforced_both_ways() {
         assert!(matches!(
             early,
             Err(SigV4Error::SignatureNotYetCurrent { .. })
+        ));
+    });
+}
+
+#[test]
+fn a_signing_key_derived_beforehand_verifies_only_for_its_scope() {
+    let (raw, now, secret) = suite_request("get-vanilla");
+    let options = suite_options();
+    with_request(&raw, |req| {
+        let signed = parse_signed_request(req).unwrap().unwrap();
+        let scope = &signed.scope;
+        let key = signing_key(&secret, &scope.date, &scope.region, "service");
+        assert_eq!(
+            verify_with_signing_key(req, &signed, &key, now, &options),
+            Ok(())
+        );
+        // A key kept from another day, region or secret must not pass.
+        for wrong in [
+            signing_key(&secret, "20150831", &scope.region, "service"),
+            signing_key(&secret, &scope.date, "eu-west-1", "service"),
+            signing_key("another secret", &scope.date, &scope.region, "service"),
+        ] {
+            assert_eq!(
+                verify_with_signing_key(req, &signed, &wrong, now, &options),
+                Err(SigV4Error::SignatureDoesNotMatch)
+            );
+        }
+        // The scope and clock checks still come first.
+        let late = now + Duration::minutes(16);
+        assert!(matches!(
+            verify_with_signing_key(req, &signed, &key, late, &options),
+            Err(SigV4Error::SignatureExpired { .. })
         ));
     });
 }

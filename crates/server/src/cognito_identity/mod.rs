@@ -94,7 +94,7 @@ pub fn parse_target(target: Option<&str>) -> Result<Operation, JsonError> {
 /// Answer one Cognito Identity request, logging its outcome (never its body or credentials).
 pub async fn handle(state: &Arc<AppState>, raw: RawRequest) -> Response {
     let started = Instant::now();
-    let request_id = tegata_core::ids::uuid_v4(&*state.rng);
+    let request_id = state.request_ids.next();
     let operation = parse_target(raw.header("x-amz-target"));
     let outcome = crate::Outcome {
         request_id: &request_id,
