@@ -16,6 +16,9 @@ pub struct QueryParams(BTreeMap<String, String>);
 
 /// Decode one `application/x-www-form-urlencoded` component: `+` is a space here.
 fn form_decode(raw: &str) -> String {
+    if !raw.contains(['+', '%']) {
+        return raw.to_owned();
+    }
     let spaced = raw.replace('+', " ");
     String::from_utf8_lossy(&tegata_sigv4::percent_decode(&spaced)).into_owned()
 }
@@ -90,6 +93,18 @@ pub struct Xml(String);
 
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    push_escaped(&mut out, text);
+    out
+}
+
+/// Append `text` to `out` as XML character data.
+fn push_escaped(out: &mut String, text: &str) {
+    let special = |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'' | '\r');
+    // Most values (ids, ARNs, dates) have nothing to escape.
+    if !text.contains(special) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -101,12 +116,11 @@ pub fn escape(text: &str) -> String {
             other => out.push(other),
         }
     }
-    out
 }
 
 impl Xml {
     pub fn new() -> Self {
-        Self::default()
+        Self(String::with_capacity(256))
     }
 
     pub fn open(&mut self, tag: &str) -> &mut Self {
@@ -125,7 +139,7 @@ impl Xml {
 
     pub fn element(&mut self, tag: &str, text: &str) -> &mut Self {
         self.open(tag);
-        self.0.push_str(&escape(text));
+        push_escaped(&mut self.0, text);
         self.close(tag)
     }
 
@@ -185,15 +199,22 @@ fn xml_response(status: StatusCode, request_id: &str, body: String) -> Response 
 /// `<{Op}Response xmlns=…><{Op}Result>…</{Op}Result><ResponseMetadata>…</…></{Op}Response>`;
 /// operations without output members have no `Result` element.
 pub fn ok(namespace: &str, operation: &str, request_id: &str, result: Option<Xml>) -> Response {
-    let mut body = format!("<{operation}Response xmlns=\"{namespace}\">");
-    if let Some(result) = result {
-        body.push_str(&format!("<{operation}Result>"));
-        body.push_str(&result.into_string());
-        body.push_str(&format!("</{operation}Result>"));
+    let result = result.map(Xml::into_string);
+    let mut body =
+        String::with_capacity(result.as_ref().map_or(0, String::len) + 4 * operation.len() + 200);
+    let mut push = |parts: &[&str]| parts.iter().for_each(|part| body.push_str(part));
+    push(&["<", operation, "Response xmlns=\"", namespace, "\">"]);
+    if let Some(result) = &result {
+        push(&[
+            "<", operation, "Result>", result, "</", operation, "Result>",
+        ]);
     }
-    body.push_str(&format!(
-        "<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{operation}Response>"
-    ));
+    push(&[
+        "<ResponseMetadata><RequestId>",
+        request_id,
+        "</RequestId></ResponseMetadata>",
+    ]);
+    push(&["</", operation, "Response>"]);
     xml_response(StatusCode::OK, request_id, body)
 }
 
@@ -260,5 +281,13 @@ mod tests {
         xml.element("M", "a<b & \"c\"");
         assert_eq!(xml.into_string(), "<M>a&lt;b &amp; &quot;c&quot;</M>");
         assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn form_values_are_decoded() {
+        assert_eq!(form_decode("plain-value_1.2~"), "plain-value_1.2~");
+        assert_eq!(form_decode("a+b%2Bc%20d"), "a b+c d");
+        assert_eq!(form_decode("%E3%81%A6"), "\u{3066}");
+        assert_eq!(form_decode("bad%FF"), "bad\u{FFFD}");
     }
 }

@@ -230,7 +230,10 @@ fn check_signature(
     signing_key: &hmac::Key,
     options: &VerifyOptions<'_>,
 ) -> Result<(), SigV4Error> {
-    let provided = hex::decode(&signed.signature).map_err(|_| SigV4Error::SignatureDoesNotMatch)?;
+    // A SHA-256 HMAC is 32 bytes; anything else cannot match.
+    let mut provided = [0u8; 32];
+    hex::decode_to_slice(&signed.signature, &mut provided)
+        .map_err(|_| SigV4Error::SignatureDoesNotMatch)?;
     let matches = |placement| {
         let expected =
             compute_signature_with(req, signed, signing_key, options.normalize_path, placement);
@@ -306,7 +309,19 @@ pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &
 
 /// Lower-case hex SHA-256, the form SigV4 uses for payload and canonical-request hashes.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(digest::digest(&digest::SHA256, data))
+    let mut out = String::with_capacity(64);
+    push_sha256_hex(&mut out, data);
+    out
+}
+
+/// Append the lower-case hex SHA-256 of `data` to `out`. Every verification hashes twice (the
+/// body, the canonical request); writing the digits in place keeps that free of allocations.
+pub(crate) fn push_sha256_hex(out: &mut String, data: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for byte in digest::digest(&digest::SHA256, data).as_ref() {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
 }
 
 fn check_scope(signed: &SignedRequest, options: &VerifyOptions<'_>) -> Result<(), SigV4Error> {
