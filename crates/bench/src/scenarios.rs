@@ -62,8 +62,9 @@ pub struct Target {
     pub secret: String,
     pub pool_id: String,
     pub role_arn: String,
-    /// Temporary credentials for caller-identity: (akid, secret, session token).
-    pub session: Option<(String, String, String)>,
+    /// Temporary credentials for caller-identity, one set per virtual client (each client plays
+    /// a user of its own): (akid, secret, session token).
+    pub sessions: Vec<(String, String, String)>,
 }
 
 /// A `POST /` signed with aws-sigv4 (an independent signer, as the SDKs use), as raw HTTP/1.1.
@@ -149,12 +150,13 @@ fn exchange_request(target: &Target, token: &str) -> Vec<u8> {
 }
 
 /// SigV4 has no nonce: one signed GetCallerIdentity is valid for 15 minutes, and replaying it
-/// keeps the client's signing cost out of the measurement.
-fn caller_identity_request(target: &Target) -> Vec<u8> {
+/// keeps the client's signing cost out of the measurement. Client `client` signs with its own
+/// temporary credentials (a peer without them gets the long-term key).
+fn caller_identity_request(target: &Target, client: usize) -> Vec<u8> {
     let body = b"Action=GetCallerIdentity&Version=2011-06-15";
     let (akid, secret, token) = target
-        .session
-        .as_ref()
+        .sessions
+        .get(client % target.sessions.len().max(1))
         .map(|(a, s, t)| (a.as_str(), s.as_str(), Some(t.as_str())))
         .unwrap_or((&target.access_key_id, &target.secret, None));
     signed_post(
@@ -317,7 +319,6 @@ async fn closed_loop(
     server: Option<&Tegata>,
 ) -> Measurement {
     let run = RUN.fetch_add(1, Ordering::Relaxed) * 1_000_000 + std::process::id() as u64;
-    let presigned = caller_identity_request(target);
     let start = Instant::now();
     let measure_from = start + warmup;
     let done = Arc::new(AtomicU64::new(0));
@@ -331,7 +332,11 @@ async fn closed_loop(
             id,
             counter: 0,
             run,
-            presigned: presigned.clone(),
+            presigned: if scenario == Scenario::CallerIdentity {
+                caller_identity_request(target, id as usize)
+            } else {
+                Vec::new()
+            },
         };
         let done = done.clone();
         tasks.push(tokio::spawn(async move {
@@ -531,8 +536,13 @@ impl Drop for Tegata {
     }
 }
 
-/// Create a pool and a role on tegata, and temporary credentials for caller-identity.
-async fn prepare_tegata(server: &Tegata, pool_name: &str) -> anyhow::Result<Target> {
+/// Create a pool and a role on tegata, and temporary credentials for each of `clients`
+/// caller-identity clients.
+async fn prepare_tegata(
+    server: &Tegata,
+    pool_name: &str,
+    clients: usize,
+) -> anyhow::Result<Target> {
     let (akid, secret) = server.credentials()?;
     let mut target = Target {
         addr: server.addr.clone(),
@@ -540,7 +550,7 @@ async fn prepare_tegata(server: &Tegata, pool_name: &str) -> anyhow::Result<Targ
         secret,
         pool_id: String::new(),
         role_arn: String::new(),
-        session: None,
+        sessions: Vec::new(),
     };
     let mut conn = Conn::new(&server.addr);
     let body = serde_json::json!({
@@ -589,22 +599,26 @@ async fn prepare_tegata(server: &Tegata, pool_name: &str) -> anyhow::Result<Targ
         .with_context(|| format!("CreateRole: {text}"))?
         .to_owned();
     // Temporary credentials, for caller-identity.
-    let token_response = conn.send(&token_request(&target, "caller")).await?;
-    let token = json_field(&token_response.body, "Token").context("token for caller")?;
-    let response = conn.send(&exchange_request(&target, &token)).await?;
-    let text = String::from_utf8_lossy(&response.body).into_owned();
-    let field = |tag: &str| {
-        text.split(&format!("<{tag}>"))
-            .nth(1)
-            .and_then(|r| r.split(&format!("</{tag}>")).next())
-            .map(str::to_owned)
-            .with_context(|| format!("{tag} in {text}"))
-    };
-    target.session = Some((
-        field("AccessKeyId")?,
-        field("SecretAccessKey")?,
-        field("SessionToken")?,
-    ));
+    for client in 0..clients {
+        let token_response = conn
+            .send(&token_request(&target, &format!("caller-{client}")))
+            .await?;
+        let token = json_field(&token_response.body, "Token").context("token for caller")?;
+        let response = conn.send(&exchange_request(&target, &token)).await?;
+        let text = String::from_utf8_lossy(&response.body).into_owned();
+        let field = |tag: &str| {
+            text.split(&format!("<{tag}>"))
+                .nth(1)
+                .and_then(|r| r.split(&format!("</{tag}>")).next())
+                .map(str::to_owned)
+                .with_context(|| format!("{tag} in {text}"))
+        };
+        target.sessions.push((
+            field("AccessKeyId")?,
+            field("SecretAccessKey")?,
+            field("SessionToken")?,
+        ));
+    }
     Ok(target)
 }
 
@@ -618,7 +632,7 @@ fn peer_target(url: &str) -> Target {
         secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
         pool_id: format!("{REGION}:11111111-2222-4333-8444-555555555555"),
         role_arn: "arn:aws:iam::123456789012:role/bench".into(),
-        session: None,
+        sessions: Vec::new(),
     }
 }
 
@@ -682,7 +696,7 @@ pub async fn run(args: &Args) -> anyhow::Result<String> {
     );
 
     let server = Tegata::start(&binary)?;
-    let target = Arc::new(prepare_tegata(&server, "bench").await?);
+    let target = Arc::new(prepare_tegata(&server, "bench", args.clients).await?);
 
     let peers = args
         .peer
@@ -876,7 +890,7 @@ async fn sustained(
     server: &Tegata,
     total: u64,
 ) -> anyhow::Result<()> {
-    let target = Arc::new(prepare_tegata(server, "sustained").await?);
+    let target = Arc::new(prepare_tegata(server, "sustained", 0).await?);
     let store = tegata_store::open_sqlite(&server.data_dir).await?;
     let mut rows = Vec::new();
     let mut filled = 0;
@@ -944,7 +958,7 @@ async fn prefill(
 /// Peak RSS of a fresh server after a tenth of `flows` basic flows and after all of them.
 async fn soak(report: &mut String, args: &Args, binary: &Path, flows: u64) -> anyhow::Result<()> {
     let server = Tegata::start(binary)?;
-    let target = Arc::new(prepare_tegata(&server, "soak").await?);
+    let target = Arc::new(prepare_tegata(&server, "soak", 0).await?);
     let tenth = flows / 10;
     eprintln!("soak: {tenth} flows …");
     let first = closed_loop(

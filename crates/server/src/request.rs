@@ -48,12 +48,16 @@ impl RawRequest {
     pub fn sigv4(&self) -> SigV4View<'_> {
         SigV4View {
             raw: self,
-            // A value that is not text cannot have been signed as text either, so it is left
-            // out (and a signature over it fails).
+            // SigV4 signs header values as bytes; a value that is not UTF-8 cannot be handed to
+            // the verifier as text, so it is left out (and a signature over it fails). UTF-8
+            // validation, unlike HeaderValue::to_str, is vectorised: the session token alone is
+            // ~700 bytes.
             headers: self
                 .headers
                 .iter()
-                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+                .filter_map(|(name, value)| {
+                    Some((name.as_str(), std::str::from_utf8(value.as_bytes()).ok()?))
+                })
                 .collect(),
             payload_sha256: tegata_sigv4::sha256_hex(&self.body),
         }

@@ -93,6 +93,11 @@ fn canonical_query(raw_query: &str, form: AuthForm, token: SessionTokenPlacement
 /// Append a header value trimmed, with every inner run of white space (including obsolete line
 /// folding) folded into a single space.
 fn push_canonical_header_value(out: &mut String, value: &str) {
+    // Most values (dates, hosts, tokens) have no white space at all.
+    if !value.bytes().any(|b| b.is_ascii_whitespace()) {
+        out.push_str(value);
+        return;
+    }
     for (i, word) in value.split_ascii_whitespace().enumerate() {
         if i > 0 {
             out.push(' ');
