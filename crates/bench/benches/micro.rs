@@ -1,5 +1,6 @@
-//! Micro-benchmarks of the hot paths: SigV4 verification, trust-policy evaluation, session token
-//! seal and open, JWS sign and verify. `cargo bench -p tegata-bench --bench micro`.
+//! Micro-benchmarks of the hot paths: SigV4 verification (signing key derived, or kept as the
+//! server keeps it for temporary credentials), trust-policy evaluation, session token seal and
+//! open, JWS sign and verify. `cargo bench -p tegata-bench --bench micro`.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -133,17 +134,14 @@ fn trust_policy_evaluation(bencher: Bencher) {
     });
 }
 
-#[divan::bench]
-fn sigv4_verify(bencher: Bencher) {
+const SIGV4_SECRET: &str = "secretsecretsecretsecretsecretsecret1234";
+const SIGV4_BODY: &[u8] = b"Action=GetCallerIdentity&Version=2011-06-15";
+
+/// The headers of a GetCallerIdentity signed by aws-sigv4, as the SDKs sign it.
+fn sigv4_signed_headers() -> Vec<(String, String)> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    let identity = aws_credential_types::Credentials::new(
-        "AKIDEXAMPLE",
-        "secretsecretsecretsecretsecretsecret1234",
-        None,
-        None,
-        "b",
-    )
-    .into();
+    let identity =
+        aws_credential_types::Credentials::new("AKIDEXAMPLE", SIGV4_SECRET, None, None, "b").into();
     let at = UNIX_EPOCH + Duration::from_secs(1_900_000_000);
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
@@ -154,7 +152,6 @@ fn sigv4_verify(bencher: Bencher) {
         .build()
         .unwrap()
         .into();
-    let body = b"Action=GetCallerIdentity&Version=2011-06-15";
     let mut headers = vec![
         ("host".to_owned(), "127.0.0.1:8910".to_owned()),
         (
@@ -166,40 +163,54 @@ fn sigv4_verify(bencher: Bencher) {
         "POST",
         "http://127.0.0.1:8910/",
         headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        SignableBody::Bytes(body),
+        SignableBody::Bytes(SIGV4_BODY),
     )
     .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     for (n, v) in instructions.headers() {
         headers.push((n.to_owned(), v.to_owned()));
     }
+    headers
+}
+
+/// Parse and verify the request, with the signing key derived from the secret (`kept` = None)
+/// or kept from an earlier request, as the server does for temporary credentials.
+fn sigv4_parse_and_verify(headers: &[(String, String)], kept: Option<&aws_lc_rs::hmac::Key>) {
     let now = time::OffsetDateTime::from_unix_timestamp(1_900_000_010).unwrap();
     let options = tegata_sigv4::VerifyOptions {
         service: "sts",
         max_skew: time::Duration::minutes(15),
         normalize_path: true,
     };
-    bencher.bench(|| {
-        let pairs: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let payload = tegata_sigv4::sha256_hex(body);
-        let req = tegata_sigv4::HttpRequest {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &pairs,
-            payload_sha256: &payload,
-        };
-        let signed = tegata_sigv4::parse_signed_request(&req).unwrap().unwrap();
-        tegata_sigv4::verify(
-            &req,
-            &signed,
-            "secretsecretsecretsecretsecretsecret1234",
-            now,
-            &options,
-        )
-        .unwrap();
-    });
+    let pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let payload = tegata_sigv4::sha256_hex(SIGV4_BODY);
+    let req = tegata_sigv4::HttpRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &pairs,
+        payload_sha256: &payload,
+    };
+    let signed = tegata_sigv4::parse_signed_request(&req).unwrap().unwrap();
+    match kept {
+        None => tegata_sigv4::verify(&req, &signed, SIGV4_SECRET, now, &options),
+        Some(key) => tegata_sigv4::verify_with_signing_key(&req, &signed, key, now, &options),
+    }
+    .unwrap();
+}
+
+#[divan::bench]
+fn sigv4_verify(bencher: Bencher) {
+    let headers = sigv4_signed_headers();
+    bencher.bench(|| sigv4_parse_and_verify(&headers, None));
+}
+
+#[divan::bench]
+fn sigv4_verify_with_kept_signing_key(bencher: Bencher) {
+    let headers = sigv4_signed_headers();
+    let key = tegata_sigv4::signing_key(SIGV4_SECRET, "20300317", "us-east-1", "sts");
+    bencher.bench(|| sigv4_parse_and_verify(&headers, Some(&key)));
 }
