@@ -32,7 +32,7 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
 const KEY_CACHE_TTL: StdDuration = StdDuration::from_secs(30);
 
 /// Temporary credentials remembered per generation of the session cache (so at most twice this
-/// many, ~1.5 KB each). Credentials beyond it still work; their next request redoes the work.
+/// many, ~2 KB each). Credentials beyond it still work; their next request redoes the work.
 pub const KNOWN_SESSIONS: usize = 1024;
 
 /// An authenticated caller.
