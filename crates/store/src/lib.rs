@@ -4,6 +4,7 @@
 //! `ON CONFLICT … DO NOTHING`); the one implementation below is instantiated for each by a macro,
 //! so the two cannot drift apart. Only the schema files differ (BLOB vs BYTEA).
 
+mod checkpointer;
 mod identity_writer;
 mod migrate;
 
@@ -24,6 +25,7 @@ use tegata_core::iam::Role;
 use tegata_core::signing::{KeyState, SigningKeyRecord};
 use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, Store, StoreError};
 
+use checkpointer::{CHECKPOINT_EVERY, Checkpointer, WRITER_FALLBACK_PAGES};
 use identity_writer::{Creation, IdentityWriter, IdentityWrites, statement_sizes};
 
 /// A store over one database, with a pool for reads and one for writes. For SQLite the write
@@ -34,6 +36,8 @@ pub struct SqlStore<DB: Database> {
     writer: Pool<DB>,
     /// New identities go through here, written in groups (see `identity_writer`).
     identity_writer: IdentityWriter,
+    /// SQLite only: WAL checkpoints on a connection of their own (see `checkpointer`).
+    _checkpointer: Option<Checkpointer>,
 }
 
 pub type SqliteStore = SqlStore<Sqlite>;
@@ -50,6 +54,13 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
 /// Open (creating if needed) the SQLite database `<data_dir>/tegata.db` and bring its schema up
 /// to date.
 pub async fn open_sqlite(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+    open_sqlite_checkpointing(data_dir, CHECKPOINT_EVERY).await
+}
+
+async fn open_sqlite_checkpointing(
+    data_dir: &Path,
+    checkpoint_every: Duration,
+) -> Result<SqliteStore, StoreError> {
     let options = SqliteConnectOptions::new()
         .filename(data_dir.join("tegata.db"))
         .create_if_missing(true)
@@ -60,17 +71,27 @@ pub async fn open_sqlite(data_dir: &Path) -> Result<SqliteStore, StoreError> {
         .foreign_keys(true);
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
-        .connect_with(options.clone())
+        .connect_with(
+            options
+                .clone()
+                .pragma("wal_autocheckpoint", WRITER_FALLBACK_PAGES.to_string()),
+        )
         .await
         .map_err(backend)?;
     migrate::run_sqlite(&writer).await?;
     let reader = SqlitePoolOptions::new()
         .max_connections(8)
-        .connect_with(options.read_only(true))
+        .connect_with(options.clone().read_only(true))
+        .await
+        .map_err(backend)?;
+    let checkpoints = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
         .await
         .map_err(backend)?;
     Ok(SqlStore {
         identity_writer: IdentityWriter::start(writer.clone()),
+        _checkpointer: Some(Checkpointer::start(checkpoints, checkpoint_every)),
         reader,
         writer,
     })
@@ -87,6 +108,7 @@ pub async fn open_postgres(url: &str) -> Result<PostgresStore, StoreError> {
     migrate::run_postgres(&pool).await?;
     Ok(SqlStore {
         identity_writer: IdentityWriter::start(pool.clone()),
+        _checkpointer: None,
         reader: pool.clone(),
         writer: pool,
     })
@@ -1029,5 +1051,54 @@ mod tests {
         let store = open_postgres(&cluster.create_database()).await.unwrap();
         let writer = store.writer.clone();
         group_of_creations(store, &writer).await;
+    }
+
+    /// Committed pages reach the database file without waiting for the log to fill: the
+    /// checkpointer copies them, and the writer's own fallback is far away. (With the
+    /// checkpointer stopped, the file would stay at its size after the migrations.)
+    #[tokio::test]
+    async fn the_log_is_checkpointed_in_the_background() {
+        let dir = std::env::temp_dir().join(format!("tegata-store-ckpt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let every = Duration::from_millis(50);
+        let store = open_sqlite_checkpointing(&dir, every).await.unwrap();
+        let db_file = dir.join("tegata.db");
+        // Let the migrations' pages be copied first, so only the writes below can grow the file.
+        tokio::time::sleep(every * 4).await;
+        let before = std::fs::metadata(&db_file).unwrap().len();
+        store
+            .insert_identity_pool(&IdentityPool {
+                id: "c:1".into(),
+                spec: IdentityPoolSpec {
+                    name: "checkpoints".into(),
+                    ..IdentityPoolSpec::default()
+                },
+                created_at: 1,
+                updated_at: 1,
+            })
+            .await
+            .unwrap();
+        for n in 0..400 {
+            let user_key = format!("user-{n:04}-{}", "x".repeat(200));
+            let login = Login {
+                provider: "login.test",
+                user_key: &user_key,
+            };
+            store
+                .find_or_create_identity("c:1", login, &format!("c:{n}"), 1)
+                .await
+                .unwrap();
+        }
+        let grew = async {
+            while std::fs::metadata(&db_file).unwrap().len() <= before {
+                tokio::time::sleep(every).await;
+            }
+        };
+        tokio::time::timeout(every * 40, grew)
+            .await
+            .expect("the database file grew: the log was checkpointed");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
