@@ -138,17 +138,11 @@ impl SessionVerifier {
                     ),
                 };
                 let secret = self.minter.secret_for(&signed.access_key_id);
-                let scope = &signed.scope;
                 let session = KnownSession {
                     session_token: token.to_owned(),
                     principal: Principal::assumed_role(&claims),
                     claims,
-                    signing_key: tegata_sigv4::signing_key(
-                        &secret,
-                        &scope.date,
-                        &scope.region,
-                        &scope.service,
-                    ),
+                    signing_key: signed.scope.signing_key(&secret),
                     scope: signed.scope.clone(),
                 };
                 (Arc::new(session), true)

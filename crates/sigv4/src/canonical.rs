@@ -155,19 +155,10 @@ pub(crate) fn canonical_request_with(
 /// `AWS4-HMAC-SHA256 \n <amz date> \n <scope> \n hex(sha256(canonical request))`
 pub fn string_to_sign(amz_date: &str, scope: &CredentialScope, canonical_request: &str) -> String {
     let mut out = String::with_capacity(160);
-    let scope_parts = [
-        &scope.date,
-        &scope.region,
-        &scope.service,
-        &scope.terminator,
-    ];
     for part in [ALGORITHM, "\n", amz_date, "\n"] {
         out.push_str(part);
     }
-    for (i, part) in scope_parts.into_iter().enumerate() {
-        out.push_str(if i == 0 { "" } else { "/" });
-        out.push_str(part);
-    }
+    scope.push_to(&mut out);
     out.push('\n');
     crate::push_sha256_hex(&mut out, canonical_request.as_bytes());
     out

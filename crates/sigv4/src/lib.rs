@@ -81,10 +81,27 @@ pub struct CredentialScope {
 
 impl CredentialScope {
     pub fn as_string(&self) -> String {
-        format!(
-            "{}/{}/{}/{}",
-            self.date, self.region, self.service, self.terminator
-        )
+        let mut out = String::with_capacity(64);
+        self.push_to(&mut out);
+        out
+    }
+
+    /// Append `<date>/<region>/<service>/<terminator>` to `out`.
+    pub(crate) fn push_to(&self, out: &mut String) {
+        for (i, part) in [&self.date, &self.region, &self.service, &self.terminator]
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                out.push('/');
+            }
+            out.push_str(part);
+        }
+    }
+
+    /// `kSigning` for this scope (see [`signing_key`]).
+    pub fn signing_key(&self, secret_access_key: &str) -> hmac::Key {
+        signing_key(secret_access_key, &self.date, &self.region, &self.service)
     }
 }
 
@@ -205,7 +222,7 @@ pub fn verify(
 ) -> Result<(), SigV4Error> {
     check_scope(signed, options)?;
     check_time(signed, now, options.max_skew)?;
-    let key = signing_key_for_scope(secret_access_key, &signed.scope);
+    let key = signed.scope.signing_key(secret_access_key);
     check_signature(req, signed, &key, options)
 }
 
@@ -261,7 +278,7 @@ pub fn compute_signature(
     secret_access_key: &str,
     normalize_path: bool,
 ) -> Vec<u8> {
-    let key = signing_key_for_scope(secret_access_key, &signed.scope);
+    let key = signed.scope.signing_key(secret_access_key);
     compute_signature_with(
         req,
         signed,
@@ -283,15 +300,6 @@ fn compute_signature_with(
     let canonical = canonical::canonical_request_with(req, signed, normalize_path, placement);
     let to_sign = string_to_sign(&signed.amz_date, &signed.scope, &canonical);
     hmac::sign(signing_key, to_sign.as_bytes())
-}
-
-fn signing_key_for_scope(secret_access_key: &str, scope: &CredentialScope) -> hmac::Key {
-    signing_key(
-        secret_access_key,
-        &scope.date,
-        &scope.region,
-        &scope.service,
-    )
 }
 
 /// `kSigning` of the specification: an HMAC chain over date, region, service and terminator.

@@ -973,21 +973,25 @@ mod tests {
     use super::*;
     use tegata_core::cognito_identity::IdentityPoolSpec;
 
+    fn pool(id: &str, name: &str) -> IdentityPool {
+        IdentityPool {
+            id: id.into(),
+            spec: IdentityPoolSpec {
+                name: name.into(),
+                ..IdentityPoolSpec::default()
+            },
+            created_at: 1,
+            updated_at: 1,
+        }
+    }
+
     /// `create_group` itself (the queue decides when it runs, so it is called directly here):
     /// new users win their candidates, a user linked before keeps its identity, two creations
     /// of one user in the same group get the first one's identity, and no losing candidate is
     /// left behind.
     async fn group_of_creations(store: impl Store, writer: &impl IdentityWrites) {
         store
-            .insert_identity_pool(&IdentityPool {
-                id: "g:1".into(),
-                spec: IdentityPoolSpec {
-                    name: "group".into(),
-                    ..IdentityPoolSpec::default()
-                },
-                created_at: 1,
-                updated_at: 1,
-            })
+            .insert_identity_pool(&pool("g:1", "group"))
             .await
             .unwrap();
         let before = writer
@@ -1068,15 +1072,7 @@ mod tests {
         tokio::time::sleep(every * 4).await;
         let before = std::fs::metadata(&db_file).unwrap().len();
         store
-            .insert_identity_pool(&IdentityPool {
-                id: "c:1".into(),
-                spec: IdentityPoolSpec {
-                    name: "checkpoints".into(),
-                    ..IdentityPoolSpec::default()
-                },
-                created_at: 1,
-                updated_at: 1,
-            })
+            .insert_identity_pool(&pool("c:1", "checkpoints"))
             .await
             .unwrap();
         for n in 0..400 {
