@@ -28,6 +28,9 @@ use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, Store, StoreErro
 use checkpointer::{CHECKPOINT_EVERY, Checkpointer, WRITER_FALLBACK_PAGES};
 use identity_writer::{Creation, IdentityWriter, IdentityWrites, statement_sizes};
 
+/// Identities deleted per statement when a pool is deleted (see `delete_identity_pool`).
+const POOL_DELETION_SLICE: i64 = 256;
+
 /// A store over one database, with a pool for reads and one for writes. For SQLite the write
 /// pool has a single connection: SQLite admits one writer at a time anyway, and queueing writers
 /// in-process avoids `SQLITE_BUSY` retries. For PostgreSQL both are the same pool.
@@ -529,15 +532,31 @@ macro_rules! impl_store {
 
             async fn delete_identity_pool(&self, pool_id: &str) -> Result<bool, StoreError> {
                 let mut tx = self.writer.begin().await.map_err(backend)?;
-                for statement in [
-                    "DELETE FROM identity_logins WHERE pool_id = $1",
-                    "DELETE FROM identities WHERE pool_id = $1",
-                ] {
-                    sqlx::query(statement)
-                        .bind(pool_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
+                // The pool's identities go a slice at a time, all in the one transaction (the
+                // deletion stays all or nothing). SQLite keeps, for a statement that may fail
+                // halfway through a transaction, a journal of every page it changes, and the
+                // writer keeps that journal in memory (see `open_sqlite`): one DELETE over a
+                // pool of 300 000 identities raised the peak RSS by 40 MB. A slice's journal
+                // is bounded by its rows' pages.
+                loop {
+                    let mut deleted = 0;
+                    for statement in [
+                        "DELETE FROM identity_logins WHERE identity_id IN (SELECT identity_id
+                         FROM identities WHERE pool_id = $1 ORDER BY identity_id LIMIT $2)",
+                        "DELETE FROM identities WHERE identity_id IN (SELECT identity_id
+                         FROM identities WHERE pool_id = $1 ORDER BY identity_id LIMIT $2)",
+                    ] {
+                        deleted = sqlx::query(statement)
+                            .bind(pool_id)
+                            .bind(POOL_DELETION_SLICE)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?
+                            .rows_affected();
+                    }
+                    if deleted == 0 {
+                        break;
+                    }
                 }
                 let deleted = sqlx::query("DELETE FROM identity_pools WHERE pool_id = $1")
                     .bind(pool_id)

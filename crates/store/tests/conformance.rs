@@ -550,6 +550,43 @@ async fn prefill(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!((id.as_str(), created), ("p:00000005", false));
+
+    // Deleting a pool far larger than one deletion slice takes all of it and nothing else.
+    store
+        .insert_identity_pool(&pool("p:0002", "neighbour"))
+        .await
+        .unwrap();
+    store
+        .find_or_create_identity("p:0002", login("bulk-5"), "p:next-door", 5)
+        .await
+        .unwrap();
+    assert!(store.delete_identity_pool("p:0001").await.unwrap());
+    assert!(!store.delete_identity_pool("p:0001").await.unwrap());
+    for i in [0, 5_000, 11_999] {
+        assert!(
+            store
+                .identity(&format!("p:{i:08}"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            store
+                .identity_of_login("p:0001", login(&format!("bulk-{i}")))
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    assert_eq!(
+        store
+            .identity_of_login("p:0002", login("bulk-5"))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("p:next-door")
+    );
+    assert!(store.identity("p:next-door").await.unwrap().is_some());
 }
 
 /// Every check, each on a fresh store from `fresh`.
