@@ -82,7 +82,10 @@ async fn open_sqlite_checkpointing(
                 // journal (the pages it changed, to undo it alone if it fails). Past 64 KiB
                 // SQLite spills that journal to a temporary file: a file created, written and
                 // unlinked per group, 16 % of the writer's time in a profile of basic-new.
-                // In memory it is bounded by one group's pages (64 creations).
+                // In memory it is bounded by one group's pages (64 creations), and by the
+                // rows of any other statement run in a transaction here: a statement that may
+                // change many rows inside a larger transaction (a migration, a bulk delete)
+                // must go in slices, as `delete_identity_pool` does.
                 .pragma("temp_store", "MEMORY"),
         )
         .await
