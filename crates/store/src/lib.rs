@@ -541,23 +541,28 @@ macro_rules! impl_store {
                 // writer keeps that journal in memory (see `open_sqlite`): one DELETE over a
                 // pool of 300 000 identities raised the peak RSS by 40 MB. A slice's journal
                 // is bounded by its rows' pages.
+                // Each slice's logins go first: they refer to its identities.
                 loop {
-                    let mut deleted = 0;
-                    for statement in [
+                    sqlx::query(
                         "DELETE FROM identity_logins WHERE identity_id IN (SELECT identity_id
                          FROM identities WHERE pool_id = $1 ORDER BY identity_id LIMIT $2)",
+                    )
+                    .bind(pool_id)
+                    .bind(POOL_DELETION_SLICE)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    let identities_deleted = sqlx::query(
                         "DELETE FROM identities WHERE identity_id IN (SELECT identity_id
                          FROM identities WHERE pool_id = $1 ORDER BY identity_id LIMIT $2)",
-                    ] {
-                        deleted = sqlx::query(statement)
-                            .bind(pool_id)
-                            .bind(POOL_DELETION_SLICE)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(backend)?
-                            .rows_affected();
-                    }
-                    if deleted == 0 {
+                    )
+                    .bind(pool_id)
+                    .bind(POOL_DELETION_SLICE)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                    if identities_deleted == 0 {
                         break;
                     }
                 }
@@ -1001,6 +1006,14 @@ mod tests {
     use super::*;
     use tegata_core::cognito_identity::IdentityPoolSpec;
 
+    /// An empty directory of this test process's own, for a database file.
+    fn scratch_dir(tag: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("tegata-store-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     fn pool(id: &str, name: &str) -> IdentityPool {
         IdentityPool {
             id: id.into(),
@@ -1069,8 +1082,7 @@ mod tests {
 
     #[tokio::test]
     async fn group_of_creations_on_sqlite() {
-        let dir = std::env::temp_dir().join(format!("tegata-store-group-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("group");
         let store = open_sqlite(&dir).await.unwrap();
         let writer = store.writer.clone();
         group_of_creations(store, &writer).await;
@@ -1089,9 +1101,7 @@ mod tests {
     /// a group of creations must not create, write and unlink a temporary file.
     #[tokio::test]
     async fn the_writer_keeps_statement_journals_in_memory() {
-        let dir = std::env::temp_dir().join(format!("tegata-store-tmp-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("tmp");
         let store = open_sqlite(&dir).await.unwrap();
         let (writer_mode,): (i64,) = sqlx::query_as("PRAGMA temp_store")
             .fetch_one(&store.writer)
@@ -1107,9 +1117,7 @@ mod tests {
     /// checkpointer stopped, the file would stay at its size after the migrations.)
     #[tokio::test]
     async fn the_log_is_checkpointed_in_the_background() {
-        let dir = std::env::temp_dir().join(format!("tegata-store-ckpt-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("ckpt");
         let every = Duration::from_millis(50);
         let store = open_sqlite_checkpointing(&dir, every).await.unwrap();
         let db_file = dir.join("tegata.db");
