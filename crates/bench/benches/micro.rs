@@ -7,10 +7,10 @@ use std::time::{Duration, UNIX_EPOCH};
 use divan::Bencher;
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SystemRandomness;
-use tegata_core::signing::{KeyRing, KeyState, SigningKey, generate_signing_key};
 use tegata_core::sts::credentials::{CredentialMinter, SessionClaims};
-use tegata_core::sts::web_identity;
-use tegata_core::token::{OpenIdClaims, developer_amr};
+use tegata_core::tokens::claims::{OpenIdClaims, developer_amr};
+use tegata_core::tokens::keys::{KeyRing, KeyState, SigningKey, generate_signing_key};
+use tegata_core::tokens::verify as web_identity;
 use tegata_policy::{Context, PolicyDocument, PolicyKind, Principal, Request};
 
 fn main() {

@@ -14,8 +14,8 @@ use anyhow::{Context, bail};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SystemRandomness;
-use tegata_core::signing::{KeyState, SigningKey, generate_signing_key};
-use tegata_core::token::{OpenIdClaims, developer_amr};
+use tegata_core::tokens::claims::{OpenIdClaims, developer_amr};
+use tegata_core::tokens::keys::{KeyState, SigningKey, generate_signing_key};
 
 use crate::Args;
 use crate::http1::{Conn, request};
@@ -930,7 +930,7 @@ async fn sustained(
 
 /// Create identities `from..to` of a pool straight through the store, 100 000 at a time.
 async fn prefill(
-    store: &dyn tegata_core::store::Store,
+    store: &tegata_store::SqliteStore,
     pool_id: &str,
     from: u64,
     to: u64,

@@ -2,10 +2,13 @@
 //! the TOML file named by `--config`, then defaults.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::Deserialize;
+use tegata_server::Limits;
+use tegata_server::http_server::ServerOptions;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8910";
 pub const DEFAULT_DATA_DIR: &str = "./tegata-data";
@@ -29,8 +32,9 @@ pub struct ServeArgs {
     pub public_url: Option<String>,
 
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
-    /// master_key_file, log, max_identity_pools, strict_cognito_trust). Flags and environment
-    /// variables win over it.
+    /// master_key_file, log, max_identity_pools, strict_cognito_trust, max_request_bytes,
+    /// max_concurrent_requests, header_read_timeout_seconds, request_timeout_seconds,
+    /// shutdown_timeout_seconds). Flags and environment variables win over it.
     #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -65,8 +69,38 @@ pub struct ServeArgs {
     #[arg(long, env = "TEGATA_STRICT_COGNITO_TRUST", value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
     pub strict_cognito_trust: Option<bool>,
 
-    /// Testing aid: shift the server's clock by this many seconds (expiry tests). Never set it in
-    /// production.
+    /// The largest request body accepted, in bytes; larger ones are refused with HTTP 413 in the
+    /// service's error envelope. [default: 1048576]
+    #[arg(long, env = "TEGATA_MAX_REQUEST_BYTES", value_name = "BYTES")]
+    pub max_request_bytes: Option<usize>,
+
+    /// Requests answered at once; beyond it, requests are refused at once with the service's
+    /// throttling error (STS and IAM `Throttling`, Cognito Identity `TooManyRequestsException`),
+    /// which the AWS SDKs retry with back-off. [default: 1024]
+    #[arg(long, env = "TEGATA_MAX_CONCURRENT_REQUESTS", value_name = "N")]
+    pub max_concurrent_requests: Option<usize>,
+
+    /// Seconds a client may take to send a request's headers, and an idle keep-alive connection
+    /// may wait for its next request, before the connection is closed. [default: 10]
+    #[arg(
+        long,
+        env = "TEGATA_HEADER_READ_TIMEOUT_SECONDS",
+        value_name = "SECONDS"
+    )]
+    pub header_read_timeout_seconds: Option<u64>,
+
+    /// Seconds from the end of a request's headers to its answer (reading the body included);
+    /// past it the request is answered `ServiceUnavailable` (HTTP 503). [default: 30]
+    #[arg(long, env = "TEGATA_REQUEST_TIMEOUT_SECONDS", value_name = "SECONDS")]
+    pub request_timeout_seconds: Option<u64>,
+
+    /// Seconds a graceful shutdown (SIGINT, SIGTERM) waits for requests in flight. [default: 30]
+    #[arg(long, env = "TEGATA_SHUTDOWN_TIMEOUT_SECONDS", value_name = "SECONDS")]
+    pub shutdown_timeout_seconds: Option<u64>,
+
+    /// Testing aid, in builds with the `testing` feature only: shift the server's clock by this
+    /// many seconds (expiry tests).
+    #[cfg(feature = "testing")]
     #[arg(
         long,
         env = "TEGATA_CLOCK_OFFSET_SECONDS",
@@ -89,6 +123,11 @@ struct FileConfig {
     log: Option<String>,
     max_identity_pools: Option<u64>,
     strict_cognito_trust: Option<bool>,
+    max_request_bytes: Option<usize>,
+    max_concurrent_requests: Option<usize>,
+    header_read_timeout_seconds: Option<u64>,
+    request_timeout_seconds: Option<u64>,
+    shutdown_timeout_seconds: Option<u64>,
 }
 
 /// Resolved settings.
@@ -103,11 +142,16 @@ pub struct ServeConfig {
     pub log: String,
     pub max_identity_pools: u64,
     pub strict_cognito_trust: bool,
+    pub limits: Limits,
+    pub server: ServerOptions,
+    #[cfg(feature = "testing")]
     pub clock_offset_seconds: i64,
 }
 
 impl ServeArgs {
     pub fn resolve(self) -> anyhow::Result<ServeConfig> {
+        let default_limits = Limits::default();
+        let default_server = ServerOptions::default();
         let file = match &self.config {
             Some(path) => load_file(path)?,
             None => FileConfig::default(),
@@ -147,8 +191,58 @@ impl ServeArgs {
                 .strict_cognito_trust
                 .or(file.strict_cognito_trust)
                 .unwrap_or(false),
+            limits: Limits {
+                max_body_bytes: self
+                    .max_request_bytes
+                    .or(file.max_request_bytes)
+                    .unwrap_or(default_limits.max_body_bytes),
+                max_in_flight: positive(
+                    "max_concurrent_requests",
+                    self.max_concurrent_requests
+                        .or(file.max_concurrent_requests)
+                        .unwrap_or(default_limits.max_in_flight),
+                )?,
+                request_timeout: seconds(
+                    "request_timeout_seconds",
+                    self.request_timeout_seconds
+                        .or(file.request_timeout_seconds),
+                    default_limits.request_timeout,
+                )?,
+            },
+            server: ServerOptions {
+                header_read_timeout: seconds(
+                    "header_read_timeout_seconds",
+                    self.header_read_timeout_seconds
+                        .or(file.header_read_timeout_seconds),
+                    default_server.header_read_timeout,
+                )?,
+                shutdown_deadline: seconds(
+                    "shutdown_timeout_seconds",
+                    self.shutdown_timeout_seconds
+                        .or(file.shutdown_timeout_seconds),
+                    default_server.shutdown_deadline,
+                )?,
+            },
+            #[cfg(feature = "testing")]
             clock_offset_seconds: self.clock_offset_seconds.unwrap_or(0),
         })
+    }
+}
+
+/// A count that must be at least one.
+fn positive(name: &str, value: usize) -> anyhow::Result<usize> {
+    if value == 0 {
+        bail!("{name} must be at least 1");
+    }
+    Ok(value)
+}
+
+/// A number of seconds, at least one.
+fn seconds(name: &str, value: Option<u64>, default: Duration) -> anyhow::Result<Duration> {
+    match value {
+        None => Ok(default),
+        Some(0) => bail!("{name} must be at least 1 second"),
+        Some(n) => Ok(Duration::from_secs(n)),
     }
 }
 

@@ -6,16 +6,19 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use tegata_core::access_keys::AccessKeys;
 use tegata_core::account::{AccessKeyRecord, Bootstrap};
-use tegata_core::cognito_identity::{CognitoIdentity, TokenIssuer};
+use tegata_core::cognito_identity::CognitoIdentity;
 use tegata_core::iam::{Iam, RoleCache};
 use tegata_core::master_key::MasterKey;
-use tegata_core::signing::{KeyRing, SigningKey};
 use tegata_core::store::Store;
 use tegata_core::sts::Sts;
 use tegata_core::sts::credentials::CredentialMinter;
-use tegata_core::{Randomness, SystemRandomness};
+use tegata_core::tokens::TokenIssuer;
+use tegata_core::tokens::keys::{KeyRing, SigningKey};
+use tegata_core::{Deployment, Randomness, SystemRandomness};
 use tegata_server::auth::Authenticator;
+use tegata_server::authorize::Authorizer;
 use tegata_server::{AppState, Clock, RequestIds, SystemClock};
 use tracing_subscriber::EnvFilter;
 
@@ -71,47 +74,45 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let credentials_path = config.data_dir.join("credentials");
     write_credentials_file(&credentials_path, &deployment.admin_key, &admin_secret)?;
 
-    let issuer = Arc::new(
-        TokenIssuer::new(
-            public_url.clone(),
-            deployment.account.account_id.clone(),
-            keys,
-        )
-        .context("starting the token signing threads")?,
-    );
+    let issuer = Arc::new(TokenIssuer::new(keys).context("starting the token signing threads")?);
     let minter = Arc::new(CredentialMinter::new(&master));
-    let account_id = deployment.account.account_id.clone();
+    let identity = Arc::new(Deployment {
+        account_id: deployment.account.account_id.clone(),
+        issuer: public_url.clone(),
+    });
     // Roles read by AssumeRoleWithWebIdentity, shared with IAM so its writes are seen at once.
     let roles = Arc::new(RoleCache::default());
+    let access_keys = Arc::new(AccessKeys::new(
+        store.clone(),
+        master.clone(),
+        identity.clone(),
+    ));
+    let limits = config.limits;
     let state = Arc::new(AppState {
         cognito_identity: CognitoIdentity::new(
             store.clone(),
+            identity.clone(),
             issuer.clone(),
             config.max_identity_pools,
         ),
-        iam: Iam::new(store.clone(), account_id.clone(), roles.clone()),
+        iam: Iam::new(store.clone(), identity.clone(), roles.clone()),
         sts: Sts::new(
             store.clone(),
+            identity.clone(),
             roles,
             issuer.clone(),
             minter.clone(),
             config.strict_cognito_trust,
         ),
+        deployment: identity,
         issuer,
-        authenticator: Authenticator::new(store.clone(), master.clone(), minter, account_id),
-        clock: if config.clock_offset_seconds == 0 {
-            Arc::new(SystemClock)
-        } else {
-            tracing::warn!(
-                seconds = config.clock_offset_seconds,
-                "the server clock is shifted (--clock-offset-seconds): for tests only"
-            );
-            Arc::new(OffsetClock(time::Duration::seconds(
-                config.clock_offset_seconds,
-            )))
-        },
+        authenticator: Authenticator::new(access_keys, minter),
+        authorizer: Authorizer,
+        clock: clock(&config),
         request_ids: RequestIds::new(rng.clone()),
         rng,
+        limits,
+        in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight)),
     });
 
     tracing::info!(
@@ -123,10 +124,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     );
     tracing::info!(issuer = %public_url, "tegata listening on http://{bound}");
 
-    axum::serve(listener, tegata_server::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    tegata_server::http_server::serve(
+        listener,
+        tegata_server::router(state),
+        config.server,
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!("tegata stopped");
     Ok(())
 }
@@ -295,9 +299,28 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// The server's clock: the system's, or in test builds (the `testing` feature) the system's
+/// shifted by `--clock-offset-seconds`.
+fn clock(config: &ServeConfig) -> Arc<dyn Clock> {
+    #[cfg(feature = "testing")]
+    if config.clock_offset_seconds != 0 {
+        tracing::warn!(
+            seconds = config.clock_offset_seconds,
+            "the server clock is shifted (--clock-offset-seconds): for tests only"
+        );
+        return Arc::new(OffsetClock(time::Duration::seconds(
+            config.clock_offset_seconds,
+        )));
+    }
+    let _ = config;
+    Arc::new(SystemClock)
+}
+
 /// The system clock shifted by a fixed amount (`--clock-offset-seconds`, a testing aid).
+#[cfg(feature = "testing")]
 struct OffsetClock(time::Duration);
 
+#[cfg(feature = "testing")]
 impl Clock for OffsetClock {
     fn now(&self) -> time::OffsetDateTime {
         SystemClock.now() + self.0

@@ -6,10 +6,11 @@
 //! first one committed (see [`crate::store::Store::bootstrap`]).
 
 use crate::UnixSeconds;
+use crate::deployment::PARTITION;
 use crate::ids;
 use crate::master_key::{MasterKey, MasterKeyError};
 use crate::random::Randomness;
-use crate::signing::{self, KeyState, SigningKeyError, SigningKeyRecord};
+use crate::tokens::keys::{self, KeyState, SigningKeyError, SigningKeyRecord};
 
 /// The IAM user name of the administrator created at first start.
 pub const ADMIN_USER_NAME: &str = "admin";
@@ -105,7 +106,7 @@ impl Bootstrap {
         let user_id = ids::unique_id("AIDA", rng);
         let (admin_key, _secret) =
             AccessKeyRecord::generate(ADMIN_USER_NAME, &user_id, master, now, rng);
-        let signing_key = signing::generate_signing_key(master, KeyState::Active, now, rng)?;
+        let signing_key = keys::generate_signing_key(master, KeyState::Active, now, rng)?;
         Ok(Self {
             account,
             admin_key,
@@ -135,7 +136,7 @@ impl Principal {
     pub fn iam_user(account_id: &str, user_name: &str, user_id: &str) -> Self {
         Self {
             account_id: account_id.to_owned(),
-            arn: format!("arn:aws:iam::{account_id}:user/{user_name}"),
+            arn: format!("arn:{PARTITION}:iam::{account_id}:user/{user_name}"),
             user_id: user_id.to_owned(),
         }
     }

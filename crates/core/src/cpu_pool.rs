@@ -12,12 +12,18 @@ use std::sync::{Arc, Mutex, mpsc};
 
 type Job = Box<dyn FnOnce() + Send>;
 
-#[derive(Debug, thiserror::Error)]
-#[error("the CPU pool's thread stopped before finishing the job")]
-pub struct CpuPoolStopped;
+/// Why a job did not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CpuPoolStopped {
+    /// The queue holds its maximum already: the job was refused, not queued.
+    #[error("the CPU pool's queue is full")]
+    Full,
+    #[error("the CPU pool's thread stopped before finishing the job")]
+    Stopped,
+}
 
 pub struct CpuPool {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
 }
 
 impl std::fmt::Debug for CpuPool {
@@ -27,9 +33,10 @@ impl std::fmt::Debug for CpuPool {
 }
 
 impl CpuPool {
-    /// Starts `threads` threads (at least one) named `name`. They end when the pool is dropped.
-    pub fn new(name: &str, threads: usize) -> std::io::Result<Self> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+    /// Starts `threads` threads (at least one) named `name`, with room for `capacity` waiting
+    /// jobs. They end when the pool is dropped.
+    pub fn new(name: &str, threads: usize, capacity: usize) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(capacity);
         let queue = Arc::new(Mutex::new(queue));
         for index in 0..threads.max(1) {
             let queue = Arc::clone(&queue);
@@ -53,13 +60,14 @@ impl CpuPool {
     }
 
     /// One thread per core the process may use.
-    pub fn per_core(name: &str) -> std::io::Result<Self> {
+    pub fn per_core(name: &str, capacity: usize) -> std::io::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self::new(name, cores)
+        Self::new(name, cores, capacity)
     }
 
     /// Queues `work` now and returns a future of its result, so the caller's thread never blocks.
-    /// Work whose caller has gone away by its turn (a client that disconnected) is skipped.
+    /// Work whose caller has gone away by its turn (a client that disconnected) is skipped; work
+    /// arriving while the queue is full is refused ([`CpuPoolStopped::Full`]).
     pub fn run<T, F>(
         &self,
         work: F,
@@ -78,12 +86,14 @@ impl CpuPool {
                 let _ = reply.send(value);
             }
         });
-        let queued = self.jobs.send(job).is_ok();
+        let queued = match self.jobs.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(mpsc::TrySendError::Full(_)) => Err(CpuPoolStopped::Full),
+            Err(mpsc::TrySendError::Disconnected(_)) => Err(CpuPoolStopped::Stopped),
+        };
         async move {
-            if !queued {
-                return Err(CpuPoolStopped);
-            }
-            answer.await.map_err(|_| CpuPoolStopped)
+            queued?;
+            answer.await.map_err(|_| CpuPoolStopped::Stopped)
         }
     }
 }
@@ -94,7 +104,7 @@ mod tests {
 
     #[tokio::test]
     async fn runs_work_on_its_own_threads_and_returns_the_result() {
-        let pool = CpuPool::new("test-pool", 2).unwrap();
+        let pool = CpuPool::new("test-pool", 2, 16).unwrap();
         let (value, thread) = pool
             .run(|| (6 * 7, std::thread::current().name().map(str::to_owned)))
             .await
@@ -105,7 +115,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_fails_alone_and_the_thread_keeps_serving() {
-        let pool = CpuPool::new("test-pool", 1).unwrap();
+        let pool = CpuPool::new("test-pool", 1, 32).unwrap();
         let failed = pool.run(|| -> u8 { panic!("job failed") }).await;
         assert!(failed.is_err());
         assert_eq!(pool.run(|| 7).await.unwrap(), 7);
@@ -113,7 +123,7 @@ mod tests {
 
     #[tokio::test]
     async fn work_whose_caller_left_is_skipped() {
-        let pool = CpuPool::new("test-pool", 1).unwrap();
+        let pool = CpuPool::new("test-pool", 1, 32).unwrap();
         // Hold the only thread until the second job's caller has gone away.
         let (release, held) = std::sync::mpsc::channel::<()>();
         let first = pool.run(move || held.recv().is_ok());
@@ -131,8 +141,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_full_queue_refuses_work_instead_of_growing() {
+        let pool = CpuPool::new("test-pool", 1, 1).unwrap();
+        let (started, has_started) = std::sync::mpsc::channel::<()>();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let running = pool.run(move || {
+            started.send(()).unwrap();
+            held.recv().is_ok()
+        });
+        has_started.recv().unwrap();
+        // The thread is busy and the queue's one place is free: one job waits, the next is
+        // refused.
+        let waiting = pool.run(|| 1);
+        assert_eq!(pool.run(|| 2).await.unwrap_err(), CpuPoolStopped::Full);
+        release.send(()).unwrap();
+        assert!(running.await.unwrap());
+        assert_eq!(waiting.await.unwrap(), 1);
+    }
+
+    #[tokio::test]
     async fn one_thread_serves_jobs_in_arrival_order() {
-        let pool = CpuPool::new("test-pool", 1).unwrap();
+        let pool = CpuPool::new("test-pool", 1, 32).unwrap();
         let order = Arc::new(Mutex::new(Vec::new()));
         let runs = (0..20).map(|i| {
             let order = Arc::clone(&order);

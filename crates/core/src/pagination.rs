@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::DomainError;
+use crate::error::InvalidPageToken;
 
 const PREFIX: &str = "v1:";
 
@@ -19,13 +19,14 @@ pub fn encode_token(position: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{PREFIX}{position}"))
 }
 
-pub fn decode_token(token: &str) -> Result<String, DomainError> {
-    let invalid = || DomainError::InvalidParameter("The pagination token is not valid.".to_owned());
-    let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-    let text = String::from_utf8(raw).map_err(|_| invalid())?;
+pub fn decode_token(token: &str) -> Result<String, InvalidPageToken> {
+    let raw = URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| InvalidPageToken)?;
+    let text = String::from_utf8(raw).map_err(|_| InvalidPageToken)?;
     text.strip_prefix(PREFIX)
         .map(str::to_owned)
-        .ok_or_else(invalid)
+        .ok_or(InvalidPageToken)
 }
 
 /// Turn `limit + 1` fetched rows into a page: the extra row only says that more exist.

@@ -13,7 +13,7 @@ use crate::UnixSeconds;
 use crate::account::{AccessKeyRecord, Bootstrap};
 use crate::cognito_identity::{IdentityPool, IdentityRecord, PoolSummary};
 use crate::iam::Role;
-use crate::signing::SigningKeyRecord;
+use crate::tokens::keys::SigningKeyRecord;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -29,6 +29,9 @@ pub enum StoreError {
     /// A write lost a race with another writer of the same row.
     #[error("concurrent modification")]
     ConcurrentModification,
+    /// More writes are waiting than the store queues: the caller should slow down.
+    #[error("the store's write queue is full")]
+    Busy,
 }
 
 /// The result of linking a developer user to an identity that was named in the request.
@@ -108,16 +111,6 @@ pub trait Store: Send + Sync + 'static {
         now: UnixSeconds,
     ) -> Result<(String, bool), StoreError>;
 
-    /// Create many developer identities at once, in batched transactions, for benchmarks that
-    /// need a large pool fast: `(identity id, developer user id)` pairs, all new.
-    async fn prefill_identities(
-        &self,
-        pool_id: &str,
-        provider: &str,
-        identities: &[(String, String)],
-        now: UnixSeconds,
-    ) -> Result<(), StoreError>;
-
     /// Link `login` to the existing identity `identity_id` of `pool_id`.
     async fn link_login(
         &self,
@@ -161,8 +154,21 @@ pub trait Store: Send + Sync + 'static {
 
     async fn role(&self, role_name: &str) -> Result<Option<Role>, StoreError>;
 
-    /// Replace a role's mutable fields; `false` when it does not exist.
-    async fn replace_role(&self, role: &Role) -> Result<bool, StoreError>;
+    /// Set the given fields of a role and leave the others as they are (two updates of
+    /// different fields never undo each other); `false` when the role does not exist.
+    async fn update_role(
+        &self,
+        role_name: &str,
+        description: Option<&str>,
+        max_session_duration: Option<i64>,
+    ) -> Result<bool, StoreError>;
+
+    /// Replace a role's trust policy and nothing else; `false` when the role does not exist.
+    async fn update_assume_role_policy(
+        &self,
+        role_name: &str,
+        document: &str,
+    ) -> Result<bool, StoreError>;
 
     async fn delete_role(&self, role_name: &str) -> Result<DeleteRoleOutcome, StoreError>;
 

@@ -1,8 +1,7 @@
 //! Who signed a request: SigV4 verification against the deployment's access keys.
 //!
-//! Long-term keys (`AKIA…`) are looked up in the store and their secrets decrypted with the
-//! master key; the result is cached for a short while so a busy node does not read the database
-//! on every request, and a deactivated key stops working everywhere within that time.
+//! Long-term keys (`AKIA…`) are resolved by the domain's [`AccessKeys`] (which caches them for a
+//! short while, and forgets a key that changes through this node).
 //!
 //! Temporary keys (`ASIA…`) read nothing: the session token is opened with a key derived from
 //! the master key, and the secret is recomputed from the access key id. A client signs many
@@ -10,15 +9,12 @@
 //! signing key: most of a request's work) is kept per access key id for the next request, bounded
 //! by [`KNOWN_SESSIONS`]; a request must present the same token and scope to reuse it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration as StdDuration, Instant};
+use std::sync::Arc;
 
 use aws_lc_rs::{constant_time, hmac};
+use tegata_core::access_keys::AccessKeys;
 use tegata_core::account::Principal;
 use tegata_core::cache::GenerationCache;
-use tegata_core::master_key::MasterKey;
-use tegata_core::store::Store;
 use tegata_core::sts::credentials::{CredentialMinter, SessionClaims};
 use tegata_sigv4::{CredentialScope, HttpRequest, SigV4Error, SignedRequest, VerifyOptions};
 use time::{Duration, OffsetDateTime};
@@ -27,9 +23,6 @@ use crate::RawRequest;
 
 /// How far a request's `X-Amz-Date` may be from the server's clock, either way.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
-
-/// How long a looked-up access key is trusted before it is read again.
-const KEY_CACHE_TTL: StdDuration = StdDuration::from_secs(30);
 
 /// Temporary credentials remembered per generation of the session cache (so at most twice this
 /// many, ~2 KB each). Credentials beyond it still work; their next request redoes the work.
@@ -67,12 +60,6 @@ pub enum AuthError {
     Signature(SigV4Error),
     /// Something on our side failed; the text is for the log only.
     Internal(String),
-}
-
-struct CachedKey {
-    secret: String,
-    principal: Principal,
-    fetched: Instant,
 }
 
 /// Temporary credentials whose request verified: what their token opened to, and `kSigning` for
@@ -169,26 +156,15 @@ impl SessionVerifier {
 }
 
 pub struct Authenticator {
-    store: Arc<dyn Store>,
-    master: Arc<MasterKey>,
+    access_keys: Arc<AccessKeys>,
     sessions: SessionVerifier,
-    account_id: String,
-    cache: Mutex<HashMap<String, Arc<CachedKey>>>,
 }
 
 impl Authenticator {
-    pub fn new(
-        store: Arc<dyn Store>,
-        master: Arc<MasterKey>,
-        minter: Arc<CredentialMinter>,
-        account_id: String,
-    ) -> Self {
+    pub fn new(access_keys: Arc<AccessKeys>, minter: Arc<CredentialMinter>) -> Self {
         Self {
-            store,
-            master,
+            access_keys,
             sessions: SessionVerifier::new(minter),
-            account_id,
-            cache: Mutex::new(HashMap::new()),
         }
     }
 
@@ -220,8 +196,13 @@ impl Authenticator {
                 .verify(&request, signed, now, &options)
                 .map(Some);
         }
-        let key = self.long_term_key(&signed).await?;
-        tegata_sigv4::verify(&request, &signed, &key.secret, now, &options)
+        let key = self
+            .access_keys
+            .resolve(&signed.access_key_id)
+            .await
+            .map_err(|e| AuthError::Internal(e.to_string()))?
+            .ok_or(AuthError::UnknownAccessKey)?;
+        tegata_sigv4::verify(&request, &signed, key.secret(), now, &options)
             .map_err(AuthError::Signature)?;
         Ok(Some(Caller {
             principal: key.principal.clone(),
@@ -230,48 +211,11 @@ impl Authenticator {
             session: None,
         }))
     }
-
-    async fn long_term_key(&self, signed: &SignedRequest) -> Result<Arc<CachedKey>, AuthError> {
-        let akid = &signed.access_key_id;
-        if let Some(hit) = self.cached(akid) {
-            return Ok(hit);
-        }
-        let record = self
-            .store
-            .access_key(akid)
-            .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?
-            .filter(|r| r.active)
-            .ok_or(AuthError::UnknownAccessKey)?;
-        let secret = record
-            .secret(&self.master)
-            .map_err(|e| AuthError::Internal(format!("access key {akid}: {e}")))?;
-        let entry = Arc::new(CachedKey {
-            secret,
-            principal: Principal::iam_user(&self.account_id, &record.user_name, &record.user_id),
-            fetched: Instant::now(),
-        });
-        self.cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(akid.clone(), entry.clone());
-        Ok(entry)
-    }
-
-    fn cached(&self, akid: &str) -> Option<Arc<CachedKey>> {
-        let cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache
-            .get(akid)
-            .filter(|entry| entry.fetched.elapsed() < KEY_CACHE_TTL)
-            .cloned()
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use tegata_core::master_key::MasterKey;
     use tegata_core::random::SeededRandomness;
     use tegata_core::sts::credentials::TemporaryCredentials;
     use tegata_sigv4::format_amz_date;

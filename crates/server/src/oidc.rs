@@ -25,13 +25,13 @@ pub struct OpenIdConfiguration {
 }
 
 pub async fn openid_configuration(State(state): State<Arc<AppState>>) -> Response {
-    let issuer = state.issuer.issuer.clone();
+    let issuer = state.deployment.issuer.clone();
     let doc = OpenIdConfiguration {
         jwks_uri: format!("{issuer}{JWKS_PATH}"),
         issuer,
         response_types_supported: vec!["id_token"],
         subject_types_supported: vec!["public"],
-        id_token_signing_alg_values_supported: vec![tegata_core::signing::RS512],
+        id_token_signing_alg_values_supported: vec![tegata_core::tokens::keys::RS512],
         claims_supported: vec!["sub", "aud", "amr", "iss", "exp", "iat"],
     };
     cached(Json(doc).into_response())

@@ -24,6 +24,12 @@ use tokio::sync::{mpsc, oneshot};
 /// The most creations written in one transaction.
 const MAX_GROUP: usize = 64;
 
+/// The most creations waiting for the writer. Beyond it a caller is refused at once
+/// ([`StoreError::Busy`], which the services answer with their throttling error) rather than
+/// queued: on SQLite the writer's rate is the store's, and a queue that only grows answers every
+/// caller late.
+pub(crate) const MAX_WAITING: usize = 4096;
+
 /// One queued creation: the login to link, the identity to create for it if it has none yet.
 pub(crate) struct Creation {
     pub pool_id: String,
@@ -58,13 +64,17 @@ pub(crate) trait IdentityWrites: Send + Sync + 'static {
 
 /// The queue in front of the writing task.
 pub(crate) struct IdentityWriter {
-    queue: mpsc::UnboundedSender<Creation>,
+    queue: mpsc::Sender<Creation>,
 }
 
 impl IdentityWriter {
     /// Starts the writing task on the current tokio runtime. It ends when the writer is dropped.
     pub fn start(writes: impl IdentityWrites) -> Self {
-        let (queue, pending) = mpsc::unbounded_channel();
+        Self::with_capacity(writes, MAX_WAITING)
+    }
+
+    pub fn with_capacity(writes: impl IdentityWrites, capacity: usize) -> Self {
+        let (queue, pending) = mpsc::channel(capacity);
         tokio::spawn(write_groups(writes, pending));
         Self { queue }
     }
@@ -87,12 +97,15 @@ impl IdentityWriter {
             reply,
         };
         let stopped = || StoreError::Backend("the identity writer has stopped".to_owned());
-        self.queue.send(creation).map_err(|_| stopped())?;
+        self.queue.try_send(creation).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => StoreError::Busy,
+            mpsc::error::TrySendError::Closed(_) => stopped(),
+        })?;
         answer.await.map_err(|_| stopped())?
     }
 }
 
-async fn write_groups(writes: impl IdentityWrites, mut pending: mpsc::UnboundedReceiver<Creation>) {
+async fn write_groups(writes: impl IdentityWrites, mut pending: mpsc::Receiver<Creation>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while pending.recv_many(&mut group, MAX_GROUP).await > 0 {
         match writes.create_group(&group).await {

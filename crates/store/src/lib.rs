@@ -22,8 +22,8 @@ use tegata_core::UnixSeconds;
 use tegata_core::account::{AccessKeyRecord, AccountRecord, Bootstrap};
 use tegata_core::cognito_identity::{IdentityPool, IdentityPoolSpec, IdentityRecord, PoolSummary};
 use tegata_core::iam::Role;
-use tegata_core::signing::{KeyState, SigningKeyRecord};
 use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, Store, StoreError};
+use tegata_core::tokens::keys::{KeyState, SigningKeyRecord};
 
 use checkpointer::{CHECKPOINT_EVERY, Checkpointer, WRITER_FALLBACK_PAGES};
 use identity_writer::{Creation, IdentityWriter, IdentityWrites, statement_sizes};
@@ -612,41 +612,6 @@ macro_rules! impl_store {
                     .await
             }
 
-            async fn prefill_identities(
-                &self,
-                pool_id: &str,
-                provider: &str,
-                identities: &[(String, String)],
-                now: UnixSeconds,
-            ) -> Result<(), StoreError> {
-                for batch in identities.chunks(5_000) {
-                    let mut tx = self.writer.begin().await.map_err(backend)?;
-                    for (identity_id, user) in batch {
-                        sqlx::query(INSERT_IDENTITY)
-                        .bind(identity_id)
-                        .bind(pool_id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                        sqlx::query(
-                            "INSERT INTO identity_logins (pool_id, provider, user_key, identity_id, created_at)
-                             VALUES ($1, $2, $3, $4, $5)",
-                        )
-                        .bind(pool_id)
-                        .bind(provider)
-                        .bind(user)
-                        .bind(identity_id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                    }
-                    tx.commit().await.map_err(backend)?;
-                }
-                Ok(())
-            }
-
             async fn link_login(
                 &self,
                 pool_id: &str,
@@ -837,18 +802,39 @@ macro_rules! impl_store {
                 row.as_ref().map(role_from_row).transpose()
             }
 
-            async fn replace_role(&self, role: &Role) -> Result<bool, StoreError> {
-                let tags = serde_json::to_string(&role.tags).map_err(corrupt)?;
+            async fn update_role(
+                &self,
+                role_name: &str,
+                description: Option<&str>,
+                max_session_duration: Option<i64>,
+            ) -> Result<bool, StoreError> {
+                // Each column keeps its stored value unless the call gives a new one, in the one
+                // statement: no value read earlier is written back.
                 let updated = sqlx::query(
-                    "UPDATE roles SET assume_role_policy_document = $2, description = $3,
-                                      max_session_duration = $4, tags = $5
+                    "UPDATE roles SET description = COALESCE($2, description),
+                                      max_session_duration = COALESCE($3, max_session_duration)
                      WHERE role_key = $1",
                 )
-                .bind(role_key(&role.role_name))
-                .bind(&role.assume_role_policy_document)
-                .bind(&role.description)
-                .bind(role.max_session_duration)
-                .bind(tags)
+                .bind(role_key(role_name))
+                .bind(description)
+                .bind(max_session_duration)
+                .execute(&self.writer)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+                Ok(updated == 1)
+            }
+
+            async fn update_assume_role_policy(
+                &self,
+                role_name: &str,
+                document: &str,
+            ) -> Result<bool, StoreError> {
+                let updated = sqlx::query(
+                    "UPDATE roles SET assume_role_policy_document = $2 WHERE role_key = $1",
+                )
+                .bind(role_key(role_name))
+                .bind(document)
                 .execute(&self.writer)
                 .await
                 .map_err(backend)?
@@ -1000,6 +986,44 @@ macro_rules! impl_store {
 
 impl_store!(Sqlite);
 impl_store!(Postgres);
+
+#[cfg(feature = "prefill")]
+impl SqliteStore {
+    /// Create many developer identities at once, in batched transactions, for benchmarks that
+    /// need a large pool fast: `(identity id, developer user id)` pairs, all new. Not part of the
+    /// store's trait: nothing but the benchmark needs it.
+    pub async fn prefill_identities(
+        &self,
+        pool_id: &str,
+        provider: &str,
+        identities: &[(String, String)],
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        for batch in identities.chunks(5_000) {
+            let mut tx = self.writer.begin().await.map_err(backend)?;
+            for (identity_id, user) in batch {
+                sqlx::query(INSERT_IDENTITY)
+                    .bind(identity_id)
+                    .bind(pool_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                sqlx::query(INSERT_LOGIN)
+                    .bind(pool_id)
+                    .bind(provider)
+                    .bind(user)
+                    .bind(identity_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+            }
+            tx.commit().await.map_err(backend)?;
+        }
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {

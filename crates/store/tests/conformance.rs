@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use futures_util::future::join_all;
+use tegata_core::Deployment;
 use tegata_core::account::Bootstrap;
 use tegata_core::cognito_identity::{IdentityPool, IdentityPoolSpec};
-use tegata_core::iam::Role;
+use tegata_core::iam::{CreateRoleInput, Iam, Role, RoleCache};
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SeededRandomness;
 use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, Store};
@@ -466,7 +467,12 @@ async fn roles(store: Arc<dyn Store>) {
     let mut changed = got.clone();
     changed.description = Some("d".into());
     changed.max_session_duration = 7200;
-    assert!(store.replace_role(&changed).await.unwrap());
+    assert!(
+        store
+            .update_role("APP", Some("d"), Some(7200))
+            .await
+            .unwrap()
+    );
     assert_eq!(store.role("app").await.unwrap(), Some(changed));
 
     let all = store.list_roles("/", None, 10).await.unwrap();
@@ -525,31 +531,31 @@ async fn roles(store: Arc<dyn Store>) {
     );
 }
 
-async fn prefill(store: Arc<dyn Store>) {
+async fn large_pool_deletion(store: Arc<dyn Store>) {
     store
         .insert_identity_pool(&pool("p:0001", "bulk"))
         .await
         .unwrap();
-    let rows: Vec<(String, String)> = (0..12_000)
-        .map(|i| (format!("p:{i:08}"), format!("bulk-{i}")))
-        .collect();
-    store
-        .prefill_identities("p:0001", PROVIDER, &rows, 3)
-        .await
-        .unwrap();
+    // Several deletion slices' worth of identities (a slice is 256).
+    let users: Vec<String> = (0..1_000).map(|i| format!("bulk-{i}")).collect();
+    let creations = users.iter().enumerate().map(|(i, user)| {
+        let store = store.clone();
+        async move {
+            store
+                .find_or_create_identity("p:0001", login(user), &format!("p:{i:08}"), 3)
+                .await
+                .unwrap()
+        }
+    });
+    join_all(creations).await;
     assert_eq!(
         store
-            .identity_of_login("p:0001", login("bulk-11999"))
+            .identity_of_login("p:0001", login("bulk-999"))
             .await
             .unwrap()
             .as_deref(),
-        Some("p:00011999")
+        Some("p:00000999")
     );
-    let (id, created) = store
-        .find_or_create_identity("p:0001", login("bulk-5"), "p:new", 4)
-        .await
-        .unwrap();
-    assert_eq!((id.as_str(), created), ("p:00000005", false));
 
     // Deleting a pool far larger than one deletion slice takes all of it and nothing else.
     store
@@ -562,7 +568,7 @@ async fn prefill(store: Arc<dyn Store>) {
         .unwrap();
     assert!(store.delete_identity_pool("p:0001").await.unwrap());
     assert!(!store.delete_identity_pool("p:0001").await.unwrap());
-    for i in [0, 5_000, 11_999] {
+    for i in [0, 500, 999] {
         assert!(
             store
                 .identity(&format!("p:{i:08}"))
@@ -589,6 +595,79 @@ async fn prefill(store: Arc<dyn Store>) {
     assert!(store.identity("p:next-door").await.unwrap().is_some());
 }
 
+/// IAM's UpdateRole and UpdateAssumeRolePolicy race on one role. Each must write only what it
+/// changes: a read-modify-write of the whole row silently undid the other call's change.
+async fn updates_of_one_role_do_not_undo_each_other(store: Arc<dyn Store>) {
+    let deployment = Arc::new(Deployment {
+        account_id: "123456789012".to_owned(),
+        issuer: "http://localhost".to_owned(),
+    });
+    let iam = Arc::new(Iam::new(
+        store.clone(),
+        deployment,
+        Arc::new(RoleCache::default()),
+    ));
+    let trust = |round: i64| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"round{round}","Effect":"Allow",
+            "Principal":{{"Federated":"cognito-identity.amazonaws.com"}},
+            "Action":"sts:AssumeRoleWithWebIdentity"}}]}}"#
+        )
+    };
+    let rng = SeededRandomness::new(5);
+    iam.create_role(
+        CreateRoleInput {
+            role_name: "raced".to_owned(),
+            path: None,
+            assume_role_policy_document: trust(-1),
+            description: None,
+            max_session_duration: None,
+            tags: Vec::new(),
+        },
+        1,
+        &rng,
+    )
+    .await
+    .unwrap();
+    for round in 0..30 {
+        let description = format!("round {round}");
+        let trust_update = {
+            let iam = iam.clone();
+            let document = trust(round);
+            tokio::spawn(async move { iam.update_assume_role_policy("raced", &document).await })
+        };
+        let role_update = {
+            let iam = iam.clone();
+            let description = description.clone();
+            tokio::spawn(async move {
+                iam.update_role("raced", Some(&description), Some(3600 + round))
+                    .await
+            })
+        };
+        trust_update.await.unwrap().unwrap();
+        role_update.await.unwrap().unwrap();
+        let stored = store.role("raced").await.unwrap().unwrap();
+        assert_eq!(
+            stored.assume_role_policy_document,
+            trust(round),
+            "round {round}"
+        );
+        assert_eq!(stored.description.as_deref(), Some(description.as_str()));
+        assert_eq!(stored.max_session_duration, 3600 + round);
+    }
+    // An update that names no field changes nothing.
+    iam.update_role("raced", None, None).await.unwrap();
+    let stored = store.role("raced").await.unwrap().unwrap();
+    assert_eq!(stored.description.as_deref(), Some("round 29"));
+    assert!(!store.update_role("ghost", None, Some(3600)).await.unwrap());
+    assert!(
+        !store
+            .update_assume_role_policy("ghost", "{}")
+            .await
+            .unwrap()
+    );
+}
+
 /// Every check, each on a fresh store from `fresh`.
 async fn conformance<F, Fut>(fresh: F)
 where
@@ -602,7 +681,8 @@ where
     one_identity_per_user_under_concurrency(fresh().await).await;
     creations_arriving_together(fresh().await).await;
     roles(fresh().await).await;
-    prefill(fresh().await).await;
+    large_pool_deletion(fresh().await).await;
+    updates_of_one_role_do_not_undo_each_other(fresh().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -4,23 +4,26 @@
 //! patterns, ranges) by the protocol layer; what is checked here is what needs the stored state:
 //! does the pool exist, is this its developer provider, is the user already linked elsewhere.
 
+mod error;
 mod model;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use error::CognitoIdentityError;
 pub use model::{
     CognitoIdentityProvider, IdentityPool, IdentityPoolSpec, IdentityRecord, PoolSummary,
 };
 
-use crate::account::Principal;
-use crate::cpu_pool::CpuPool;
+use crate::deployment::Deployment;
 use crate::pagination::{self, Page};
 use crate::random::Randomness;
-use crate::signing::KeyRing;
 use crate::store::{LinkOutcome, Login, Store};
-use crate::token::{self, OpenIdClaims, SessionTagsClaim};
-use crate::{DomainError, UnixSeconds, ids};
+use crate::tokens::TokenIssuer;
+use crate::tokens::claims::{self, OpenIdClaims, SessionTagsClaim};
+use crate::{UnixSeconds, ids};
+
+type Result<T, E = CognitoIdentityError> = std::result::Result<T, E>;
 
 /// The Logins key under which a Cognito-issued token is presented (enhanced flow only).
 pub const COGNITO_LOGIN_PROVIDER: &str = "cognito-identity.amazonaws.com";
@@ -30,65 +33,6 @@ pub const DEFAULT_MAX_IDENTITY_POOLS: u64 = 1000;
 
 /// Default and bounds of `TokenDuration`, in seconds.
 pub const DEFAULT_TOKEN_DURATION: i64 = 900;
-
-/// Who is asking, and in which region (from the SigV4 credential scope).
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    pub region: String,
-    pub caller: Option<Principal>,
-}
-
-/// Signs tokens with the deployment's active key; shared by every service that issues tokens.
-pub struct TokenIssuer {
-    /// The `iss` claim: the server's public URL.
-    pub issuer: String,
-    pub account_id: String,
-    keys: std::sync::RwLock<Arc<KeyRing>>,
-    /// Signatures run here, off the async workers (see [`CpuPool`] for why).
-    signer: CpuPool,
-}
-
-impl TokenIssuer {
-    /// Starts one signing thread per core.
-    pub fn new(issuer: String, account_id: String, keys: KeyRing) -> std::io::Result<Self> {
-        Ok(Self {
-            issuer,
-            account_id,
-            keys: std::sync::RwLock::new(Arc::new(keys)),
-            signer: CpuPool::per_core("tegata-signer")?,
-        })
-    }
-
-    /// The current key ring (cheap: an `Arc` clone).
-    pub fn keys(&self) -> Arc<KeyRing> {
-        self.keys
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Swap in a reloaded key ring (after a rotation).
-    pub fn replace_keys(&self, keys: KeyRing) {
-        *self
-            .keys
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(keys);
-    }
-
-    pub async fn sign(&self, claims: &OpenIdClaims) -> Result<String, DomainError> {
-        let key = self
-            .keys()
-            .active()
-            .cloned()
-            .ok_or_else(|| DomainError::Internal("no active signing key".to_owned()))?;
-        let payload = serde_json::to_vec(claims)
-            .map_err(|e| DomainError::Internal(format!("token claims: {e}")))?;
-        self.signer
-            .run(move || key.sign_jws_payload(&payload))
-            .await
-            .map_err(|e| DomainError::Internal(e.to_string()))
-    }
-}
 
 pub struct GetOpenIdTokenForDeveloperIdentityInput {
     pub identity_pool_id: String,
@@ -133,47 +77,51 @@ pub struct LookupDeveloperIdentityOutput {
 
 pub struct CognitoIdentity {
     store: Arc<dyn Store>,
+    deployment: Arc<Deployment>,
     issuer: Arc<TokenIssuer>,
     max_identity_pools: u64,
 }
 
-fn pool_not_found(pool_id: &str) -> DomainError {
-    DomainError::ResourceNotFound(format!("IdentityPool '{pool_id}' not found."))
+fn pool_not_found(pool_id: &str) -> CognitoIdentityError {
+    CognitoIdentityError::ResourceNotFound(format!("IdentityPool '{pool_id}' not found."))
 }
 
-fn identity_not_found(identity_id: &str) -> DomainError {
-    DomainError::ResourceNotFound(format!("Identity '{identity_id}' not found."))
+fn identity_not_found(identity_id: &str) -> CognitoIdentityError {
+    CognitoIdentityError::ResourceNotFound(format!("Identity '{identity_id}' not found."))
 }
 
 impl CognitoIdentity {
-    pub fn new(store: Arc<dyn Store>, issuer: Arc<TokenIssuer>, max_identity_pools: u64) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        deployment: Arc<Deployment>,
+        issuer: Arc<TokenIssuer>,
+        max_identity_pools: u64,
+    ) -> Self {
         Self {
             store,
+            deployment,
             issuer,
             max_identity_pools,
         }
     }
 
-    pub fn issuer(&self) -> &Arc<TokenIssuer> {
-        &self.issuer
-    }
-
-    async fn pool(&self, pool_id: &str) -> Result<IdentityPool, DomainError> {
+    async fn pool(&self, pool_id: &str) -> Result<IdentityPool> {
         self.store
             .identity_pool(pool_id)
             .await?
             .ok_or_else(|| pool_not_found(pool_id))
     }
 
+    /// A new pool in `region` (the region the request was signed for: pool ids carry it).
     pub async fn create_identity_pool(
         &self,
-        ctx: &RequestContext,
+        region: &str,
         spec: IdentityPoolSpec,
         now: UnixSeconds,
         rng: &dyn Randomness,
-    ) -> Result<IdentityPool, DomainError> {
+    ) -> Result<IdentityPool> {
         if self.store.count_identity_pools().await? >= self.max_identity_pools {
-            return Err(DomainError::LimitExceeded(format!(
+            return Err(CognitoIdentityError::LimitExceeded(format!(
                 "The maximum number of identity pools ({}) has been reached.",
                 self.max_identity_pools
             )));
@@ -182,7 +130,7 @@ impl CognitoIdentity {
         // The real service always reports tags, as an empty map when there are none.
         spec.tags.get_or_insert_with(BTreeMap::new);
         let pool = IdentityPool {
-            id: ids::regional_id(&ctx.region, rng),
+            id: ids::regional_id(region, rng),
             spec,
             created_at: now,
             updated_at: now,
@@ -191,11 +139,7 @@ impl CognitoIdentity {
         Ok(pool)
     }
 
-    pub async fn describe_identity_pool(
-        &self,
-        _ctx: &RequestContext,
-        pool_id: &str,
-    ) -> Result<IdentityPool, DomainError> {
+    pub async fn describe_identity_pool(&self, pool_id: &str) -> Result<IdentityPool> {
         self.pool(pool_id).await
     }
 
@@ -204,11 +148,10 @@ impl CognitoIdentity {
     /// it out keeps it and naming another one is refused.
     pub async fn update_identity_pool(
         &self,
-        _ctx: &RequestContext,
         pool_id: &str,
         spec: IdentityPoolSpec,
         now: UnixSeconds,
-    ) -> Result<IdentityPool, DomainError> {
+    ) -> Result<IdentityPool> {
         let existing = self.pool(pool_id).await?;
         let mut spec = spec;
         match (
@@ -216,7 +159,7 @@ impl CognitoIdentity {
             &spec.developer_provider_name,
         ) {
             (Some(current), Some(requested)) if current != requested => {
-                return Err(DomainError::InvalidParameter(
+                return Err(CognitoIdentityError::InvalidParameter(
                     "DeveloperProviderName cannot be changed once it is set.".to_owned(),
                 ));
             }
@@ -240,11 +183,7 @@ impl CognitoIdentity {
         Ok(pool)
     }
 
-    pub async fn delete_identity_pool(
-        &self,
-        _ctx: &RequestContext,
-        pool_id: &str,
-    ) -> Result<(), DomainError> {
+    pub async fn delete_identity_pool(&self, pool_id: &str) -> Result<()> {
         if self.store.delete_identity_pool(pool_id).await? {
             Ok(())
         } else {
@@ -254,10 +193,9 @@ impl CognitoIdentity {
 
     pub async fn list_identity_pools(
         &self,
-        _ctx: &RequestContext,
         max_results: u32,
         next_token: Option<&str>,
-    ) -> Result<Page<PoolSummary>, DomainError> {
+    ) -> Result<Page<PoolSummary>> {
         let after = next_token.map(pagination::decode_token).transpose()?;
         let rows = self
             .store
@@ -270,11 +208,10 @@ impl CognitoIdentity {
 
     pub async fn get_open_id_token_for_developer_identity(
         &self,
-        _ctx: &RequestContext,
         input: GetOpenIdTokenForDeveloperIdentityInput,
         now: UnixSeconds,
         rng: &dyn Randomness,
-    ) -> Result<OpenIdToken, DomainError> {
+    ) -> Result<OpenIdToken> {
         // Most calls name one login, of a user seen before: read the pool and that login's
         // identity together, and check the login against the pool's provider afterwards.
         let (pool, linked) = match (&input.identity_id, single_login(&input.logins)) {
@@ -312,7 +249,7 @@ impl CognitoIdentity {
                     LinkOutcome::Linked => identity_id.clone(),
                     LinkOutcome::IdentityNotFound => return Err(identity_not_found(identity_id)),
                     LinkOutcome::AlreadyLinkedElsewhere(_) => {
-                        return Err(DomainError::DeveloperUserAlreadyRegistered(
+                        return Err(CognitoIdentityError::DeveloperUserAlreadyRegistered(
                             "The provided developer user identifier is already registered with \
                              Cognito under a different identity ID."
                                 .to_owned(),
@@ -326,9 +263,9 @@ impl CognitoIdentity {
         let claims = OpenIdClaims {
             sub: identity_id.clone(),
             aud: pool.id.clone(),
-            amr: token::developer_amr(provider, &pool.id, developer_user_id),
-            iss: self.issuer.issuer.clone(),
-            identity_pool_arn: pool.arn(&self.issuer.account_id),
+            amr: claims::developer_amr(provider, &pool.id, developer_user_id),
+            iss: self.deployment.issuer.clone(),
+            identity_pool_arn: pool.arn(&self.deployment.account_id),
             exp: now + duration,
             iat: now,
             tags: SessionTagsClaim::from_principal_tags(&input.principal_tags),
@@ -339,12 +276,11 @@ impl CognitoIdentity {
 
     pub async fn lookup_developer_identity(
         &self,
-        _ctx: &RequestContext,
         input: LookupDeveloperIdentityInput,
-    ) -> Result<LookupDeveloperIdentityOutput, DomainError> {
+    ) -> Result<LookupDeveloperIdentityOutput> {
         let pool = self.pool(&input.identity_pool_id).await?;
         let Some(provider) = pool.spec.developer_provider_name.clone() else {
-            return Err(DomainError::ResourceNotFound(format!(
+            return Err(CognitoIdentityError::ResourceNotFound(format!(
                 "IdentityPool '{}' has no developer provider.",
                 pool.id
             )));
@@ -360,7 +296,7 @@ impl CognitoIdentity {
                         .identity_of_login(&pool.id, login)
                         .await?
                         .ok_or_else(|| {
-                            DomainError::ResourceNotFound(
+                            CognitoIdentityError::ResourceNotFound(
                                 "The developer user identifier was not found in this identity pool."
                                     .to_owned(),
                             )
@@ -371,7 +307,7 @@ impl CognitoIdentity {
         };
         let identity_id = match (&input.identity_id, from_user) {
             (Some(given), Some(found)) if *given != found => {
-                return Err(DomainError::ResourceConflict(
+                return Err(CognitoIdentityError::ResourceConflict(
                     "The developer user identifier is not linked to the given IdentityId."
                         .to_owned(),
                 ));
@@ -385,7 +321,7 @@ impl CognitoIdentity {
             }
             (None, Some(found)) => found,
             (None, None) => {
-                return Err(DomainError::InvalidParameter(
+                return Err(CognitoIdentityError::InvalidParameter(
                     "Either IdentityId or DeveloperUserIdentifier must be given.".to_owned(),
                 ));
             }
@@ -408,11 +344,7 @@ impl CognitoIdentity {
         })
     }
 
-    pub async fn describe_identity(
-        &self,
-        _ctx: &RequestContext,
-        identity_id: &str,
-    ) -> Result<IdentityRecord, DomainError> {
+    pub async fn describe_identity(&self, identity_id: &str) -> Result<IdentityRecord> {
         self.store
             .identity(identity_id)
             .await?
@@ -421,12 +353,11 @@ impl CognitoIdentity {
 
     pub async fn list_identities(
         &self,
-        _ctx: &RequestContext,
         pool_id: &str,
         max_results: u32,
         next_token: Option<&str>,
         hide_disabled: bool,
-    ) -> Result<Page<IdentityRecord>, DomainError> {
+    ) -> Result<Page<IdentityRecord>> {
         let pool = self.pool(pool_id).await?;
         let after = next_token.map(pagination::decode_token).transpose()?;
         let rows = self
@@ -453,28 +384,28 @@ fn single_login(logins: &BTreeMap<String, String>) -> Option<Login<'_>> {
 fn developer_login<'a>(
     pool: &'a IdentityPool,
     logins: &'a BTreeMap<String, String>,
-) -> Result<(&'a str, &'a str), DomainError> {
+) -> Result<(&'a str, &'a str)> {
     let developer_provider = pool.spec.developer_provider_name.as_deref();
     let mut developer = None;
     for (provider, value) in logins {
         if Some(provider.as_str()) == developer_provider {
             developer = Some((provider.as_str(), value.as_str()));
         } else if provider == COGNITO_LOGIN_PROVIDER {
-            return Err(DomainError::NotAuthorized(
+            return Err(CognitoIdentityError::NotAuthorized(
                 "Invalid login token. Can't pass in a Cognito token.".to_owned(),
             ));
         } else if pool.has_external_provider(provider) {
-            return Err(DomainError::NotAuthorized(
+            return Err(CognitoIdentityError::NotAuthorized(
                 "Invalid login token. Couldn't verify signed token.".to_owned(),
             ));
         } else if developer_provider.is_some() && logins.len() > 1 {
-            return Err(DomainError::NotAuthorized(
+            return Err(CognitoIdentityError::NotAuthorized(
                 "Token is not from a supported provider of this identity pool.".to_owned(),
             ));
         }
     }
     developer.ok_or_else(|| {
-        DomainError::NotAuthorized(
+        CognitoIdentityError::NotAuthorized(
             "This identity pool does not support the specified developer provider.".to_owned(),
         )
     })

@@ -4,15 +4,22 @@
 //! checked by the protocol layer; this layer checks what needs the stored state and the policy
 //! language (trust policies must parse as trust policies, inline policies as identity policies).
 
+mod error;
+
 use std::sync::Arc;
 
 use tegata_policy::{PolicyDocument, PolicyKind};
 
+pub use error::IamError;
+
 use crate::cache::SecondCache;
+use crate::deployment::{Deployment, PARTITION};
 use crate::pagination::{self, Page};
 use crate::random::Randomness;
 use crate::store::{DeleteRoleOutcome, Store};
-use crate::{DomainError, UnixSeconds, ids};
+use crate::{UnixSeconds, ids};
+
+type Result<T, E = IamError> = std::result::Result<T, E>;
 
 /// The default and bounds of a role's maximum session duration, in seconds.
 pub const DEFAULT_MAX_SESSION_DURATION: i64 = 3600;
@@ -34,7 +41,7 @@ pub struct Role {
 impl Role {
     pub fn arn(&self, account_id: &str) -> String {
         format!(
-            "arn:aws:iam::{account_id}:role{}{}",
+            "arn:{PARTITION}:iam::{account_id}:role{}{}",
             self.path, self.role_name
         )
     }
@@ -67,29 +74,33 @@ pub struct CreateRoleInput {
 
 pub struct Iam {
     store: Arc<dyn Store>,
-    account_id: String,
+    deployment: Arc<Deployment>,
     roles: Arc<RoleCache>,
 }
 
-fn no_such_role(name: &str) -> DomainError {
-    DomainError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+fn no_such_role(name: &str) -> IamError {
+    IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
 }
 
-fn malformed(e: tegata_policy::PolicyError) -> DomainError {
-    DomainError::MalformedPolicyDocument(e.0)
+fn no_such_role_policy(name: &str) -> IamError {
+    IamError::NoSuchEntity(format!("The role policy with name {name} cannot be found."))
+}
+
+fn malformed(e: tegata_policy::PolicyError) -> IamError {
+    IamError::MalformedPolicyDocument(e.0)
 }
 
 impl Iam {
-    pub fn new(store: Arc<dyn Store>, account_id: String, roles: Arc<RoleCache>) -> Self {
+    pub fn new(store: Arc<dyn Store>, deployment: Arc<Deployment>, roles: Arc<RoleCache>) -> Self {
         Self {
             store,
-            account_id,
+            deployment,
             roles,
         }
     }
 
     pub fn account_id(&self) -> &str {
-        &self.account_id
+        &self.deployment.account_id
     }
 
     pub async fn create_role(
@@ -97,7 +108,7 @@ impl Iam {
         input: CreateRoleInput,
         now: UnixSeconds,
         rng: &dyn Randomness,
-    ) -> Result<Role, DomainError> {
+    ) -> Result<Role> {
         PolicyDocument::parse(&input.assume_role_policy_document, PolicyKind::Trust)
             .map_err(malformed)?;
         let role = Role {
@@ -113,7 +124,7 @@ impl Iam {
             role_name: input.role_name,
         };
         if !self.store.insert_role(&role).await? {
-            return Err(DomainError::EntityAlreadyExists(format!(
+            return Err(IamError::EntityAlreadyExists(format!(
                 "Role with name {} already exists.",
                 role.role_name
             )));
@@ -121,7 +132,7 @@ impl Iam {
         Ok(role)
     }
 
-    pub async fn get_role(&self, role_name: &str) -> Result<Role, DomainError> {
+    pub async fn get_role(&self, role_name: &str) -> Result<Role> {
         self.store
             .role(role_name)
             .await?
@@ -133,7 +144,7 @@ impl Iam {
         path_prefix: Option<&str>,
         marker: Option<&str>,
         max_items: u32,
-    ) -> Result<Page<Role>, DomainError> {
+    ) -> Result<Page<Role>> {
         let after = marker.map(pagination::decode_token).transpose()?;
         let rows = self
             .store
@@ -144,51 +155,48 @@ impl Iam {
         }))
     }
 
+    /// Only the members given change: an UpdateRole racing an UpdateAssumeRolePolicy must not
+    /// undo it, so nothing read earlier is written back.
     pub async fn update_role(
         &self,
         role_name: &str,
-        description: Option<String>,
+        description: Option<&str>,
         max_session_duration: Option<i64>,
-    ) -> Result<(), DomainError> {
-        let mut role = self.get_role(role_name).await?;
-        if description.is_some() {
-            role.description = description;
-        }
-        if let Some(max) = max_session_duration {
-            role.max_session_duration = max;
-        }
-        self.replace_role(&role).await
-    }
-
-    pub async fn update_assume_role_policy(
-        &self,
-        role_name: &str,
-        document: String,
-    ) -> Result<(), DomainError> {
-        PolicyDocument::parse(&document, PolicyKind::Trust).map_err(malformed)?;
-        let mut role = self.get_role(role_name).await?;
-        role.assume_role_policy_document = document;
-        self.replace_role(&role).await
-    }
-
-    async fn replace_role(&self, role: &Role) -> Result<(), DomainError> {
-        let replaced = self.store.replace_role(role).await?;
-        self.roles.forget(&role_cache_key(&role.role_name));
-        if replaced {
+    ) -> Result<()> {
+        let updated = self
+            .store
+            .update_role(role_name, description, max_session_duration)
+            .await?;
+        self.roles.forget(&role_cache_key(role_name));
+        if updated {
             Ok(())
         } else {
-            Err(no_such_role(&role.role_name))
+            Err(no_such_role(role_name))
+        }
+    }
+
+    pub async fn update_assume_role_policy(&self, role_name: &str, document: &str) -> Result<()> {
+        PolicyDocument::parse(document, PolicyKind::Trust).map_err(malformed)?;
+        let updated = self
+            .store
+            .update_assume_role_policy(role_name, document)
+            .await?;
+        self.roles.forget(&role_cache_key(role_name));
+        if updated {
+            Ok(())
+        } else {
+            Err(no_such_role(role_name))
         }
     }
 
     /// Refused while inline policies remain, as IAM does.
-    pub async fn delete_role(&self, role_name: &str) -> Result<(), DomainError> {
+    pub async fn delete_role(&self, role_name: &str) -> Result<()> {
         let outcome = self.store.delete_role(role_name).await?;
         self.roles.forget(&role_cache_key(role_name));
         match outcome {
             DeleteRoleOutcome::Deleted => Ok(()),
             DeleteRoleOutcome::NotFound => Err(no_such_role(role_name)),
-            DeleteRoleOutcome::HasPolicies => Err(DomainError::DeleteConflict(
+            DeleteRoleOutcome::HasPolicies => Err(IamError::DeleteConflict(
                 "Cannot delete entity, must delete policies first.".to_owned(),
             )),
         }
@@ -198,12 +206,12 @@ impl Iam {
         &self,
         role_name: &str,
         policy_name: &str,
-        document: String,
-    ) -> Result<(), DomainError> {
-        PolicyDocument::parse(&document, PolicyKind::Identity).map_err(malformed)?;
+        document: &str,
+    ) -> Result<()> {
+        PolicyDocument::parse(document, PolicyKind::Identity).map_err(malformed)?;
         if !self
             .store
-            .put_role_policy(role_name, policy_name, &document)
+            .put_role_policy(role_name, policy_name, document)
             .await?
         {
             return Err(no_such_role(role_name));
@@ -211,36 +219,22 @@ impl Iam {
         Ok(())
     }
 
-    pub async fn get_role_policy(
-        &self,
-        role_name: &str,
-        policy_name: &str,
-    ) -> Result<String, DomainError> {
+    pub async fn get_role_policy(&self, role_name: &str, policy_name: &str) -> Result<String> {
         self.get_role(role_name).await?;
         self.store
             .role_policy(role_name, policy_name)
             .await?
-            .ok_or_else(|| {
-                DomainError::NoSuchEntity(format!(
-                    "The role policy with name {policy_name} cannot be found."
-                ))
-            })
+            .ok_or_else(|| no_such_role_policy(policy_name))
     }
 
-    pub async fn delete_role_policy(
-        &self,
-        role_name: &str,
-        policy_name: &str,
-    ) -> Result<(), DomainError> {
+    pub async fn delete_role_policy(&self, role_name: &str, policy_name: &str) -> Result<()> {
         self.get_role(role_name).await?;
         if !self
             .store
             .delete_role_policy(role_name, policy_name)
             .await?
         {
-            return Err(DomainError::NoSuchEntity(format!(
-                "The role policy with name {policy_name} cannot be found."
-            )));
+            return Err(no_such_role_policy(policy_name));
         }
         Ok(())
     }
@@ -250,7 +244,7 @@ impl Iam {
         role_name: &str,
         marker: Option<&str>,
         max_items: u32,
-    ) -> Result<Page<String>, DomainError> {
+    ) -> Result<Page<String>> {
         self.get_role(role_name).await?;
         let after = marker.map(pagination::decode_token).transpose()?;
         let rows = self

@@ -1,7 +1,7 @@
 //! STS: AssumeRoleWithWebIdentity and GetCallerIdentity.
 
 pub mod credentials;
-pub mod web_identity;
+mod error;
 
 use std::sync::Arc;
 
@@ -11,13 +11,20 @@ use tegata_policy::{
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub use error::StsError;
+
+use crate::UnixSeconds;
 use crate::account::Principal;
-use crate::cognito_identity::TokenIssuer;
+use crate::deployment::Deployment;
+use crate::error::Internal;
 use crate::iam::{RoleCache, TrustedRole, role_cache_key};
 use crate::random::Randomness;
 use crate::store::Store;
-use crate::{DomainError, UnixSeconds};
+use crate::tokens::TokenIssuer;
+use crate::tokens::verify::{self, WebIdentityClaims};
 use credentials::{CredentialMinter, SessionClaims, TemporaryCredentials};
+
+type Result<T, E = StsError> = std::result::Result<T, E>;
 
 /// The principal a Cognito Identity token stands for in trust policies. tegata's tokens play
 /// Cognito's part, so the trust policies users already have keep working unchanged.
@@ -60,6 +67,7 @@ pub struct CallerIdentity {
 
 pub struct Sts {
     store: Arc<dyn Store>,
+    deployment: Arc<Deployment>,
     roles: Arc<RoleCache>,
     issuer: Arc<TokenIssuer>,
     minter: Arc<CredentialMinter>,
@@ -67,8 +75,8 @@ pub struct Sts {
     strict_cognito_trust: bool,
 }
 
-fn not_authorized() -> DomainError {
-    DomainError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".to_owned())
+fn not_authorized() -> StsError {
+    StsError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".to_owned())
 }
 
 /// `arn:aws:iam::<account>:role/<path><name>` → (account, path, name).
@@ -87,6 +95,7 @@ fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
 impl Sts {
     pub fn new(
         store: Arc<dyn Store>,
+        deployment: Arc<Deployment>,
         roles: Arc<RoleCache>,
         issuer: Arc<TokenIssuer>,
         minter: Arc<CredentialMinter>,
@@ -94,6 +103,7 @@ impl Sts {
     ) -> Self {
         Self {
             store,
+            deployment,
             roles,
             issuer,
             minter,
@@ -105,15 +115,11 @@ impl Sts {
         &self.minter
     }
 
-    async fn role_for_arn(
-        &self,
-        arn: &str,
-        now: UnixSeconds,
-    ) -> Result<Arc<TrustedRole>, DomainError> {
+    async fn role_for_arn(&self, arn: &str, now: UnixSeconds) -> Result<Arc<TrustedRole>> {
         // A role that does not exist is refused exactly like one whose trust policy says no,
         // so the answer does not reveal which roles exist.
         let (account, path, name) = parse_role_arn(arn).ok_or_else(not_authorized)?;
-        if account != self.issuer.account_id {
+        if account != self.deployment.account_id {
             return Err(not_authorized());
         }
         let trusted = self
@@ -125,12 +131,12 @@ impl Sts {
                 let trust =
                     PolicyDocument::parse(&role.assume_role_policy_document, PolicyKind::Trust)
                         .map_err(|e| {
-                            DomainError::Internal(format!(
-                                "stored trust policy of {}: {e}",
-                                role.role_name
-                            ))
+                            Internal::caused_by(
+                                format!("the stored trust policy of {}", role.role_name),
+                                e,
+                            )
                         })?;
-                Ok::<_, DomainError>(Some(Arc::new(TrustedRole { role, trust })))
+                Ok::<_, StsError>(Some(Arc::new(TrustedRole { role, trust })))
             })
             .await?
             .ok_or_else(not_authorized)?;
@@ -145,10 +151,14 @@ impl Sts {
         input: AssumeRoleWithWebIdentityInput,
         now: UnixSeconds,
         rng: &dyn Randomness,
-    ) -> Result<AssumeRoleWithWebIdentityOutput, DomainError> {
+    ) -> Result<AssumeRoleWithWebIdentityOutput> {
         let keys = self.issuer.keys();
-        let token =
-            web_identity::verify(&input.web_identity_token, &keys, &self.issuer.issuer, now)?;
+        let token = verify::verify(
+            &input.web_identity_token,
+            &keys,
+            &self.deployment.issuer,
+            now,
+        )?;
         let trusted = self.role_for_arn(&input.role_arn, now).await?;
         let (role, trust) = (&trusted.role, &trusted.trust);
 
@@ -164,7 +174,7 @@ impl Sts {
             .unwrap_or_default();
         let context = trust_context(&token, &input, &tags, now);
         let principal = PolicyPrincipal::federated(COGNITO_FEDERATED_PRINCIPAL);
-        let role_arn = role.arn(&self.issuer.account_id);
+        let role_arn = role.arn(&self.deployment.account_id);
         let allows = |action: &str, context: &Context| {
             tegata_policy::evaluate(
                 [trust],
@@ -197,7 +207,7 @@ impl Sts {
 
         let duration = input.duration_seconds.unwrap_or(DEFAULT_DURATION_SECONDS);
         if duration > role.max_session_duration {
-            return Err(DomainError::Validation(
+            return Err(StsError::Validation(
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
                     .to_owned(),
             ));
@@ -207,14 +217,14 @@ impl Sts {
                 // Validated, not kept: the session policy narrows what the session may do, and
                 // travels inside the session token.
                 PolicyDocument::parse(policy, PolicyKind::Identity)
-                    .map_err(|e| DomainError::MalformedPolicyDocument(e.0))?;
+                    .map_err(|e| StsError::MalformedPolicyDocument(e.0))?;
                 Some(packed_size(policy, &tags)?)
             }
             None => None,
         };
 
         let claims = SessionClaims {
-            account_id: self.issuer.account_id.clone(),
+            account_id: self.deployment.account_id.clone(),
             role_name: role.role_name.clone(),
             role_id: role.role_id.clone(),
             role_path: role.path.clone(),
@@ -251,7 +261,7 @@ impl Sts {
 
 /// The condition keys AWS provides when a Cognito token is exchanged (aws-api.md §4.2).
 fn trust_context(
-    token: &web_identity::WebIdentityClaims,
+    token: &WebIdentityClaims,
     input: &AssumeRoleWithWebIdentityInput,
     tags: &[(String, String)],
     now: UnixSeconds,
@@ -282,7 +292,7 @@ fn trust_context(
 }
 
 /// The share of the packed budget a session policy and the session tags use, in percent.
-fn packed_size(policy: &str, tags: &[(String, String)]) -> Result<i64, DomainError> {
+fn packed_size(policy: &str, tags: &[(String, String)]) -> Result<i64> {
     // AWS packs the policy without insignificant white space.
     let compact = serde_json::from_str::<serde_json::Value>(policy)
         .map(|v| v.to_string().len())
@@ -290,7 +300,7 @@ fn packed_size(policy: &str, tags: &[(String, String)]) -> Result<i64, DomainErr
     let tag_size: usize = tags.iter().map(|(k, v)| k.len() + v.len()).sum();
     let percent = ((compact + tag_size) * 100).div_ceil(PACKED_POLICY_BUDGET) as i64;
     if percent > 100 {
-        return Err(DomainError::PackedPolicyTooLarge(format!(
+        return Err(StsError::PackedPolicyTooLarge(format!(
             "Packed policy consumes {percent}% of allotted space, please use smaller policy."
         )));
     }
@@ -326,7 +336,7 @@ mod tests {
         );
         assert!(matches!(
             packed_size(&big, &[]),
-            Err(DomainError::PackedPolicyTooLarge(_))
+            Err(StsError::PackedPolicyTooLarge(_))
         ));
     }
 }

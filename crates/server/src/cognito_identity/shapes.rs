@@ -1,6 +1,6 @@
 //! Cognito Identity's request and response shapes (service model 2014-06-30) and their
-//! constraints. Required members are `Option`s so that a missing one is reported as AWS reports
-//! it ("Member must not be null") rather than as a parse error.
+//! constraints, each declared once. Required members are `Option`s so that a missing one is
+//! reported as AWS reports it ("Member must not be null") rather than as a parse error.
 
 use std::collections::BTreeMap;
 
@@ -9,89 +9,48 @@ use tegata_core::cognito_identity::{
     CognitoIdentityProvider, IdentityPool, IdentityPoolSpec, IdentityRecord, PoolSummary,
 };
 
-use crate::validate::{Violations, is_space, is_word, map_length_violation};
+use crate::validate::{Pattern, Text, Validate, Violations};
 
-// --- patterns of the model, as predicates --------------------------------------------------
+// --- the model's constraints ----------------------------------------------------------------
 
-pub const ID_PATTERN: &str = r"[\w-]+:[0-9a-f-]+";
-const POOL_NAME_PATTERN: &str = r"[\w\s+=,.@-]+";
-const DEVELOPER_PROVIDER_PATTERN: &str = r"[\w._-]+";
-const IDP_ID_PATTERN: &str = r"[\w.;_/-]+";
-const CIP_NAME_PATTERN: &str = r"[\w._:/-]+";
-const CLIENT_ID_PATTERN: &str = r"[\w_]+";
-const PAGINATION_KEY_PATTERN: &str = r"[\S]+";
+static REGIONAL_ID: Pattern = Pattern::new(r"[\w-]+:[0-9a-f-]+");
+static POOL_NAME: Pattern = Pattern::new(r"[\w\s+=,.@-]+");
+static DEVELOPER_PROVIDER: Pattern = Pattern::new(r"[\w._-]+");
+static IDP_ID: Pattern = Pattern::new(r"[\w.;_/-]+");
+static CIP_NAME: Pattern = Pattern::new(r"[\w._:/-]+");
+static CLIENT_ID: Pattern = Pattern::new(r"[\w_]+");
+static PAGINATION_KEY: Pattern = Pattern::new(r"[\S]+");
 
-fn all_nonempty(s: &str, allowed: impl Fn(char) -> bool) -> bool {
-    !s.is_empty() && s.chars().all(allowed)
-}
-
-/// `[\w-]+:[0-9a-f-]+`, the form of identity pool and identity ids.
-pub fn is_regional_id(s: &str) -> bool {
-    // Java's `matches` is anchored; the greedy first group may contain no `:`.
-    s.split_once(':').is_some_and(|(region, rest)| {
-        all_nonempty(region, |c| is_word(c) || c == '-')
-            && all_nonempty(rest, |c| {
-                c.is_ascii_digit() || ('a'..='f').contains(&c) || c == '-'
-            })
-    })
-}
-
-fn check_id(v: &mut Violations, member: &str, value: &str) {
-    v.length(member, value, 1, 55, false);
-    v.pattern(member, value, ID_PATTERN, is_regional_id(value));
-}
+/// `IdentityPoolId` and `IdentityId`.
+static ID: Text = Text::new(1, 55).pattern(&REGIONAL_ID);
+static IDENTITY_POOL_NAME: Text = Text::new(1, 128).pattern(&POOL_NAME);
+static DEVELOPER_PROVIDER_NAME: Text = Text::new(1, 128).pattern(&DEVELOPER_PROVIDER);
+static IDENTITY_PROVIDER_NAME: Text = Text::new(1, 128);
+static IDENTITY_PROVIDER_ID: Text = Text::new(1, 128).pattern(&IDP_ID);
+/// A login's value: a token, or a developer user id (the model's sensitive `IdentityProviderToken`).
+static IDENTITY_PROVIDER_TOKEN: Text = Text::new(1, 50_000).sensitive();
+static COGNITO_PROVIDER_NAME: Text = Text::new(1, 128).pattern(&CIP_NAME);
+static COGNITO_CLIENT_ID: Text = Text::new(1, 128).pattern(&CLIENT_ID);
+static ARN: Text = Text::new(20, 2048);
+static TAG_KEY: Text = Text::new(1, 128);
+static TAG_VALUE: Text = Text::new(0, 256);
+static PRINCIPAL_TAG_KEY: Text = Text::new(1, 128);
+static PRINCIPAL_TAG_VALUE: Text = Text::new(1, 256);
+static DEVELOPER_USER_IDENTIFIER: Text = Text::new(1, 1024).sensitive();
+static NEXT_TOKEN: Text = Text::new(1, 65_535).pattern(&PAGINATION_KEY);
+/// `QueryLimit`.
+const MAX_RESULTS: (i64, i64) = (1, 60);
+const TOKEN_DURATION: (i64, i64) = (1, 86_400);
 
 fn check_pool_id(v: &mut Violations, value: &Option<String>) {
-    v.required("identityPoolId", value);
-    if let Some(id) = value {
-        check_id(v, "identityPoolId", id);
-    }
+    v.required_text("identityPoolId", value.as_deref(), &ID);
 }
 
-fn check_max_results(v: &mut Violations, value: &Option<i64>, required: bool) {
+fn check_max_results(v: &mut Violations, value: Option<i64>, required: bool) {
     if required {
-        v.required("maxResults", value);
+        v.required("maxResults", &value);
     }
-    if let Some(n) = value {
-        v.range("maxResults", *n, 1, 60);
-    }
-}
-
-fn check_next_token(v: &mut Violations, value: &Option<String>) {
-    if let Some(token) = value {
-        v.length("nextToken", token, 1, 65535, false);
-        v.pattern(
-            "nextToken",
-            token,
-            PAGINATION_KEY_PATTERN,
-            all_nonempty(token, |c| !is_space(c)),
-        );
-    }
-}
-
-fn check_string_map(
-    v: &mut Violations,
-    member: &str,
-    map: &BTreeMap<String, String>,
-    keys: (usize, usize),
-    values: (usize, usize),
-) {
-    if let Some(c) = map_length_violation(map.keys(), keys.0, keys.1) {
-        v.map_entries(member, "keys", &c);
-    }
-    if let Some(c) = map_length_violation(map.values(), values.0, values.1) {
-        v.map_entries(member, "values", &c);
-    }
-}
-
-fn check_arn_list(v: &mut Violations, member: &str, arns: &Option<Vec<String>>) {
-    for arn in arns.iter().flatten() {
-        v.length(member, arn, 20, 2048, false);
-    }
-}
-
-pub trait Validate {
-    fn violations(&self) -> Violations;
+    v.range("maxResults", value, MAX_RESULTS.0, MAX_RESULTS.1);
 }
 
 // --- identity pools -------------------------------------------------------------------------
@@ -126,83 +85,60 @@ pub struct IdentityPoolConfigShape {
 
 impl IdentityPoolConfigShape {
     fn check(&self, v: &mut Violations) {
-        v.required("identityPoolName", &self.identity_pool_name);
-        if let Some(name) = &self.identity_pool_name {
-            v.length("identityPoolName", name, 1, 128, false);
-            v.pattern(
-                "identityPoolName",
-                name,
-                POOL_NAME_PATTERN,
-                all_nonempty(name, |c| is_word(c) || is_space(c) || "+=,.@-".contains(c)),
-            );
-        }
+        v.required_text(
+            "identityPoolName",
+            self.identity_pool_name.as_deref(),
+            &IDENTITY_POOL_NAME,
+        );
         v.required(
             "allowUnauthenticatedIdentities",
             &self.allow_unauthenticated_identities,
         );
         if let Some(providers) = &self.supported_login_providers {
             v.count("supportedLoginProviders", providers.len(), 0, 10);
-            check_string_map(v, "supportedLoginProviders", providers, (1, 128), (1, 128));
-            if providers
-                .values()
-                .any(|id| !all_nonempty(id, |c| is_word(c) || ".;_/-".contains(c)))
-            {
-                v.map_entries(
-                    "supportedLoginProviders",
-                    "values",
-                    &format!("Member must satisfy regular expression pattern: {IDP_ID_PATTERN}"),
-                );
-            }
-        }
-        if let Some(name) = &self.developer_provider_name {
-            v.length("developerProviderName", name, 1, 128, false);
-            v.pattern(
-                "developerProviderName",
-                name,
-                DEVELOPER_PROVIDER_PATTERN,
-                all_nonempty(name, |c| is_word(c) || "._-".contains(c)),
+            v.map_entries(
+                "supportedLoginProviders",
+                "keys",
+                providers.keys(),
+                &IDENTITY_PROVIDER_NAME,
+            );
+            v.map_entries(
+                "supportedLoginProviders",
+                "values",
+                providers.values(),
+                &IDENTITY_PROVIDER_ID,
             );
         }
-        check_arn_list(
-            v,
-            "openIdConnectProviderARNs",
-            &self.open_id_connect_provider_arns,
+        v.text(
+            "developerProviderName",
+            self.developer_provider_name.as_deref(),
+            &DEVELOPER_PROVIDER_NAME,
         );
-        check_arn_list(v, "samlProviderARNs", &self.saml_provider_arns);
+        v.list_entries(
+            "openIdConnectProviderARNs",
+            self.open_id_connect_provider_arns.iter().flatten(),
+            &ARN,
+        );
+        v.list_entries(
+            "samlProviderARNs",
+            self.saml_provider_arns.iter().flatten(),
+            &ARN,
+        );
         for provider in self.cognito_identity_providers.iter().flatten() {
-            if let Some(name) = &provider.provider_name {
-                v.length(
-                    "cognitoIdentityProviders.member.providerName",
-                    name,
-                    1,
-                    128,
-                    false,
-                );
-                v.pattern(
-                    "cognitoIdentityProviders.member.providerName",
-                    name,
-                    CIP_NAME_PATTERN,
-                    all_nonempty(name, |c| is_word(c) || "._:/-".contains(c)),
-                );
-            }
-            if let Some(client) = &provider.client_id {
-                v.length(
-                    "cognitoIdentityProviders.member.clientId",
-                    client,
-                    1,
-                    128,
-                    false,
-                );
-                v.pattern(
-                    "cognitoIdentityProviders.member.clientId",
-                    client,
-                    CLIENT_ID_PATTERN,
-                    all_nonempty(client, is_word),
-                );
-            }
+            v.text(
+                "cognitoIdentityProviders.member.providerName",
+                provider.provider_name.as_deref(),
+                &COGNITO_PROVIDER_NAME,
+            );
+            v.text(
+                "cognitoIdentityProviders.member.clientId",
+                provider.client_id.as_deref(),
+                &COGNITO_CLIENT_ID,
+            );
         }
         if let Some(tags) = &self.identity_pool_tags {
-            check_string_map(v, "identityPoolTags", tags, (1, 128), (0, 256));
+            v.map_entries("identityPoolTags", "keys", tags.keys(), &TAG_KEY);
+            v.map_entries("identityPoolTags", "values", tags.values(), &TAG_VALUE);
         }
     }
 
@@ -239,10 +175,8 @@ pub struct CreateIdentityPoolInput {
 }
 
 impl Validate for CreateIdentityPoolInput {
-    fn violations(&self) -> Violations {
-        let mut v = Violations::new();
-        self.config.check(&mut v);
-        v
+    fn validate(&self, v: &mut Violations) {
+        self.config.check(v);
     }
 }
 
@@ -255,11 +189,9 @@ pub struct UpdateIdentityPoolInput {
 }
 
 impl Validate for UpdateIdentityPoolInput {
-    fn violations(&self) -> Violations {
-        let mut v = Violations::new();
-        check_pool_id(&mut v, &self.identity_pool_id);
-        self.config.check(&mut v);
-        v
+    fn validate(&self, v: &mut Violations) {
+        check_pool_id(v, &self.identity_pool_id);
+        self.config.check(v);
     }
 }
 
@@ -271,10 +203,8 @@ pub struct IdentityPoolIdInput {
 }
 
 impl Validate for IdentityPoolIdInput {
-    fn violations(&self) -> Violations {
-        let mut v = Violations::new();
-        check_pool_id(&mut v, &self.identity_pool_id);
-        v
+    fn validate(&self, v: &mut Violations) {
+        check_pool_id(v, &self.identity_pool_id);
     }
 }
 
@@ -337,11 +267,9 @@ pub struct ListIdentityPoolsInput {
 }
 
 impl Validate for ListIdentityPoolsInput {
-    fn violations(&self) -> Violations {
-        let mut v = Violations::new();
-        check_max_results(&mut v, &self.max_results, true);
-        check_next_token(&mut v, &self.next_token);
-        v
+    fn validate(&self, v: &mut Violations) {
+        check_max_results(v, self.max_results, true);
+        v.text("nextToken", self.next_token.as_deref(), &NEXT_TOKEN);
     }
 }
 
@@ -382,25 +310,36 @@ pub struct GetOpenIdTokenForDeveloperIdentityInput {
 }
 
 impl Validate for GetOpenIdTokenForDeveloperIdentityInput {
-    fn violations(&self) -> Violations {
-        let mut v = Violations::new();
-        check_pool_id(&mut v, &self.identity_pool_id);
-        if let Some(id) = &self.identity_id {
-            check_id(&mut v, "identityId", id);
-        }
+    fn validate(&self, v: &mut Violations) {
+        check_pool_id(v, &self.identity_pool_id);
+        v.text("identityId", self.identity_id.as_deref(), &ID);
         v.required("logins", &self.logins);
         if let Some(logins) = &self.logins {
             v.count("logins", logins.len(), 0, 10);
-            check_string_map(&mut v, "logins", logins, (1, 128), (1, 50000));
+            v.map_entries("logins", "keys", logins.keys(), &IDENTITY_PROVIDER_NAME);
+            v.map_entries(
+                "logins",
+                "values",
+                logins.values(),
+                &IDENTITY_PROVIDER_TOKEN,
+            );
         }
         if let Some(tags) = &self.principal_tags {
             v.count("principalTags", tags.len(), 0, 50);
-            check_string_map(&mut v, "principalTags", tags, (1, 128), (1, 256));
+            v.map_entries("principalTags", "keys", tags.keys(), &PRINCIPAL_TAG_KEY);
+            v.map_entries(
+                "principalTags",
+                "values",
+                tags.values(),
+                &PRINCIPAL_TAG_VALUE,
+            );
         }
-        if let Some(duration) = self.token_duration {
-            v.range("tokenDuration", duration, 1, 86400);
-        }
-        v
+        v.range(
+            "tokenDuration",
+            self.token_duration,
+            TOKEN_DURATION.0,
+            TOKEN_DURATION.1,
+        );
     }
 }
 
@@ -422,18 +361,16 @@ pub struct LookupDeveloperIdentityInput {
 }
 
 impl Validate for LookupDeveloperIdentityInput {
-    fn violations(&self) -> Violations {
-        let mut v = Violations::new();
-        check_pool_id(&mut v, &self.identity_pool_id);
-        if let Some(id) = &self.identity_id {
-            check_id(&mut v, "identityId", id);
-        }
-        if let Some(user) = &self.developer_user_identifier {
-            v.length("developerUserIdentifier", user, 1, 1024, true);
-        }
-        check_max_results(&mut v, &self.max_results, false);
-        check_next_token(&mut v, &self.next_token);
-        v
+    fn validate(&self, v: &mut Violations) {
+        check_pool_id(v, &self.identity_pool_id);
+        v.text("identityId", self.identity_id.as_deref(), &ID);
+        v.text(
+            "developerUserIdentifier",
+            self.developer_user_identifier.as_deref(),
+            &DEVELOPER_USER_IDENTIFIER,
+        );
+        check_max_results(v, self.max_results, false);
+        v.text("nextToken", self.next_token.as_deref(), &NEXT_TOKEN);
     }
 }
 
@@ -454,13 +391,8 @@ pub struct DescribeIdentityInput {
 }
 
 impl Validate for DescribeIdentityInput {
-    fn violations(&self) -> Violations {
-        let mut v = Violations::new();
-        v.required("identityId", &self.identity_id);
-        if let Some(id) = &self.identity_id {
-            check_id(&mut v, "identityId", id);
-        }
-        v
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("identityId", self.identity_id.as_deref(), &ID);
     }
 }
 
@@ -495,12 +427,10 @@ pub struct ListIdentitiesInput {
 }
 
 impl Validate for ListIdentitiesInput {
-    fn violations(&self) -> Violations {
-        let mut v = Violations::new();
-        check_pool_id(&mut v, &self.identity_pool_id);
-        check_max_results(&mut v, &self.max_results, true);
-        check_next_token(&mut v, &self.next_token);
-        v
+    fn validate(&self, v: &mut Violations) {
+        check_pool_id(v, &self.identity_pool_id);
+        check_max_results(v, self.max_results, true);
+        v.text("nextToken", self.next_token.as_deref(), &NEXT_TOKEN);
     }
 }
 
@@ -520,23 +450,42 @@ pub struct Empty {}
 mod tests {
     use super::*;
 
+    fn message(input: &impl Validate) -> String {
+        let mut v = Violations::new();
+        input.validate(&mut v);
+        v.message().unwrap_or_default()
+    }
+
+    #[test]
+    fn every_pattern_compiles() {
+        for pattern in [
+            &REGIONAL_ID,
+            &POOL_NAME,
+            &DEVELOPER_PROVIDER,
+            &IDP_ID,
+            &CIP_NAME,
+            &CLIENT_ID,
+            &PAGINATION_KEY,
+        ] {
+            let _ = pattern.matches("");
+        }
+    }
+
     #[test]
     fn regional_ids() {
-        assert!(is_regional_id(
-            "us-east-1:0f1e2d3c-aaaa-4bbb-8ccc-0123456789ab"
-        ));
-        assert!(!is_regional_id("us-east-1"));
-        assert!(!is_regional_id("us-east-1:XYZ"));
-        assert!(!is_regional_id(":abc"));
-        assert!(!is_regional_id("us east:abc"));
-        assert!(!is_regional_id("a:b:c"));
+        for good in ["us-east-1:0f1e2d3c-aaaa-4bbb-8ccc-0123456789ab", "a:0"] {
+            assert!(REGIONAL_ID.matches(good), "{good}");
+        }
+        for bad in ["us-east-1", "us-east-1:XYZ", ":abc", "us east:abc", "a:b:c"] {
+            assert!(!REGIONAL_ID.matches(bad), "{bad}");
+        }
     }
 
     #[test]
     fn pool_name_and_required_members() {
         let input: CreateIdentityPoolInput =
             serde_json::from_str(r#"{"IdentityPoolName":"bad/name"}"#).unwrap();
-        let message = input.violations().message().unwrap();
+        let message = message(&input);
         assert!(
             message.starts_with("2 validation errors detected: "),
             "{message}"
@@ -553,7 +502,7 @@ mod tests {
             r#"{"IdentityPoolId":"us-east-1:abc","Logins":{"p":""},"TokenDuration":86401}"#,
         )
         .unwrap();
-        let message = input.violations().message().unwrap();
+        let message = message(&input);
         assert!(message.contains("Member must have value less than or equal to 86400"));
         assert!(message.contains("Map values must satisfy constraint"));
     }

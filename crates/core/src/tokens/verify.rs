@@ -12,9 +12,21 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
-use crate::signing::KeyRing;
-use crate::token::SessionTagsClaim;
-use crate::{DomainError, UnixSeconds};
+use crate::UnixSeconds;
+use crate::tokens::claims::SessionTagsClaim;
+use crate::tokens::keys::KeyRing;
+
+/// Why a presented token was refused. The messages are AWS's; each service answers them with its
+/// own code (STS: `InvalidIdentityToken`, `ExpiredTokenException`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Malformed, not signed by a key of ours, or from another issuer.
+    #[error("{0}")]
+    Invalid(String),
+    /// Past its `exp` (and the leeway).
+    #[error("{0}")]
+    Expired(String),
+}
 
 /// How far past `exp` a token is still accepted, for clocks that disagree a little.
 pub const EXPIRY_LEEWAY_SECONDS: u64 = 5;
@@ -35,8 +47,8 @@ pub struct WebIdentityClaims {
     pub tags: Option<SessionTagsClaim>,
 }
 
-fn invalid(message: impl Into<String>) -> DomainError {
-    DomainError::InvalidIdentityToken(message.into())
+fn invalid(message: impl Into<String>) -> TokenError {
+    TokenError::Invalid(message.into())
 }
 
 /// The payload's claims, read without verification: only to word an error message.
@@ -53,7 +65,7 @@ pub fn verify(
     keys: &KeyRing,
     issuer: &str,
     now: UnixSeconds,
-) -> Result<WebIdentityClaims, DomainError> {
+) -> Result<WebIdentityClaims, TokenError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid(NOT_A_JWT))?;
     if !matches!(header.alg, Algorithm::RS256 | Algorithm::RS512) {
         return Err(invalid(format!(
@@ -99,7 +111,7 @@ pub fn verify(
         .claims;
     if now > claims.exp + EXPIRY_LEEWAY_SECONDS as i64 {
         // AWS's wording, missing space included.
-        return Err(DomainError::ExpiredWebIdentityToken(format!(
+        return Err(TokenError::Expired(format!(
             "Token expired: current date/time {now} must be before the expiration date/time{}",
             claims.exp
         )));

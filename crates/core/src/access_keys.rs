@@ -1,0 +1,109 @@
+//! Long-term access keys (`AKIA…`) as request authentication needs them: the secret (decrypted
+//! with the master key) and whose key it is. Kept for a short while per node, so a busy node does
+//! not read the database on every request; an operation that changes a key forgets it here, and
+//! the other nodes see the change within [`KEY_CACHE_TTL`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::account::Principal;
+use crate::deployment::Deployment;
+use crate::error::Internal;
+use crate::master_key::MasterKey;
+use crate::store::Store;
+
+/// How long a looked-up key is trusted before it is read again.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// Keys remembered at most; beyond it the oldest half is dropped.
+const MAX_CACHED_KEYS: usize = 4096;
+
+/// An active key: its secret and its owner.
+pub struct ResolvedKey {
+    secret: String,
+    pub principal: Principal,
+    fetched: Instant,
+}
+
+impl ResolvedKey {
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+}
+
+// The secret is a credential: never in a Debug rendering.
+impl std::fmt::Debug for ResolvedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolvedKey")
+            .field("principal", &self.principal)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct AccessKeys {
+    store: Arc<dyn Store>,
+    master: Arc<MasterKey>,
+    deployment: Arc<Deployment>,
+    cache: Mutex<HashMap<String, Arc<ResolvedKey>>>,
+}
+
+impl AccessKeys {
+    pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, deployment: Arc<Deployment>) -> Self {
+        Self {
+            store,
+            master,
+            deployment,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The active key `access_key_id`, or `None` when no active key has that id.
+    pub async fn resolve(&self, access_key_id: &str) -> Result<Option<Arc<ResolvedKey>>, Internal> {
+        if let Some(hit) = self.cached(access_key_id) {
+            return Ok(Some(hit));
+        }
+        let Some(record) = self
+            .store
+            .access_key(access_key_id)
+            .await?
+            .filter(|r| r.active)
+        else {
+            return Ok(None);
+        };
+        let secret = record.secret(&self.master).map_err(|e| {
+            Internal::caused_by(format!("decrypting access key {access_key_id}"), e)
+        })?;
+        let resolved = Arc::new(ResolvedKey {
+            secret,
+            principal: Principal::iam_user(
+                &self.deployment.account_id,
+                &record.user_name,
+                &record.user_id,
+            ),
+            fetched: Instant::now(),
+        });
+        let mut cache = self.lock();
+        if cache.len() >= MAX_CACHED_KEYS {
+            cache.retain(|_, key| key.fetched.elapsed() < KEY_CACHE_TTL / 2);
+        }
+        cache.insert(access_key_id.to_owned(), resolved.clone());
+        Ok(Some(resolved))
+    }
+
+    /// Drop what this node remembers of a key, after a change to it through this node.
+    pub fn forget(&self, access_key_id: &str) {
+        self.lock().remove(access_key_id);
+    }
+
+    fn cached(&self, access_key_id: &str) -> Option<Arc<ResolvedKey>> {
+        self.lock()
+            .get(access_key_id)
+            .filter(|key| key.fetched.elapsed() < KEY_CACHE_TTL)
+            .cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ResolvedKey>>> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

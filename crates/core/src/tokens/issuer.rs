@@ -1,0 +1,71 @@
+//! Signing tokens with the deployment's active key.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::cpu_pool::{CpuPool, CpuPoolStopped};
+use crate::error::Internal;
+use crate::tokens::claims::OpenIdClaims;
+use crate::tokens::keys::KeyRing;
+
+/// How many signatures may wait for a signing thread. Beyond it a caller is refused at once
+/// (throttled) rather than queued: a queue that only grows answers everyone late.
+pub const MAX_QUEUED_SIGNATURES: usize = 4096;
+
+/// Why a token was not signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// The signing queue is full: the caller should slow down.
+    #[error("too many tokens are waiting to be signed")]
+    Busy,
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+/// Signs tokens with the deployment's active key; shared by every service that issues tokens.
+pub struct TokenIssuer {
+    keys: RwLock<Arc<KeyRing>>,
+    /// Signatures run here, off the async workers (see [`CpuPool`] for why).
+    signer: CpuPool,
+}
+
+impl TokenIssuer {
+    /// Starts one signing thread per core.
+    pub fn new(keys: KeyRing) -> std::io::Result<Self> {
+        Ok(Self {
+            keys: RwLock::new(Arc::new(keys)),
+            signer: CpuPool::per_core("tegata-signer", MAX_QUEUED_SIGNATURES)?,
+        })
+    }
+
+    /// The current key ring (cheap: an `Arc` clone).
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Swap in a reloaded key ring (after a rotation).
+    pub fn replace_keys(&self, keys: KeyRing) {
+        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+    }
+
+    pub async fn sign(&self, claims: &OpenIdClaims) -> Result<String, SignError> {
+        let key = self
+            .keys()
+            .active()
+            .cloned()
+            .ok_or_else(|| Internal::new("no active signing key"))?;
+        let payload = serde_json::to_vec(claims)
+            .map_err(|e| Internal::caused_by("serializing token claims", e))?;
+        match self
+            .signer
+            .run(move || key.sign_jws_payload(&payload))
+            .await
+        {
+            Ok(token) => Ok(token),
+            Err(CpuPoolStopped::Full) => Err(SignError::Busy),
+            Err(stopped) => Err(Internal::caused_by("signing a token", stopped).into()),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The deployment's OpenID tokens: the signing keys ([`keys`]), the claims Cognito Identity puts
+//! in a token ([`claims`]), signing them ([`TokenIssuer`]) and verifying a presented token
+//! ([`verify`]). The key ring is swapped whole, so a rotation never tears a request.
+
+pub mod claims;
+pub mod issuer;
+pub mod keys;
+pub mod verify;
+
+pub use issuer::TokenIssuer;

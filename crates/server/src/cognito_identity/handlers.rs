@@ -1,0 +1,158 @@
+//! One handler per implemented operation, named after it: the input shape in, the domain call,
+//! the output shape out.
+
+use tegata_core::cognito_identity::{
+    CognitoIdentity, CognitoIdentityError, GetOpenIdTokenForDeveloperIdentityInput,
+    LookupDeveloperIdentityInput,
+};
+
+use super::shapes;
+use crate::pipeline::Context;
+
+type Result<T> = std::result::Result<T, CognitoIdentityError>;
+
+/// A page size the model bounds to 1..=60, as the domain takes it.
+fn page_size(max_results: Option<i64>) -> u32 {
+    u32::try_from(max_results.unwrap_or(60)).unwrap_or(60)
+}
+
+pub(super) async fn create_identity_pool(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::CreateIdentityPoolInput,
+) -> Result<shapes::IdentityPoolShape> {
+    let pool = service
+        .create_identity_pool(
+            ctx.region(),
+            input.config.into_spec(),
+            ctx.unix_now(),
+            &*ctx.rng,
+        )
+        .await?;
+    Ok(shapes::IdentityPoolShape::from(&pool))
+}
+
+pub(super) async fn describe_identity_pool(
+    service: &CognitoIdentity,
+    _: &Context,
+    input: shapes::IdentityPoolIdInput,
+) -> Result<shapes::IdentityPoolShape> {
+    let pool = service
+        .describe_identity_pool(&input.identity_pool_id.unwrap_or_default())
+        .await?;
+    Ok(shapes::IdentityPoolShape::from(&pool))
+}
+
+pub(super) async fn update_identity_pool(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::UpdateIdentityPoolInput,
+) -> Result<shapes::IdentityPoolShape> {
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    let pool = service
+        .update_identity_pool(&pool_id, input.config.into_spec(), ctx.unix_now())
+        .await?;
+    Ok(shapes::IdentityPoolShape::from(&pool))
+}
+
+pub(super) async fn delete_identity_pool(
+    service: &CognitoIdentity,
+    _: &Context,
+    input: shapes::IdentityPoolIdInput,
+) -> Result<shapes::Empty> {
+    service
+        .delete_identity_pool(&input.identity_pool_id.unwrap_or_default())
+        .await?;
+    Ok(shapes::Empty {})
+}
+
+pub(super) async fn list_identity_pools(
+    service: &CognitoIdentity,
+    _: &Context,
+    input: shapes::ListIdentityPoolsInput,
+) -> Result<shapes::ListIdentityPoolsOutput> {
+    let page = service
+        .list_identity_pools(page_size(input.max_results), input.next_token.as_deref())
+        .await?;
+    Ok(shapes::ListIdentityPoolsOutput {
+        identity_pools: page.items.into_iter().map(Into::into).collect(),
+        next_token: page.next_token,
+    })
+}
+
+pub(super) async fn get_open_id_token_for_developer_identity(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::GetOpenIdTokenForDeveloperIdentityInput,
+) -> Result<shapes::GetOpenIdTokenForDeveloperIdentityOutput> {
+    let token = service
+        .get_open_id_token_for_developer_identity(
+            GetOpenIdTokenForDeveloperIdentityInput {
+                identity_pool_id: input.identity_pool_id.unwrap_or_default(),
+                identity_id: input.identity_id,
+                logins: input.logins.unwrap_or_default(),
+                principal_tags: input.principal_tags.unwrap_or_default(),
+                token_duration: input.token_duration,
+            },
+            ctx.unix_now(),
+            &*ctx.rng,
+        )
+        .await?;
+    Ok(shapes::GetOpenIdTokenForDeveloperIdentityOutput {
+        identity_id: token.identity_id,
+        token: token.token,
+    })
+}
+
+pub(super) async fn lookup_developer_identity(
+    service: &CognitoIdentity,
+    _: &Context,
+    input: shapes::LookupDeveloperIdentityInput,
+) -> Result<shapes::LookupDeveloperIdentityOutput> {
+    let found = service
+        .lookup_developer_identity(LookupDeveloperIdentityInput {
+            identity_pool_id: input.identity_pool_id.unwrap_or_default(),
+            identity_id: input.identity_id,
+            developer_user_identifier: input.developer_user_identifier,
+            max_results: input.max_results.map(|n| page_size(Some(n))),
+            next_token: input.next_token,
+        })
+        .await?;
+    Ok(shapes::LookupDeveloperIdentityOutput {
+        identity_id: found.identity_id,
+        developer_user_identifier_list: found.developer_user_identifiers,
+        next_token: found.next_token,
+    })
+}
+
+pub(super) async fn describe_identity(
+    service: &CognitoIdentity,
+    _: &Context,
+    input: shapes::DescribeIdentityInput,
+) -> Result<shapes::IdentityDescription> {
+    let identity = service
+        .describe_identity(&input.identity_id.unwrap_or_default())
+        .await?;
+    Ok(identity.into())
+}
+
+pub(super) async fn list_identities(
+    service: &CognitoIdentity,
+    _: &Context,
+    input: shapes::ListIdentitiesInput,
+) -> Result<shapes::ListIdentitiesOutput> {
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    let page = service
+        .list_identities(
+            &pool_id,
+            page_size(input.max_results),
+            input.next_token.as_deref(),
+            input.hide_disabled.unwrap_or(false),
+        )
+        .await?;
+    Ok(shapes::ListIdentitiesOutput {
+        identity_pool_id: pool_id,
+        identities: page.items.into_iter().map(Into::into).collect(),
+        next_token: page.next_token,
+    })
+}

@@ -1,0 +1,214 @@
+//! `POST /` (and `GET /` for awsQuery) carries every AWS operation. This is where a request meets
+//! the server: it gets its request id, a place among the requests in flight (or a throttling
+//! error), its body read within the size limit and the time limit, and its answer, always in the
+//! envelope of the service it was for, whatever happened on the way, a panic included. Every
+//! answer is logged: successes at `debug`, refusals at `info`, server faults at `error`.
+
+use std::borrow::Cow;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::response::Response;
+use futures_util::FutureExt;
+use http::StatusCode;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use crate::pipeline::{Failure, ProtocolKind, RequestError};
+use crate::{AppState, RawRequest, cognito_identity, query};
+
+/// Limits of the AWS endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest request body accepted. Cognito Identity's biggest legal input (ten
+    /// 50 000-character login tokens) fits well inside the default.
+    pub max_body_bytes: usize,
+    /// Requests answered at once; beyond it, the service's throttling error.
+    pub max_in_flight: usize,
+    /// From the end of the headers to the answer: reading the body and handling it.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_in_flight: 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Which service answers, for its envelope and the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope {
+    pub service: &'static str,
+    pub protocol: ProtocolKind,
+    /// The XML namespace of awsQuery answers (empty for awsJson).
+    pub namespace: &'static str,
+}
+
+/// The outcome of one request, before it is rendered and logged.
+pub struct Answer {
+    pub envelope: Envelope,
+    /// The operation's name, or what the request named (escaped when it is logged).
+    pub operation: Cow<'static, str>,
+    pub result: Result<Response, Failure>,
+}
+
+/// The awsJson services are named by `X-Amz-Target`; everything else is awsQuery.
+fn envelope_of(request: &Request) -> Envelope {
+    if request.headers().contains_key("x-amz-target") {
+        cognito_identity::ENVELOPE
+    } else {
+        query::DEFAULT_ENVELOPE
+    }
+}
+
+pub async fn aws(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = Instant::now();
+    let request_id = state.request_ids.next();
+    let envelope = envelope_of(&request);
+    let answer = match state.in_flight.clone().try_acquire_owned() {
+        Err(_) => Answer {
+            envelope,
+            operation: Cow::Borrowed("(throttled)"),
+            result: Err(RequestError::Throttled.into()),
+        },
+        Ok(permit) => {
+            let limits = state.limits;
+            let work = answer(&state, request, envelope, &request_id);
+            // A panic anywhere below is answered like an internal failure, and the server goes
+            // on: the last line of defence, not a way of reporting errors.
+            let guarded = AssertUnwindSafe(work).catch_unwind();
+            let answer = match tokio::time::timeout(limits.request_timeout, guarded).await {
+                Ok(Ok(answer)) => answer,
+                Ok(Err(panic)) => Answer {
+                    envelope,
+                    operation: Cow::Borrowed("(panicked)"),
+                    result: Err(RequestError::Internal(format!(
+                        "the request's handling panicked: {}",
+                        panic_text(&panic)
+                    ))
+                    .into()),
+                },
+                Err(_) => Answer {
+                    envelope,
+                    operation: Cow::Borrowed("(timed out)"),
+                    result: Err(RequestError::TimedOut.into()),
+                },
+            };
+            drop(permit);
+            answer
+        }
+    };
+    finish(answer, &request_id, started)
+}
+
+async fn answer(
+    state: &AppState,
+    request: Request,
+    envelope: Envelope,
+    request_id: &str,
+) -> Answer {
+    let raw = match read(request, state.limits.max_body_bytes).await {
+        Ok(raw) => raw,
+        Err(e) => {
+            return Answer {
+                envelope,
+                operation: Cow::Borrowed("(unread)"),
+                result: Err(e.into()),
+            };
+        }
+    };
+    if envelope.protocol == ProtocolKind::Json {
+        cognito_identity::serve(state, raw, request_id).await
+    } else {
+        query::serve(state, raw, request_id).await
+    }
+}
+
+/// The request with its body, read within `limit` bytes.
+async fn read(request: Request, limit: usize) -> Result<RawRequest, RequestError> {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(RequestError::TooLarge { limit });
+    }
+    let body = Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<LengthLimitError>().is_some() {
+                RequestError::TooLarge { limit }
+            } else {
+                RequestError::Serialization(format!("The request body could not be read: {e}"))
+            }
+        })?
+        .to_bytes();
+    Ok(RawRequest {
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        body,
+    })
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// Render the answer in its service's envelope and log it.
+fn finish(answer: Answer, request_id: &str, started: Instant) -> Response {
+    let Answer {
+        envelope,
+        operation,
+        result,
+    } = answer;
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let service = envelope.service;
+    // `?operation` writes it escaped: a name taken from the request cannot start a log line.
+    match result {
+        Ok(response) => {
+            tracing::debug!(request_id, service, ?operation, micros, "ok");
+            response
+        }
+        Err(failure) => {
+            let (code, status, message, internal) = failure.wire(envelope.protocol);
+            if status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED {
+                tracing::error!(
+                    request_id, service, ?operation, code, detail = ?internal, micros, "failed"
+                );
+            } else {
+                tracing::info!(
+                    request_id, service, ?operation, code, reason = ?message, micros, "refused"
+                );
+            }
+            render(envelope, request_id, status, code, message.as_deref())
+        }
+    }
+}
+
+pub fn render(
+    envelope: Envelope,
+    request_id: &str,
+    status: StatusCode,
+    code: &str,
+    message: Option<&str>,
+) -> Response {
+    match envelope.protocol {
+        ProtocolKind::Json => crate::protocol::aws_json::error(request_id, status, code, message),
+        ProtocolKind::Query => {
+            crate::protocol::aws_query::error(envelope.namespace, request_id, status, code, message)
+        }
+    }
+}

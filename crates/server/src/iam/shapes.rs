@@ -1,0 +1,504 @@
+//! IAM's request and response shapes (service model 2010-05-08) for the operations tegata
+//! implements, and their constraints.
+
+use tegata_core::iam::Role;
+use tegata_core::pagination::Page;
+
+use crate::pipeline::{Decode, RequestError};
+use crate::protocol::aws_query::{self, QueryParams, Xml, XmlOutput};
+use crate::validate::{Pattern, Text, Validate, Violations};
+
+// --- the model's constraints ----------------------------------------------------------------
+
+static NAME_CHARACTERS: Pattern = Pattern::new(r"[\w+=,.@-]+");
+static PATH_CHARACTERS: Pattern = Pattern::new(r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)");
+static PATH_PREFIX_CHARACTERS: Pattern = Pattern::new(r"\u002F[\u0021-\u007F]*");
+static POLICY_CHARACTERS: Pattern = Pattern::new(r"[\u0009\u000A\u000D\u0020-\u00FF]+");
+static DESCRIPTION_CHARACTERS: Pattern =
+    Pattern::new(r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*");
+static MARKER_CHARACTERS: Pattern = Pattern::new(r"[\u0020-\u00FF]+");
+static TAG_KEY_CHARACTERS: Pattern = Pattern::new(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+");
+static TAG_VALUE_CHARACTERS: Pattern = Pattern::new(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*");
+
+static ROLE_NAME: Text = Text::new(1, 64).pattern(&NAME_CHARACTERS);
+static POLICY_NAME: Text = Text::new(1, 128).pattern(&NAME_CHARACTERS);
+static PATH: Text = Text::new(1, 512).pattern(&PATH_CHARACTERS);
+static PATH_PREFIX: Text = Text::new(1, 512).pattern(&PATH_PREFIX_CHARACTERS);
+static POLICY_DOCUMENT: Text = Text::new(1, 131_072).pattern(&POLICY_CHARACTERS);
+static ROLE_DESCRIPTION: Text = Text::new(0, 1000).pattern(&DESCRIPTION_CHARACTERS);
+static MARKER: Text = Text::new(1, 320).pattern(&MARKER_CHARACTERS);
+static PERMISSIONS_BOUNDARY: Text = Text::new(20, 2048);
+/// IAM reports tags without their values (iam-facts.md §4).
+static TAG_KEY: Text = Text::new(1, 128).pattern(&TAG_KEY_CHARACTERS).sensitive();
+static TAG_VALUE: Text = Text::new(0, 256).pattern(&TAG_VALUE_CHARACTERS).sensitive();
+const MAX_SESSION_DURATION: (i64, i64) = (3600, 43_200);
+const MAX_SIGNIN_SESSION_DURATION: (i64, i64) = (3600, 7_776_000);
+const MAX_ITEMS: (i64, i64) = (1, 1000);
+const MAX_TAGS: usize = 50;
+/// MaxItems when the request gives none.
+pub const DEFAULT_MAX_ITEMS: u32 = 100;
+
+/// `Marker` and `MaxItems`, the pagination members of IAM's list operations.
+pub struct Pagination {
+    pub marker: Option<String>,
+    pub max_items: Option<i64>,
+}
+
+impl Pagination {
+    fn decode(p: &QueryParams, v: &mut Violations) -> Self {
+        Self {
+            marker: p.owned("Marker"),
+            max_items: p.integer("MaxItems", "maxItems", v),
+        }
+    }
+
+    fn validate(&self, v: &mut Violations) {
+        v.text("marker", self.marker.as_deref(), &MARKER);
+        v.range("maxItems", self.max_items, MAX_ITEMS.0, MAX_ITEMS.1);
+    }
+
+    pub fn page_size(&self) -> u32 {
+        self.max_items
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(DEFAULT_MAX_ITEMS)
+    }
+}
+
+/// `<IsTruncated>` and, when there is more, `<Marker>`.
+fn truncation<T>(xml: &mut Xml, page: &Page<T>) {
+    xml.element(
+        "IsTruncated",
+        if page.next_token.is_some() {
+            "true"
+        } else {
+            "false"
+        },
+    )
+    .optional("Marker", page.next_token.as_deref());
+}
+
+// --- roles ------------------------------------------------------------------------------------
+
+pub struct CreateRoleInput {
+    pub path: Option<String>,
+    pub role_name: Option<String>,
+    pub assume_role_policy_document: Option<String>,
+    pub description: Option<String>,
+    pub max_session_duration: Option<i64>,
+    pub max_signin_session_duration: Option<i64>,
+    pub permissions_boundary: Option<String>,
+    pub tags: Option<Vec<(Option<String>, Option<String>)>>,
+}
+
+impl Decode<QueryParams> for CreateRoleInput {
+    fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self {
+            path: p.owned("Path"),
+            role_name: p.owned("RoleName"),
+            assume_role_policy_document: p.owned("AssumeRolePolicyDocument"),
+            description: p.owned("Description"),
+            max_session_duration: p.integer("MaxSessionDuration", "maxSessionDuration", v),
+            max_signin_session_duration: p.integer(
+                "MaxSigninSessionDuration",
+                "maxSigninSessionDuration",
+                v,
+            ),
+            permissions_boundary: p.owned("PermissionsBoundary"),
+            tags: p.struct_list("Tags").map(|tags| {
+                tags.into_iter()
+                    .map(|mut tag| (tag.remove("Key"), tag.remove("Value")))
+                    .collect()
+            }),
+        })
+    }
+}
+
+impl Validate for CreateRoleInput {
+    fn validate(&self, v: &mut Violations) {
+        v.text("path", self.path.as_deref(), &PATH);
+        v.required_text("roleName", self.role_name.as_deref(), &ROLE_NAME);
+        v.required_text(
+            "assumeRolePolicyDocument",
+            self.assume_role_policy_document.as_deref(),
+            &POLICY_DOCUMENT,
+        );
+        v.text(
+            "description",
+            self.description.as_deref(),
+            &ROLE_DESCRIPTION,
+        );
+        v.range(
+            "maxSessionDuration",
+            self.max_session_duration,
+            MAX_SESSION_DURATION.0,
+            MAX_SESSION_DURATION.1,
+        );
+        v.range(
+            "maxSigninSessionDuration",
+            self.max_signin_session_duration,
+            MAX_SIGNIN_SESSION_DURATION.0,
+            MAX_SIGNIN_SESSION_DURATION.1,
+        );
+        v.text(
+            "permissionsBoundary",
+            self.permissions_boundary.as_deref(),
+            &PERMISSIONS_BOUNDARY,
+        );
+        if let Some(tags) = &self.tags {
+            v.count("tags", tags.len(), 0, MAX_TAGS);
+            for (i, (key, value)) in tags.iter().enumerate() {
+                let n = i + 1;
+                v.required_text(&format!("tags.{n}.member.key"), key.as_deref(), &TAG_KEY);
+                v.required_text(
+                    &format!("tags.{n}.member.value"),
+                    value.as_deref(),
+                    &TAG_VALUE,
+                );
+            }
+        }
+    }
+}
+
+/// Operations whose only input is a role's name.
+pub struct RoleNameInput {
+    pub role_name: Option<String>,
+}
+
+impl Decode<QueryParams> for RoleNameInput {
+    fn decode(p: QueryParams, _: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self {
+            role_name: p.owned("RoleName"),
+        })
+    }
+}
+
+impl Validate for RoleNameInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("roleName", self.role_name.as_deref(), &ROLE_NAME);
+    }
+}
+
+pub struct ListRolesInput {
+    pub path_prefix: Option<String>,
+    pub pagination: Pagination,
+}
+
+impl Decode<QueryParams> for ListRolesInput {
+    fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self {
+            path_prefix: p.owned("PathPrefix"),
+            pagination: Pagination::decode(&p, v),
+        })
+    }
+}
+
+impl Validate for ListRolesInput {
+    fn validate(&self, v: &mut Violations) {
+        v.text("pathPrefix", self.path_prefix.as_deref(), &PATH_PREFIX);
+        self.pagination.validate(v);
+    }
+}
+
+pub struct UpdateRoleInput {
+    pub role_name: Option<String>,
+    pub description: Option<String>,
+    pub max_session_duration: Option<i64>,
+    pub max_signin_session_duration: Option<i64>,
+}
+
+impl Decode<QueryParams> for UpdateRoleInput {
+    fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
+        // Console sign-in sessions do not exist here: the flag is checked for its type only.
+        let _ = p.boolean(
+            "ResetMaxSigninSessionDuration",
+            "resetMaxSigninSessionDuration",
+            v,
+        );
+        Ok(Self {
+            role_name: p.owned("RoleName"),
+            description: p.owned("Description"),
+            max_session_duration: p.integer("MaxSessionDuration", "maxSessionDuration", v),
+            max_signin_session_duration: p.integer(
+                "MaxSigninSessionDuration",
+                "maxSigninSessionDuration",
+                v,
+            ),
+        })
+    }
+}
+
+impl Validate for UpdateRoleInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("roleName", self.role_name.as_deref(), &ROLE_NAME);
+        v.text(
+            "description",
+            self.description.as_deref(),
+            &ROLE_DESCRIPTION,
+        );
+        v.range(
+            "maxSessionDuration",
+            self.max_session_duration,
+            MAX_SESSION_DURATION.0,
+            MAX_SESSION_DURATION.1,
+        );
+        v.range(
+            "maxSigninSessionDuration",
+            self.max_signin_session_duration,
+            MAX_SIGNIN_SESSION_DURATION.0,
+            MAX_SIGNIN_SESSION_DURATION.1,
+        );
+    }
+}
+
+/// UpdateAssumeRolePolicy and PutRolePolicy: a role, a policy document, and for PutRolePolicy a
+/// policy name.
+pub struct RolePolicyDocumentInput {
+    pub role_name: Option<String>,
+    pub policy_name: Option<String>,
+    pub policy_document: Option<String>,
+}
+
+impl Decode<QueryParams> for RolePolicyDocumentInput {
+    fn decode(p: QueryParams, _: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self {
+            role_name: p.owned("RoleName"),
+            policy_name: p.owned("PolicyName"),
+            policy_document: p.owned("PolicyDocument"),
+        })
+    }
+}
+
+/// UpdateAssumeRolePolicy's input: a role and its new trust policy.
+pub struct UpdateAssumeRolePolicyInput(pub RolePolicyDocumentInput);
+
+impl Decode<QueryParams> for UpdateAssumeRolePolicyInput {
+    fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
+        RolePolicyDocumentInput::decode(p, v).map(Self)
+    }
+}
+
+impl Validate for UpdateAssumeRolePolicyInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("roleName", self.0.role_name.as_deref(), &ROLE_NAME);
+        v.required_text(
+            "policyDocument",
+            self.0.policy_document.as_deref(),
+            &POLICY_DOCUMENT,
+        );
+    }
+}
+
+/// PutRolePolicy's input.
+pub struct PutRolePolicyInput(pub RolePolicyDocumentInput);
+
+impl Decode<QueryParams> for PutRolePolicyInput {
+    fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
+        RolePolicyDocumentInput::decode(p, v).map(Self)
+    }
+}
+
+impl Validate for PutRolePolicyInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("roleName", self.0.role_name.as_deref(), &ROLE_NAME);
+        v.required_text("policyName", self.0.policy_name.as_deref(), &POLICY_NAME);
+        v.required_text(
+            "policyDocument",
+            self.0.policy_document.as_deref(),
+            &POLICY_DOCUMENT,
+        );
+    }
+}
+
+/// GetRolePolicy and DeleteRolePolicy: a role and the name of one of its inline policies.
+pub struct RolePolicyInput {
+    pub role_name: Option<String>,
+    pub policy_name: Option<String>,
+}
+
+impl Decode<QueryParams> for RolePolicyInput {
+    fn decode(p: QueryParams, _: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self {
+            role_name: p.owned("RoleName"),
+            policy_name: p.owned("PolicyName"),
+        })
+    }
+}
+
+impl Validate for RolePolicyInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("roleName", self.role_name.as_deref(), &ROLE_NAME);
+        v.required_text("policyName", self.policy_name.as_deref(), &POLICY_NAME);
+    }
+}
+
+pub struct ListRolePoliciesInput {
+    pub role_name: Option<String>,
+    pub pagination: Pagination,
+}
+
+impl Decode<QueryParams> for ListRolePoliciesInput {
+    fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self {
+            role_name: p.owned("RoleName"),
+            pagination: Pagination::decode(&p, v),
+        })
+    }
+}
+
+impl Validate for ListRolePoliciesInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("roleName", self.role_name.as_deref(), &ROLE_NAME);
+        self.pagination.validate(v);
+    }
+}
+
+// --- outputs ----------------------------------------------------------------------------------
+
+fn role_members(xml: &mut Xml, role: &Role, account_id: &str) {
+    xml.element("Path", &role.path)
+        .element("RoleName", &role.role_name)
+        .element("RoleId", &role.role_id)
+        .element("Arn", &role.arn(account_id))
+        .element("CreateDate", &aws_query::timestamp(role.created_at))
+        .element(
+            "AssumeRolePolicyDocument",
+            &aws_query::url_encode_policy(&role.assume_role_policy_document),
+        )
+        .optional("Description", role.description.as_deref())
+        .element("MaxSessionDuration", &role.max_session_duration.to_string());
+    if !role.tags.is_empty() {
+        xml.open("Tags");
+        for (key, value) in &role.tags {
+            xml.open("member")
+                .element("Key", key)
+                .element("Value", value)
+                .close("member");
+        }
+        xml.close("Tags");
+    }
+}
+
+/// `<Role>…</Role>`, the result of CreateRole and GetRole.
+pub struct RoleOutput {
+    pub role: Role,
+    pub account_id: String,
+}
+
+impl XmlOutput for RoleOutput {
+    fn write(&self, xml: &mut Xml) {
+        xml.open("Role");
+        role_members(xml, &self.role, &self.account_id);
+        xml.close("Role");
+    }
+}
+
+pub struct ListRolesOutput {
+    pub page: Page<Role>,
+    pub account_id: String,
+}
+
+impl XmlOutput for ListRolesOutput {
+    fn write(&self, xml: &mut Xml) {
+        xml.open("Roles");
+        for role in &self.page.items {
+            xml.open("member");
+            role_members(xml, role, &self.account_id);
+            xml.close("member");
+        }
+        xml.close("Roles");
+        truncation(xml, &self.page);
+    }
+}
+
+/// UpdateRole's result: an empty `UpdateRoleResult` element, as the model has an output shape
+/// without members.
+pub struct EmptyResult;
+
+impl XmlOutput for EmptyResult {
+    fn write(&self, _: &mut Xml) {}
+}
+
+pub struct GetRolePolicyOutput {
+    pub role_name: String,
+    pub policy_name: String,
+    pub policy_document: String,
+}
+
+impl XmlOutput for GetRolePolicyOutput {
+    fn write(&self, xml: &mut Xml) {
+        xml.element("RoleName", &self.role_name)
+            .element("PolicyName", &self.policy_name)
+            .element(
+                "PolicyDocument",
+                &aws_query::url_encode_policy(&self.policy_document),
+            );
+    }
+}
+
+pub struct ListRolePoliciesOutput(pub Page<String>);
+
+impl XmlOutput for ListRolePoliciesOutput {
+    fn write(&self, xml: &mut Xml) {
+        xml.open("PolicyNames");
+        for name in &self.0.items {
+            xml.element("member", name);
+        }
+        xml.close("PolicyNames");
+        truncation(xml, &self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message<I: Decode<QueryParams> + Validate>(body: &[u8]) -> String {
+        let mut v = Violations::new();
+        let input = I::decode(QueryParams::parse(b"", body), &mut v).unwrap();
+        input.validate(&mut v);
+        v.message().unwrap_or_default()
+    }
+
+    #[test]
+    fn every_pattern_compiles() {
+        for pattern in [
+            &NAME_CHARACTERS,
+            &PATH_CHARACTERS,
+            &PATH_PREFIX_CHARACTERS,
+            &POLICY_CHARACTERS,
+            &DESCRIPTION_CHARACTERS,
+            &MARKER_CHARACTERS,
+            &TAG_KEY_CHARACTERS,
+            &TAG_VALUE_CHARACTERS,
+        ] {
+            let _ = pattern.matches("");
+        }
+    }
+
+    #[test]
+    fn paths_and_path_prefixes_are_checked_by_the_pattern_they_quote() {
+        assert!(PATH_CHARACTERS.matches("/"));
+        assert!(PATH_CHARACTERS.matches("/service-role/"));
+        assert!(!PATH_CHARACTERS.matches("service-role/"));
+        assert!(!PATH_CHARACTERS.matches("/no-trailing"));
+        assert!(!PATH_CHARACTERS.matches("/with space/"));
+        // The prefix's pattern allows any printable ASCII after the slash, but no space.
+        let refused = message::<ListRolesInput>(b"PathPrefix=%2Fa+b");
+        assert!(
+            refused.contains(r"Value '/a b' at 'pathPrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: \u002F[\u0021-\u007F]*"),
+            "{refused}"
+        );
+        assert_eq!(message::<ListRolesInput>(b"PathPrefix=%2Fapp%2F"), "");
+    }
+
+    #[test]
+    fn tags_are_reported_as_iam_reports_them() {
+        let message = message::<CreateRoleInput>(
+            b"RoleName=r&AssumeRolePolicyDocument=%7B%7D&Tags.member.1.Key=invalid%21key&Tags.member.1.Value=v",
+        );
+        assert_eq!(
+            message,
+            r"1 validation error detected: Value at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+"
+        );
+    }
+}
