@@ -1,5 +1,8 @@
 //! Wildcards (`*` any run, `?` one character) and policy variables (`${key}`,
 //! `${key, 'default'}`, and the escapes `${*}`, `${?}`, `${$}`).
+//!
+//! Policy text comes from clients: nothing here slices a string or indexes a slice unchecked.
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
 use crate::{Context, Version};
 
@@ -17,14 +20,16 @@ pub(crate) enum Pat {
 pub(crate) fn substitute(pattern: &str, version: Version, ctx: &Context) -> Option<Vec<Pat>> {
     let mut out = Vec::with_capacity(pattern.len());
     let mut rest = pattern;
-    while let Some(c) = rest.chars().next() {
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
         if version == Version::V2012_10_17
-            && rest.starts_with("${")
-            && let Some(end) = rest.find('}')
+            && let Some((inner, after)) = rest
+                .strip_prefix("${")
+                .and_then(|variable| variable.split_once('}'))
         {
-            let inner = &rest[2..end];
             out.extend(variable_value(inner, ctx)?.chars().map(Pat::Lit));
-            rest = &rest[end + 1..];
+            rest = after;
+            chars = rest.chars();
             continue;
         }
         out.push(match c {
@@ -32,7 +37,7 @@ pub(crate) fn substitute(pattern: &str, version: Version, ctx: &Context) -> Opti
             '?' => Pat::AnyOne,
             other => Pat::Lit(other),
         });
-        rest = &rest[c.len_utf8()..];
+        rest = chars.as_str();
     }
     Some(out)
 }
@@ -86,7 +91,7 @@ pub(crate) fn wildcard_match(pattern: &[Pat], text: &str, ignore_case: bool) -> 
                 p += 1;
                 t += 1;
             }
-            Some(Pat::Lit(c)) if eq(*c, text[t]) => {
+            Some(Pat::Lit(c)) if text.get(t).is_some_and(|&x| eq(*c, x)) => {
                 p += 1;
                 t += 1;
             }
@@ -104,7 +109,11 @@ pub(crate) fn wildcard_match(pattern: &[Pat], text: &str, ignore_case: bool) -> 
             },
         }
     }
-    pattern[p..].iter().all(|x| *x == Pat::AnyRun)
+    pattern
+        .get(p..)
+        .unwrap_or_default()
+        .iter()
+        .all(|x| *x == Pat::AnyRun)
 }
 
 fn plain(pattern: &str) -> Vec<Pat> {

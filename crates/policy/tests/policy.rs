@@ -397,3 +397,37 @@ fn the_oracle_answers_on_the_canonical_policy() {
         Some(Decision::NotApplicable)
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Any text, as a policy of either kind: parsed or refused, never a panic; what parses is
+    /// evaluated without one either.
+    #[test]
+    fn arbitrary_documents_never_panic(
+        text in prop_oneof![
+            "\\PC{0,200}",
+            // Mostly well-formed JSON, with wildcards and variables in odd places.
+            r#"\{"Version":"(2012-10-17|2008-10-17)","Statement":\[?\{"Effect":"(Allow|Deny)","(Not)?Action":"[a-z*?$\{\}:-]{0,20}","(Not)?Resource":"[a-z*?$\{\}:/-]{0,20}"(,"Condition":\{"[A-Za-z:]{0,20}":\{"[a-z:/]{0,20}":"[^"]{0,10}"\}\})?\}\]?\}"#,
+        ],
+    ) {
+        for kind in [PolicyKind::Identity, PolicyKind::Trust] {
+            if let Ok(document) = PolicyDocument::parse(&text, kind) {
+                let context = Context::new();
+                let _ = evaluate(
+                    [&document],
+                    &Request {
+                        principal: None,
+                        action: "sts:AssumeRoleWithWebIdentity",
+                        resource: ROLE,
+                        context: &context,
+                    },
+                );
+            }
+        }
+    }
+}

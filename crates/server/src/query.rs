@@ -1,5 +1,6 @@
 //! awsQuery requests (`POST /` with a form body, or `GET /?Action=…`): STS and IAM share the
 //! endpoint, and their action names do not overlap, so `Action` alone says which service answers.
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
 use std::borrow::Cow;
 

@@ -6,6 +6,7 @@
 //! A pattern is the model's regular expression, in the model's (Java) syntax: the message quotes
 //! it as written, and the check runs the same text, translated mechanically to the regex crate's
 //! syntax (see [`Pattern`]), so what is quoted and what is checked cannot drift apart.
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
 use std::sync::OnceLock;
 

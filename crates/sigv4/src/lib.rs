@@ -11,6 +11,10 @@
 //! the body the server actually received (a client-supplied `x-amz-content-sha256` is never
 //! trusted).
 
+// Everything here reads what a client sent: no string slicing, no unchecked indexing (a panic
+// would drop the client's connection instead of answering it).
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 mod canonical;
 mod parse;
 
@@ -325,10 +329,10 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// Append the lower-case hex SHA-256 of `data` to `out`. Every verification hashes twice (the
 /// body, the canonical request); writing the digits in place keeps that free of allocations.
 pub(crate) fn push_sha256_hex(out: &mut String, data: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digit = |nibble: u8| char::from_digit(u32::from(nibble), 16).unwrap_or('0');
     for byte in digest::digest(&digest::SHA256, data).as_ref() {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+        out.push(digit(byte >> 4));
+        out.push(digit(byte & 0x0f));
     }
 }
 
@@ -341,7 +345,8 @@ fn check_scope(signed: &SignedRequest, options: &VerifyOptions<'_>) -> Result<()
             expected: options.service.to_owned(),
         });
     }
-    let request_date = &signed.amz_date[..8];
+    // `amz_date` parsed as `YYYYMMDDTHHMMSSZ`, so its first eight bytes are the date.
+    let request_date = signed.amz_date.get(..8).unwrap_or_default();
     if signed.scope.date != request_date {
         return Err(SigV4Error::ScopeDateMismatch {
             scope_date: signed.scope.date.clone(),

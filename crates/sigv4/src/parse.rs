@@ -197,29 +197,45 @@ fn parse_signed_headers(raw: &str) -> Result<Vec<String>, SigV4Error> {
     Ok(headers)
 }
 
-/// Parse `YYYYMMDDTHHMMSSZ`.
+/// Parse `YYYYMMDDTHHMMSSZ`, byte by byte: the value is the client's, and may hold anything.
 pub fn parse_amz_date(raw: &str) -> Result<OffsetDateTime, SigV4Error> {
     let bad = || {
         incomplete(format!(
             "Date must be in ISO-8601 'basic format'. Got '{raw}'. See http://en.wikipedia.org/wiki/ISO_8601"
         ))
     };
-    let b = raw.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    let [
+        y0,
+        y1,
+        y2,
+        y3,
+        mo0,
+        mo1,
+        d0,
+        d1,
+        b'T',
+        h0,
+        h1,
+        mi0,
+        mi1,
+        s0,
+        s1,
+        b'Z',
+    ] = *raw.as_bytes()
+    else {
         return Err(bad());
-    }
-    let num = |range: std::ops::Range<usize>| -> Result<u32, SigV4Error> {
-        let s = &raw[range];
-        if !s.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(bad());
-        }
-        s.parse::<u32>().map_err(|_| bad())
     };
-    let year = num(0..4)? as i32;
-    let month = Month::try_from(num(4..6)? as u8).map_err(|_| bad())?;
-    let day = num(6..8)? as u8;
-    let date = Date::from_calendar_date(year, month, day).map_err(|_| bad())?;
-    let time = Time::from_hms(num(9..11)? as u8, num(11..13)? as u8, num(13..15)? as u8)
+    let digits = |ds: &[u8]| -> Option<u16> {
+        ds.iter().try_fold(0u16, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u16::from(d - b'0'))
+        })
+    };
+    let number = |ds: &[u8]| digits(ds).ok_or_else(bad);
+    let small = |ds: &[u8]| number(ds).and_then(|n| u8::try_from(n).map_err(|_| bad()));
+    let year = i32::from(number(&[y0, y1, y2, y3])?);
+    let month = Month::try_from(small(&[mo0, mo1])?).map_err(|_| bad())?;
+    let date = Date::from_calendar_date(year, month, small(&[d0, d1])?).map_err(|_| bad())?;
+    let time = Time::from_hms(small(&[h0, h1])?, small(&[mi0, mi1])?, small(&[s0, s1])?)
         .map_err(|_| bad())?;
     Ok(PrimitiveDateTime::new(date, time).assume_utc())
 }
@@ -227,20 +243,19 @@ pub fn parse_amz_date(raw: &str) -> Result<OffsetDateTime, SigV4Error> {
 /// Decode `%XX` escapes; anything that is not a valid escape is kept as it is. `+` stays `+`:
 /// SigV4 query strings are RFC 3986, not HTML forms.
 pub fn percent_decode(input: &str) -> Vec<u8> {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex_value(bytes[i + 1]), hex_value(bytes[i + 2]))
+    let mut rest = input.as_bytes();
+    let mut out = Vec::with_capacity(rest.len());
+    while let Some((&first, after)) = rest.split_first() {
+        if first == b'%'
+            && let [high, low, tail @ ..] = after
+            && let (Some(h), Some(l)) = (hex_value(*high), hex_value(*low))
         {
             out.push(h << 4 | l);
-            i += 3;
+            rest = tail;
             continue;
         }
-        out.push(bytes[i]);
-        i += 1;
+        out.push(first);
+        rest = after;
     }
     out
 }

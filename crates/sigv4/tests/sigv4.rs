@@ -580,3 +580,67 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Whatever the client puts in the headers and the query the verifier reads, parsing and
+    /// verifying answer (an error, most often) and never panic. Multi-byte characters where
+    /// ASCII is expected are the case that once did.
+    #[test]
+    fn arbitrary_headers_and_queries_never_panic(
+        authorization in "(AWS4-HMAC-SHA256 )?(Credential=[^,]{0,40})?(, ?SignedHeaders=[a-z;€]{0,20})?(, ?Signature=[0-9a-fé]{0,70})?",
+        amz_date in "\\PC{0,20}",
+        token in proptest::option::of("\\PC{0,30}"),
+        query in "\\PC{0,60}",
+        presigned in any::<bool>(),
+    ) {
+        let mut headers: Vec<(&str, &str)> = vec![("host", "localhost"), ("x-amz-date", &amz_date)];
+        if let Some(token) = &token {
+            headers.push(("x-amz-security-token", token));
+        }
+        let query = if presigned {
+            format!("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={amz_date}&{query}")
+        } else {
+            headers.push(("authorization", &authorization));
+            query
+        };
+        let payload = sha256_hex(b"");
+        let request = HttpRequest {
+            method: "POST",
+            path: "/",
+            query: &query,
+            headers: &headers,
+            payload_sha256: &payload,
+        };
+        let _ = tegata_sigv4::parse_amz_date(&amz_date);
+        let _ = tegata_sigv4::percent_decode(&query);
+        if let Ok(Some(signed)) = parse_signed_request(&request) {
+            let options = VerifyOptions {
+                service: "sts",
+                max_skew: Duration::minutes(15),
+                normalize_path: true,
+            };
+            let _ = verify(&request, &signed, "secret", OffsetDateTime::UNIX_EPOCH, &options);
+        }
+    }
+}
+
+#[test]
+fn a_date_with_a_multi_byte_character_is_refused() {
+    // Sixteen bytes, the shape's length, with "€" (three bytes) inside: slicing it as text
+    // panicked before the parser read bytes.
+    for raw in ["20260€T000000Z", "2026010€000000Z", "€€€€€€€€€€€€€€€€"]
+    {
+        assert!(matches!(
+            tegata_sigv4::parse_amz_date(raw),
+            Err(SigV4Error::IncompleteSignature(_))
+        ));
+    }
+    assert!(tegata_sigv4::parse_amz_date("20260101T000000Z").is_ok());
+    assert!(tegata_sigv4::parse_amz_date("20261301T000000Z").is_err());
+}

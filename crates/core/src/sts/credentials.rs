@@ -6,6 +6,7 @@
 //! claims sealed with AES-256-GCM under another server key, with the AccessKeyId as associated
 //! data: a token cannot be moved to another key id, and any node holding the master key can open
 //! it. Verifying a signed request therefore needs no database read.
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
 use aws_lc_rs::{aead, hmac};
 use base64::Engine;
@@ -163,19 +164,23 @@ impl CredentialMinter {
         session_token: &str,
     ) -> Result<SessionClaims, SessionTokenError> {
         if !Self::is_temporary_key_id(access_key_id)
-            || access_key_id.as_bytes()[4] != GENERATION as u8
+            || access_key_id.as_bytes().get(4) != Some(&(GENERATION as u8))
         {
             return Err(SessionTokenError::Invalid);
         }
         let blob = URL_SAFE_NO_PAD
             .decode(session_token)
             .map_err(|_| SessionTokenError::Invalid)?;
-        if blob.len() < 1 + aead::NONCE_LEN + 16 || blob[0] != TOKEN_VERSION {
+        let Some((&TOKEN_VERSION, sealed)) = blob.split_first() else {
+            return Err(SessionTokenError::Invalid);
+        };
+        if sealed.len() < aead::NONCE_LEN + 16 {
             return Err(SessionTokenError::Invalid);
         }
-        let nonce = aead::Nonce::try_assume_unique_for_key(&blob[1..1 + aead::NONCE_LEN])
+        let (nonce, ciphertext) = sealed.split_at(aead::NONCE_LEN);
+        let nonce = aead::Nonce::try_assume_unique_for_key(nonce)
             .map_err(|_| SessionTokenError::Invalid)?;
-        let mut in_out = blob[1 + aead::NONCE_LEN..].to_vec();
+        let mut in_out = ciphertext.to_vec();
         let plain = self
             .token_key
             .open_in_place(
@@ -190,8 +195,26 @@ impl CredentialMinter {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::random::SeededRandomness;
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 2000,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Any access key id and token: refused, never a panic.
+        #[test]
+        fn arbitrary_session_tokens_never_panic(akid in "\\PC{0,24}", token in "\\PC{0,200}") {
+            let minter = CredentialMinter::new(&MasterKey::from_bytes([7; 32]));
+            let _ = minter.open(&akid, &token);
+            let _ = minter.open("ASIAAAAAAAAAAAAAAAAA", &token);
+        }
+    }
 
     fn claims() -> SessionClaims {
         SessionClaims {

@@ -5,6 +5,7 @@
 //! issuer, and an `exp` still in the future (with a small leeway for clock differences between
 //! nodes). The audience is not checked here: for Cognito tokens AWS leaves it to the role's trust
 //! policy (`cognito-identity.amazonaws.com:aud`).
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -117,4 +118,91 @@ pub fn verify(
         )));
     }
     Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::master_key::MasterKey;
+    use crate::random::SeededRandomness;
+    use crate::tokens::keys::{KeyState, SigningKey, generate_signing_key};
+
+    const ISSUER: &str = "https://tokens.example.com";
+
+    /// One key for every case (generating an RSA key takes tens of milliseconds).
+    fn ring() -> &'static (KeyRing, SigningKey) {
+        static RING: std::sync::OnceLock<(KeyRing, SigningKey)> = std::sync::OnceLock::new();
+        RING.get_or_init(|| {
+            let rng = SeededRandomness::new(21);
+            let master = MasterKey::generate(&rng);
+            let record = generate_signing_key(&master, KeyState::Active, 0, &rng).unwrap();
+            let key = SigningKey::load(&record, &master).unwrap();
+            (
+                KeyRing::new(vec![SigningKey::load(&record, &master).unwrap()]),
+                key,
+            )
+        })
+    }
+
+    fn token(key: &SigningKey, exp: UnixSeconds) -> String {
+        key.sign_jws(&serde_json::json!({
+            "sub": "us-east-1:0000", "aud": "us-east-1:pool", "iss": ISSUER,
+            "amr": ["authenticated"], "exp": exp, "iat": exp - 900,
+        }))
+    }
+
+    /// Expiry as a table of instants around `exp`, with the leeway: no waiting on a real clock.
+    #[test]
+    fn expiry_is_checked_against_the_given_now_with_leeway() {
+        let (ring, key) = ring();
+        let exp = 1_800_000_000;
+        let token = token(key, exp);
+        let leeway = EXPIRY_LEEWAY_SECONDS as i64;
+        for (now, accepted) in [
+            (exp - 900, true),
+            (exp - 1, true),
+            (exp, true),
+            (exp + leeway, true),
+            (exp + leeway + 1, false),
+            (exp + 86_400, false),
+        ] {
+            let result = verify(&token, ring, ISSUER, now);
+            match (accepted, result) {
+                (true, Ok(claims)) => assert_eq!(claims.exp, exp),
+                (false, Err(TokenError::Expired(message))) => assert_eq!(
+                    message,
+                    format!(
+                        "Token expired: current date/time {now} must be before the expiration date/time{exp}"
+                    )
+                ),
+                (accepted, other) => panic!(
+                    "now = exp{:+}: expected accepted={accepted}, got {other:?}",
+                    now - exp
+                ),
+            }
+        }
+        assert!(matches!(
+            verify(&token, ring, "https://elsewhere.example.com", exp),
+            Err(TokenError::Invalid(_))
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 2000,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Any text as a token: refused or accepted, never a panic.
+        #[test]
+        fn arbitrary_tokens_never_panic(
+            text in prop_oneof!["\\PC{0,300}", "[A-Za-z0-9_-]{0,80}\\.[A-Za-z0-9_-]{0,80}\\.[A-Za-z0-9_-]{0,80}"],
+        ) {
+            let (ring, _) = ring();
+            let _ = verify(&text, ring, ISSUER, 0);
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! Order of checks, as the real front end does it: the operation (unknown →
 //! `UnknownOperationException`), then the signature, then the body's JSON, then the model's
 //! constraints (`ValidationException`), and only then the domain.
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
 mod handlers;
 pub mod shapes;
