@@ -33,7 +33,10 @@ class Tegata:
         binary = os.environ.get("TEGATA_BIN", str(ROOT / "target" / "debug" / "tegata"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("TEGATA_")}
         self.process = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir), *self.extra_args],
+            # At debug level every request is logged: the tests that look for secrets in the log
+            # see everything a request can write there.
+            [binary, "serve", "--listen", "127.0.0.1:0", "--log", "debug", "--data-dir", str(self.data_dir),
+             *self.extra_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -77,33 +77,38 @@ pub async fn aws(State(state): State<Arc<AppState>>, request: Request) -> Respon
             result: Err(RequestError::Throttled.into()),
         },
         Ok(permit) => {
-            let limits = state.limits;
             let work = answer(&state, request, envelope, &request_id);
-            // A panic anywhere below is answered like an internal failure, and the server goes
-            // on: the last line of defence, not a way of reporting errors.
-            let guarded = AssertUnwindSafe(work).catch_unwind();
-            let answer = match tokio::time::timeout(limits.request_timeout, guarded).await {
-                Ok(Ok(answer)) => answer,
-                Ok(Err(panic)) => Answer {
-                    envelope,
-                    operation: Cow::Borrowed("(panicked)"),
-                    result: Err(RequestError::Internal(format!(
-                        "the request's handling panicked: {}",
-                        panic_text(&panic)
-                    ))
-                    .into()),
-                },
-                Err(_) => Answer {
-                    envelope,
-                    operation: Cow::Borrowed("(timed out)"),
-                    result: Err(RequestError::TimedOut.into()),
-                },
-            };
+            let answer = guarded(work, envelope, state.limits.request_timeout).await;
             drop(permit);
             answer
         }
     };
     finish(answer, &request_id, started)
+}
+
+/// `work` within `timeout`, and a panic anywhere in it answered like an internal failure so the
+/// server goes on: the last line of defence, not a way of reporting errors.
+async fn guarded(
+    work: impl Future<Output = Answer>,
+    envelope: Envelope,
+    timeout: Duration,
+) -> Answer {
+    let failed = |operation: &'static str, error: RequestError| Answer {
+        envelope,
+        operation: Cow::Borrowed(operation),
+        result: Err(error.into()),
+    };
+    match tokio::time::timeout(timeout, AssertUnwindSafe(work).catch_unwind()).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(panic)) => failed(
+            "(panicked)",
+            RequestError::Internal(format!(
+                "the request's handling panicked: {}",
+                panic_text(&panic)
+            )),
+        ),
+        Err(_) => failed("(timed out)", RequestError::TimedOut),
+    }
 }
 
 async fn answer(
@@ -210,5 +215,53 @@ pub fn render(
         ProtocolKind::Query => {
             crate::protocol::aws_query::error(envelope.namespace, request_id, status, code, message)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unread(request_id: &str) -> impl Future<Output = Answer> + use<> {
+        let _ = request_id;
+        std::future::pending()
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_answered_in_the_envelope_and_logged_as_a_fault() {
+        let envelope = query::DEFAULT_ENVELOPE;
+        let answer = guarded(async { panic!("a bug") }, envelope, Duration::from_secs(5)).await;
+        let response = finish(answer, "req-1", Instant::now());
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains("<Type>Receiver</Type><Code>InternalFailure</Code>"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("a bug"),
+            "the panic's text stays in the log: {body}"
+        );
+        assert!(body.contains("<RequestId>req-1</RequestId>"));
+    }
+
+    #[tokio::test]
+    async fn work_past_the_timeout_is_answered_unavailable() {
+        let answer = guarded(
+            unread("x"),
+            cognito_identity::ENVELOPE,
+            Duration::from_millis(10),
+        )
+        .await;
+        let response = finish(answer, "req-2", Instant::now());
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get("x-amzn-errortype").unwrap(),
+            "ServiceUnavailable:"
+        );
     }
 }

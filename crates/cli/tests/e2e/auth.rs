@@ -3,7 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::support::{RawResponse, Server, TempDir, http, signed_cognito_headers};
+use crate::support::{
+    RawResponse, Server, TempDir, http, signed_cognito_headers, signed_cognito_headers_as,
+};
 
 const PROVIDER: &str = "login.mycompany.myapp";
 
@@ -234,18 +236,33 @@ async fn operations_are_named_by_either_target_form() {
     assert_eq!(response.status, 200, "{response:?}");
     assert_eq!(response.json()["IdentityPoolId"], pool_id.as_str());
 
-    // Old API-reference samples send application/json; it is accepted too.
+    // Old API-reference samples send application/json; it is accepted too, for an operation
+    // that exists (signed as those samples sign it, content type included).
+    let headers = signed_cognito_headers_as(
+        &server.addr,
+        "application/json",
+        "AWSCognitoIdentityService.DescribeIdentityPool",
+        &body,
+        &akid,
+        &secret,
+        SystemTime::now(),
+    );
+    let response = http(&server.addr, "POST", "/", &headers, &body).await;
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(response.json()["IdentityPoolId"], pool_id.as_str());
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/x-amz-json-1.1")
+    );
+
     let unknown = http(
         &server.addr,
         "POST",
         "/",
-        &[
-            ("Content-Type".into(), "application/json".into()),
-            (
-                "X-Amz-Target".into(),
-                "AWSCognitoIdentityService.NoSuchOperation".into(),
-            ),
-        ],
+        &[(
+            "X-Amz-Target".into(),
+            "AWSCognitoIdentityService.NoSuchOperation".into(),
+        )],
         b"{}",
     )
     .await;

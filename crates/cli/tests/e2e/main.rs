@@ -3,6 +3,7 @@
 
 mod auth;
 mod cognito_identity;
+mod edge;
 mod multi_node;
 mod sts;
 mod support;

@@ -49,10 +49,12 @@ impl Server {
         Self::start_with(data_dir, &[])
     }
 
+    /// Start a server with `extra` flags. It logs at `debug`, where every request is logged,
+    /// so that the tests that look for secrets in the log see everything a request can write.
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tegata"))
             .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--log", "info"])
+            .args(["--listen", "127.0.0.1:0", "--log", "debug"])
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
@@ -229,6 +231,27 @@ pub fn signed_cognito_headers(
     secret: &str,
     at: SystemTime,
 ) -> Vec<(String, String)> {
+    signed_cognito_headers_as(
+        addr,
+        "application/x-amz-json-1.1",
+        target,
+        body,
+        akid,
+        secret,
+        at,
+    )
+}
+
+/// [`signed_cognito_headers`] with another `Content-Type`.
+pub fn signed_cognito_headers_as(
+    addr: &str,
+    content_type: &str,
+    target: &str,
+    body: &[u8],
+    akid: &str,
+    secret: &str,
+    at: SystemTime,
+) -> Vec<(String, String)> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     let identity = aws_credential_types::Credentials::new(akid, secret, None, None, "t").into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
@@ -242,10 +265,7 @@ pub fn signed_cognito_headers(
         .into();
     let mut headers = vec![
         ("host".to_owned(), addr.to_owned()),
-        (
-            "content-type".to_owned(),
-            "application/x-amz-json-1.1".to_owned(),
-        ),
+        ("content-type".to_owned(), content_type.to_owned()),
         ("x-amz-target".to_owned(), target.to_owned()),
     ];
     let signable = SignableRequest::new(
