@@ -1,0 +1,31 @@
+//! A policy document of either kind, and what parses evaluated against a fixed request.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tegata_policy::{Context, PolicyDocument, PolicyKind, Principal, Request, evaluate};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut context = Context::new();
+    context.insert("cognito-identity.amazonaws.com:aud", "us-east-1:pool");
+    context.insert_multi(
+        "cognito-identity.amazonaws.com:amr",
+        vec!["authenticated".to_owned()],
+    );
+    let principal = Principal::federated("cognito-identity.amazonaws.com");
+    for kind in [PolicyKind::Identity, PolicyKind::Trust] {
+        if let Ok(document) = PolicyDocument::parse(text, kind) {
+            let _ = evaluate(
+                [&document],
+                &Request {
+                    principal: Some(&principal),
+                    action: "sts:AssumeRoleWithWebIdentity",
+                    resource: "arn:aws:iam::123456789012:role/app",
+                    context: &context,
+                },
+            );
+        }
+    }
+});
