@@ -6,18 +6,18 @@ use std::io;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-pub struct Conn {
+pub(crate) struct Conn {
     addr: String,
     stream: Option<BufReader<TcpStream>>,
 }
 
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     pub body: Vec<u8>,
 }
 
 /// Serialize a request (`Host` and `Content-Length` are added).
-pub fn request(
+pub(crate) fn request(
     method: &str,
     path: &str,
     host: &str,
@@ -37,7 +37,7 @@ pub fn request(
 }
 
 impl Conn {
-    pub fn new(addr: &str) -> Self {
+    pub(crate) fn new(addr: &str) -> Self {
         Self {
             addr: addr.to_owned(),
             stream: None,
@@ -46,7 +46,7 @@ impl Conn {
 
     /// Send a serialized request and read the whole response, reconnecting once if the kept-alive
     /// connection was closed.
-    pub async fn send(&mut self, raw: &[u8]) -> io::Result<Response> {
+    pub(crate) async fn send(&mut self, raw: &[u8]) -> io::Result<Response> {
         match self.try_send(raw).await {
             Ok(r) => Ok(r),
             Err(_) => {

@@ -25,7 +25,7 @@ const REGION: &str = "us-east-1";
 const EXISTING_USERS: u64 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scenario {
+pub(crate) enum Scenario {
     BasicNew,
     BasicExisting,
     CallerIdentity,
@@ -56,7 +56,7 @@ impl Scenario {
 
 /// Where requests go and what they need.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     pub addr: String,
     pub access_key_id: String,
     pub secret: String,
@@ -254,7 +254,7 @@ impl Client {
 
 /// What one measured run produced.
 #[derive(Debug, Default)]
-pub struct Measurement {
+pub(crate) struct Measurement {
     pub flows: u64,
     pub errors: u64,
     pub first_error: Option<String>,
@@ -266,7 +266,7 @@ pub struct Measurement {
 }
 
 impl Measurement {
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.flows as f64 / self.seconds
     }
 
@@ -443,7 +443,7 @@ fn rs512_ceiling(duration: Duration) -> f64 {
 }
 
 /// A `tegata serve` started for the benchmark, in a scratch data directory.
-pub struct Tegata {
+pub(crate) struct Tegata {
     child: Child,
     pub addr: String,
     pub data_dir: PathBuf,
@@ -489,7 +489,7 @@ impl Tegata {
     }
 
     /// User plus system CPU time of the server process so far, from /proc.
-    pub fn cpu_seconds(&self) -> f64 {
+    pub(crate) fn cpu_seconds(&self) -> f64 {
         let stat =
             std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
         // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
@@ -505,7 +505,7 @@ impl Tegata {
     }
 
     /// Peak resident set size (VmHWM) of the server process, in KiB.
-    pub fn peak_rss_kib(&self) -> u64 {
+    pub(crate) fn peak_rss_kib(&self) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default()
             .lines()
@@ -671,7 +671,7 @@ fn op_rows(report: &mut String, label: &str, m: &Measurement) {
 
 const TABLE_HEAD: &str = "| scenario | clients | flows/s | ratio to ceiling | p50 ms | p90 ms | p99 ms | max ms | errors | server CPU µs/flow | server peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
 
-pub async fn run(args: &Args) -> anyhow::Result<String> {
+pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
     let scenarios: Vec<Scenario> = args
         .scenarios
         .iter()

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use tegata_server::Limits;
 use tegata_server::http_server::ServerOptions;
 
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8910";
-pub const DEFAULT_DATA_DIR: &str = "./tegata-data";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8910";
+pub(crate) const DEFAULT_DATA_DIR: &str = "./tegata-data";
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address and port to listen on. Use port 0 for any free port (the log says which).
     /// [default: 127.0.0.1:8910]
     #[arg(long, env = "TEGATA_LISTEN", value_name = "ADDR:PORT")]
@@ -132,7 +132,7 @@ struct FileConfig {
 
 /// Resolved settings.
 #[derive(Debug, Clone)]
-pub struct ServeConfig {
+pub(crate) struct ServeConfig {
     pub listen: String,
     pub data_dir: PathBuf,
     /// `None` means "derive from the bound address".
@@ -149,7 +149,7 @@ pub struct ServeConfig {
 }
 
 impl ServeArgs {
-    pub fn resolve(self) -> anyhow::Result<ServeConfig> {
+    pub(crate) fn resolve(self) -> anyhow::Result<ServeConfig> {
         let default_limits = Limits::default();
         let default_server = ServerOptions::default();
         let file = match &self.config {

@@ -24,7 +24,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{ServeArgs, ServeConfig};
 
-pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
     let filter = EnvFilter::try_new(&config.log)
         .with_context(|| format!("--log '{}' is not a valid filter", config.log))?;

@@ -10,7 +10,7 @@ use crate::protocol::aws_query::QueryParams;
 use crate::{AppState, RawRequest, iam, sts};
 
 /// The envelope of requests that name no service of ours (STS's, as the endpoint's first tenant).
-pub const DEFAULT_ENVELOPE: Envelope = sts::ENVELOPE;
+pub(crate) const DEFAULT_ENVELOPE: Envelope = sts::ENVELOPE;
 
 pub(crate) async fn serve(state: &AppState, raw: RawRequest, request_id: &str) -> Answer {
     let params = QueryParams::parse(raw.uri.query().unwrap_or_default().as_bytes(), &raw.body);

@@ -81,7 +81,7 @@ pub struct RequestIds {
 }
 
 /// How many request ids one draw from the generator serves.
-pub const IDS_PER_DRAW: usize = 32;
+pub(crate) const IDS_PER_DRAW: usize = 32;
 
 struct RandomPool {
     bytes: [u8; 16 * IDS_PER_DRAW],

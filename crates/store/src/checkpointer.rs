@@ -33,7 +33,7 @@ pub(crate) struct Checkpointer {
 
 impl Checkpointer {
     /// Starts checkpointing through `pool` (one read-write connection) every `every`.
-    pub fn start(pool: SqlitePool, every: Duration) -> Self {
+    pub(crate) fn start(pool: SqlitePool, every: Duration) -> Self {
         let (stop, mut stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every);

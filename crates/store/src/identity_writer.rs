@@ -43,7 +43,12 @@ pub(crate) struct Creation {
 impl Creation {
     /// A creation nobody waits for, for calling a backend's writes directly in tests.
     #[cfg(test)]
-    pub fn unanswered(pool_id: &str, user_key: &str, candidate: &str, now: UnixSeconds) -> Self {
+    pub(crate) fn unanswered(
+        pool_id: &str,
+        user_key: &str,
+        candidate: &str,
+        now: UnixSeconds,
+    ) -> Self {
         Self {
             pool_id: pool_id.to_owned(),
             provider: "login.test".to_owned(),
@@ -69,17 +74,17 @@ pub(crate) struct IdentityWriter {
 
 impl IdentityWriter {
     /// Starts the writing task on the current tokio runtime. It ends when the writer is dropped.
-    pub fn start(writes: impl IdentityWrites) -> Self {
+    pub(crate) fn start(writes: impl IdentityWrites) -> Self {
         Self::with_capacity(writes, MAX_WAITING)
     }
 
-    pub fn with_capacity(writes: impl IdentityWrites, capacity: usize) -> Self {
+    pub(crate) fn with_capacity(writes: impl IdentityWrites, capacity: usize) -> Self {
         let (queue, pending) = mpsc::channel(capacity);
         tokio::spawn(write_groups(writes, pending));
         Self { queue }
     }
 
-    pub async fn find_or_create(
+    pub(crate) async fn find_or_create(
         &self,
         pool_id: &str,
         provider: &str,

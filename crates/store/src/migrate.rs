@@ -38,7 +38,7 @@ const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS tegata_schema (
 )";
 
 /// The newest schema version this binary knows.
-pub fn latest_version() -> i64 {
+pub(crate) fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }
 
@@ -107,11 +107,11 @@ macro_rules! run_migrations {
     }};
 }
 
-pub async fn run_sqlite(pool: &Pool<Sqlite>) -> Result<(), StoreError> {
+pub(crate) async fn run_sqlite(pool: &Pool<Sqlite>) -> Result<(), StoreError> {
     run_migrations!(pool, sqlite, None::<&'static str>)
 }
 
-pub async fn run_postgres(pool: &Pool<Postgres>) -> Result<(), StoreError> {
+pub(crate) async fn run_postgres(pool: &Pool<Postgres>) -> Result<(), StoreError> {
     // An arbitrary constant key for the advisory lock: "tegata" in ASCII.
     run_migrations!(
         pool,

@@ -10,13 +10,13 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_cognitoidentity::config::{BehaviorVersion, Region};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-pub const REGION: &str = "us-east-1";
+pub(crate) const REGION: &str = "us-east-1";
 
 /// A scratch directory removed when dropped.
-pub struct TempDir(pub PathBuf);
+pub(crate) struct TempDir(pub PathBuf);
 
 impl TempDir {
-    pub fn new(label: &str) -> Self {
+    pub(crate) fn new(label: &str) -> Self {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let path = std::env::temp_dir().join(format!(
             "tegata-test-{label}-{}-{}",
@@ -36,7 +36,7 @@ impl Drop for TempDir {
 }
 
 /// A running `tegata serve`, stopped (SIGTERM) when dropped.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub url: String,
     pub addr: String,
@@ -45,13 +45,13 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(data_dir: &Path) -> Self {
+    pub(crate) fn start(data_dir: &Path) -> Self {
         Self::start_with(data_dir, &[])
     }
 
     /// Start a server with `extra` flags. It logs at `debug`, where every request is logged,
     /// so that the tests that look for secrets in the log see everything a request can write.
-    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
+    pub(crate) fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tegata"))
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--log", "debug"])
@@ -93,21 +93,21 @@ impl Server {
         }
     }
 
-    pub fn credentials(&self) -> (String, String) {
+    pub(crate) fn credentials(&self) -> (String, String) {
         read_credentials(&self.data_dir.join("credentials"))
     }
 
-    pub fn cognito(&self) -> aws_sdk_cognitoidentity::Client {
+    pub(crate) fn cognito(&self) -> aws_sdk_cognitoidentity::Client {
         let (akid, secret) = self.credentials();
         cognito_client(&self.url, &akid, &secret)
     }
 
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
 
     /// Stop with SIGTERM and wait; returns whether it exited successfully.
-    pub fn stop(mut self) -> bool {
+    pub(crate) fn stop(mut self) -> bool {
         self.terminate()
     }
 
@@ -135,7 +135,7 @@ impl Drop for Server {
     }
 }
 
-pub fn read_credentials(path: &Path) -> (String, String) {
+pub(crate) fn read_credentials(path: &Path) -> (String, String) {
     let text = std::fs::read_to_string(path).expect("credentials file");
     let value = |key: &str| {
         text.lines()
@@ -146,7 +146,11 @@ pub fn read_credentials(path: &Path) -> (String, String) {
     (value("aws_access_key_id"), value("aws_secret_access_key"))
 }
 
-pub fn cognito_client(url: &str, akid: &str, secret: &str) -> aws_sdk_cognitoidentity::Client {
+pub(crate) fn cognito_client(
+    url: &str,
+    akid: &str,
+    secret: &str,
+) -> aws_sdk_cognitoidentity::Client {
     let creds = aws_credential_types::Credentials::new(akid, secret, None, None, "tegata-test");
     let conf = aws_sdk_cognitoidentity::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -159,27 +163,27 @@ pub fn cognito_client(url: &str, akid: &str, secret: &str) -> aws_sdk_cognitoide
 
 /// A response read off the wire.
 #[derive(Debug)]
-pub struct RawResponse {
+pub(crate) struct RawResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl RawResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
 
 /// Send one HTTP/1.1 request (`Connection: close`) and read the whole response.
-pub async fn http(
+pub(crate) async fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -223,7 +227,7 @@ pub async fn http(
 
 /// Sign a Cognito Identity request with the `aws-sigv4` crate, as an SDK would, at `at`.
 /// `target` is the whole `X-Amz-Target` value.
-pub fn signed_cognito_headers(
+pub(crate) fn signed_cognito_headers(
     addr: &str,
     target: &str,
     body: &[u8],
@@ -243,7 +247,7 @@ pub fn signed_cognito_headers(
 }
 
 /// [`signed_cognito_headers`] with another `Content-Type`.
-pub fn signed_cognito_headers_as(
+pub(crate) fn signed_cognito_headers_as(
     addr: &str,
     content_type: &str,
     target: &str,
@@ -284,7 +288,7 @@ pub fn signed_cognito_headers_as(
 
 /// An STS client (aws-sdk-rust) with the given credentials; `clock_offset` shifts its signing
 /// clock, to meet a server started with `--clock-offset-seconds`.
-pub fn sts_client(
+pub(crate) fn sts_client(
     url: &str,
     akid: &str,
     secret: &str,
@@ -312,7 +316,11 @@ pub fn sts_client(
 }
 
 /// Sign an awsQuery request (IAM, STS) with the `aws-sigv4` crate and send it.
-pub async fn query_call(server: &Server, service: &str, params: &[(&str, &str)]) -> RawResponse {
+pub(crate) async fn query_call(
+    server: &Server,
+    service: &str,
+    params: &[(&str, &str)],
+) -> RawResponse {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     let (akid, secret) = server.credentials();
     let body = params
@@ -356,7 +364,7 @@ fn aws_sigv4_encode(s: &str) -> String {
 }
 
 /// The text of the first `<tag>` element of an XML body.
-pub fn xml_text<'a>(body: &'a str, tag: &str) -> &'a str {
+pub(crate) fn xml_text<'a>(body: &'a str, tag: &str) -> &'a str {
     body.split(&format!("<{tag}>"))
         .nth(1)
         .and_then(|rest| rest.split(&format!("</{tag}>")).next())

@@ -54,10 +54,19 @@ impl std::fmt::Debug for GetOpenIdTokenForDeveloperIdentityInput {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct OpenIdToken {
     pub identity_id: String,
     pub token: String,
+}
+
+// The token is a credential: a Debug rendering names the identity only.
+impl std::fmt::Debug for OpenIdToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenIdToken")
+            .field("identity_id", &self.identity_id)
+            .finish_non_exhaustive()
+    }
 }
 
 pub struct LookupDeveloperIdentityInput {

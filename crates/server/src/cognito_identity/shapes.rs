@@ -343,7 +343,8 @@ impl Validate for GetOpenIdTokenForDeveloperIdentityInput {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// No `Debug`: the token is a credential.
+#[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetOpenIdTokenForDeveloperIdentityOutput {
     pub identity_id: String,

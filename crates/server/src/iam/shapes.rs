@@ -36,10 +36,10 @@ const MAX_SIGNIN_SESSION_DURATION: (i64, i64) = (3600, 7_776_000);
 const MAX_ITEMS: (i64, i64) = (1, 1000);
 const MAX_TAGS: usize = 50;
 /// MaxItems when the request gives none.
-pub const DEFAULT_MAX_ITEMS: u32 = 100;
+pub(super) const DEFAULT_MAX_ITEMS: u32 = 100;
 
 /// `Marker` and `MaxItems`, the pagination members of IAM's list operations.
-pub struct Pagination {
+pub(super) struct Pagination {
     pub marker: Option<String>,
     pub max_items: Option<i64>,
 }
@@ -57,7 +57,7 @@ impl Pagination {
         v.range("maxItems", self.max_items, MAX_ITEMS.0, MAX_ITEMS.1);
     }
 
-    pub fn page_size(&self) -> u32 {
+    pub(super) fn page_size(&self) -> u32 {
         self.max_items
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(DEFAULT_MAX_ITEMS)
@@ -79,7 +79,7 @@ fn truncation<T>(xml: &mut Xml, page: &Page<T>) {
 
 // --- roles ------------------------------------------------------------------------------------
 
-pub struct CreateRoleInput {
+pub(super) struct CreateRoleInput {
     pub path: Option<String>,
     pub role_name: Option<String>,
     pub assume_role_policy_document: Option<String>,
@@ -160,7 +160,7 @@ impl Validate for CreateRoleInput {
 }
 
 /// Operations whose only input is a role's name.
-pub struct RoleNameInput {
+pub(super) struct RoleNameInput {
     pub role_name: Option<String>,
 }
 
@@ -178,7 +178,7 @@ impl Validate for RoleNameInput {
     }
 }
 
-pub struct ListRolesInput {
+pub(super) struct ListRolesInput {
     pub path_prefix: Option<String>,
     pub pagination: Pagination,
 }
@@ -199,7 +199,7 @@ impl Validate for ListRolesInput {
     }
 }
 
-pub struct UpdateRoleInput {
+pub(super) struct UpdateRoleInput {
     pub role_name: Option<String>,
     pub description: Option<String>,
     pub max_session_duration: Option<i64>,
@@ -252,7 +252,7 @@ impl Validate for UpdateRoleInput {
 
 /// UpdateAssumeRolePolicy and PutRolePolicy: a role, a policy document, and for PutRolePolicy a
 /// policy name.
-pub struct RolePolicyDocumentInput {
+pub(super) struct RolePolicyDocumentInput {
     pub role_name: Option<String>,
     pub policy_name: Option<String>,
     pub policy_document: Option<String>,
@@ -269,7 +269,7 @@ impl Decode<QueryParams> for RolePolicyDocumentInput {
 }
 
 /// UpdateAssumeRolePolicy's input: a role and its new trust policy.
-pub struct UpdateAssumeRolePolicyInput(pub RolePolicyDocumentInput);
+pub(super) struct UpdateAssumeRolePolicyInput(pub RolePolicyDocumentInput);
 
 impl Decode<QueryParams> for UpdateAssumeRolePolicyInput {
     fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
@@ -289,7 +289,7 @@ impl Validate for UpdateAssumeRolePolicyInput {
 }
 
 /// PutRolePolicy's input.
-pub struct PutRolePolicyInput(pub RolePolicyDocumentInput);
+pub(super) struct PutRolePolicyInput(pub RolePolicyDocumentInput);
 
 impl Decode<QueryParams> for PutRolePolicyInput {
     fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
@@ -310,7 +310,7 @@ impl Validate for PutRolePolicyInput {
 }
 
 /// GetRolePolicy and DeleteRolePolicy: a role and the name of one of its inline policies.
-pub struct RolePolicyInput {
+pub(super) struct RolePolicyInput {
     pub role_name: Option<String>,
     pub policy_name: Option<String>,
 }
@@ -331,7 +331,7 @@ impl Validate for RolePolicyInput {
     }
 }
 
-pub struct ListRolePoliciesInput {
+pub(super) struct ListRolePoliciesInput {
     pub role_name: Option<String>,
     pub pagination: Pagination,
 }
@@ -379,7 +379,7 @@ fn role_members(xml: &mut Xml, role: &Role, account_id: &str) {
 }
 
 /// `<Role>…</Role>`, the result of CreateRole and GetRole.
-pub struct RoleOutput {
+pub(super) struct RoleOutput {
     pub role: Role,
     pub account_id: String,
 }
@@ -392,7 +392,7 @@ impl XmlOutput for RoleOutput {
     }
 }
 
-pub struct ListRolesOutput {
+pub(super) struct ListRolesOutput {
     pub page: Page<Role>,
     pub account_id: String,
 }
@@ -412,13 +412,13 @@ impl XmlOutput for ListRolesOutput {
 
 /// UpdateRole's result: an empty `UpdateRoleResult` element, as the model has an output shape
 /// without members.
-pub struct EmptyResult;
+pub(super) struct EmptyResult;
 
 impl XmlOutput for EmptyResult {
     fn write(&self, _: &mut Xml) {}
 }
 
-pub struct GetRolePolicyOutput {
+pub(super) struct GetRolePolicyOutput {
     pub role_name: String,
     pub policy_name: String,
     pub policy_document: String,
@@ -435,7 +435,7 @@ impl XmlOutput for GetRolePolicyOutput {
     }
 }
 
-pub struct ListRolePoliciesOutput(pub Page<String>);
+pub(super) struct ListRolePoliciesOutput(pub Page<String>);
 
 impl XmlOutput for ListRolePoliciesOutput {
     fn write(&self, xml: &mut Xml) {

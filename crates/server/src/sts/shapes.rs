@@ -25,7 +25,7 @@ const MINIMUM_SESSION_TOKEN_SIZE: (i64, i64) = (0, 4096);
 
 // --- AssumeRoleWithWebIdentity ---------------------------------------------------------------
 
-pub struct AssumeRoleWithWebIdentityInput {
+pub(super) struct AssumeRoleWithWebIdentityInput {
     pub role_arn: Option<String>,
     pub role_session_name: Option<String>,
     pub web_identity_token: Option<String>,
@@ -121,7 +121,7 @@ impl XmlOutput for AssumeRoleWithWebIdentityOutput {
 // --- GetCallerIdentity -----------------------------------------------------------------------
 
 /// GetCallerIdentity has no input members.
-pub struct NoInput;
+pub(super) struct NoInput;
 
 impl Decode<QueryParams> for NoInput {
     fn decode(_: QueryParams, _: &mut Violations) -> Result<Self, RequestError> {
