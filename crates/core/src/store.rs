@@ -61,17 +61,25 @@ pub struct Login<'a> {
     pub user_key: &'a str,
 }
 
+/// Everything the domain persists: one trait per aggregate, and a store has them all.
+pub trait Store: AccountStore + PoolStore + IdentityStore + RoleStore {}
+
+impl<T: AccountStore + PoolStore + IdentityStore + RoleStore> Store for T {}
+
+/// The deployment's account, its signing keys and its access keys.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait AccountStore: Send + Sync + 'static {
     /// Insert `candidate` unless a deployment already exists; return whichever is stored.
     async fn bootstrap(&self, candidate: &Bootstrap) -> Result<Bootstrap, StoreError>;
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
 
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+}
 
-    // --- identity pools ---------------------------------------------------------------------
-
+/// Identity pools.
+#[async_trait]
+pub trait PoolStore: Send + Sync + 'static {
     async fn count_identity_pools(&self) -> Result<u64, StoreError>;
 
     async fn insert_identity_pool(&self, pool: &IdentityPool) -> Result<(), StoreError>;
@@ -98,9 +106,11 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<PoolSummary>, StoreError>;
+}
 
-    // --- identities -------------------------------------------------------------------------
-
+/// Identities and the logins linked to them.
+#[async_trait]
+pub trait IdentityStore: Send + Sync + 'static {
     /// The identity linked to `login` in `pool_id`, creating `new_identity_id` (linked to it) when
     /// there is none. Returns the identity id and whether it was created.
     async fn find_or_create_identity(
@@ -146,9 +156,11 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<String>, StoreError>;
+}
 
-    // --- IAM roles (names compare case-insensitively, as IAM's do) -----------------------------
-
+/// IAM roles and their inline policies. Names compare case-insensitively, as IAM's do.
+#[async_trait]
+pub trait RoleStore: Send + Sync + 'static {
     /// Insert a role; `false` when a role of that name (in any case) exists.
     async fn insert_role(&self, role: &Role) -> Result<bool, StoreError>;
 

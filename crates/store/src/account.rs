@@ -1,0 +1,133 @@
+//! The deployment's account, its signing keys and its access keys.
+
+use async_trait::async_trait;
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
+use tegata_core::account::{ADMIN_USER_NAME, AccessKeyRecord, Bootstrap};
+use tegata_core::store::{AccountStore, StoreError};
+use tegata_core::tokens::keys::SigningKeyRecord;
+
+use crate::rows::{AccessKeyRow, AccountRow, SigningKeyRow, Text};
+use crate::{RowsAffected, SqlStore, backend, corrupt};
+
+const ACCESS_KEY_COLUMNS: &str =
+    "access_key_id, user_name, user_id, encrypted_secret, master_key_id, active, created_at";
+
+#[async_trait]
+impl<DB> AccountStore for SqlStore<DB>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    DB::QueryResult: RowsAffected,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    i64: for<'q> Encode<'q, DB> + Type<DB>,
+    for<'r> AccountRow: FromRow<'r, DB::Row>,
+    for<'r> AccessKeyRow: FromRow<'r, DB::Row>,
+    for<'r> SigningKeyRow: FromRow<'r, DB::Row>,
+    for<'r> Text: FromRow<'r, DB::Row>,
+{
+    async fn bootstrap(&self, candidate: &Bootstrap) -> Result<Bootstrap, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        // Whoever inserts the account row first wins; the others wait on the conflict
+        // (PostgreSQL) or the write lock (SQLite) and then read the winner's rows.
+        let inserted = sqlx::query(
+            "INSERT INTO account (singleton, account_id, created_at) VALUES (1, $1, $2)
+             ON CONFLICT (singleton) DO NOTHING",
+        )
+        .bind(candidate.account.account_id.as_str())
+        .bind(candidate.account.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        if inserted == 1 {
+            let key = &candidate.admin_key;
+            sqlx::query(
+                "INSERT INTO access_keys (access_key_id, user_name, user_id, encrypted_secret,
+                                          master_key_id, active, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(key.access_key_id.as_str())
+            .bind(key.user_name.as_str())
+            .bind(key.user_id.as_str())
+            .bind(key.encrypted_secret.as_slice())
+            .bind(key.master_key_id.as_str())
+            .bind(i64::from(key.active))
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let signing = &candidate.signing_key;
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, state, algorithm, encrypted_private_key,
+                                           master_key_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(signing.kid.as_str())
+            .bind(signing.state.as_str())
+            .bind(signing.algorithm.as_str())
+            .bind(signing.encrypted_private_key.as_slice())
+            .bind(signing.master_key_id.as_str())
+            .bind(signing.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            return Ok(candidate.clone());
+        }
+        tx.rollback().await.map_err(backend)?;
+
+        let account: AccountRow =
+            sqlx::query_as("SELECT account_id, created_at FROM account WHERE singleton = 1")
+                .fetch_one(&self.writer)
+                .await
+                .map_err(backend)?;
+        let Text(admin_id) = sqlx::query_as(
+            "SELECT access_key_id FROM access_keys WHERE user_name = $1
+             ORDER BY created_at, access_key_id LIMIT 1",
+        )
+        .bind(ADMIN_USER_NAME)
+        .fetch_one(&self.writer)
+        .await
+        .map_err(backend)?;
+        let admin_key = self
+            .access_key(&admin_id)
+            .await?
+            .ok_or_else(|| corrupt("the administrator access key vanished"))?;
+        let signing_key = self
+            .signing_keys()
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| corrupt("the deployment has no signing key"))?;
+        Ok(Bootstrap {
+            account: account.into(),
+            admin_key,
+            signing_key,
+        })
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        let rows: Vec<SigningKeyRow> = sqlx::query_as(
+            "SELECT kid, state, algorithm, encrypted_private_key, master_key_id, created_at
+             FROM signing_keys ORDER BY created_at, kid",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1"
+        ));
+        let row: Option<AccessKeyRow> = sqlx::query_as(sql)
+            .bind(access_key_id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(backend)?;
+        Ok(row.map(Into::into))
+    }
+}

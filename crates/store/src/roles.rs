@@ -1,0 +1,236 @@
+//! IAM roles and their inline policies, keyed by the lower-cased name.
+
+use async_trait::async_trait;
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
+use tegata_core::iam::Role;
+use tegata_core::store::{DeleteRoleOutcome, RoleStore, StoreError};
+
+use crate::rows::{Count, RoleRow, Text};
+use crate::{RowsAffected, SqlStore, backend, corrupt, role_key};
+
+const ROLE_COLUMNS: &str = "role_name, path, role_id, assume_role_policy_document, description,
+    max_session_duration, tags, created_at";
+
+#[async_trait]
+impl<DB> RoleStore for SqlStore<DB>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    DB::QueryResult: RowsAffected,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    i64: for<'q> Encode<'q, DB> + Type<DB>,
+    Option<i64>: for<'q> Encode<'q, DB> + Type<DB>,
+    for<'r> Count: FromRow<'r, DB::Row>,
+    for<'r> RoleRow: FromRow<'r, DB::Row>,
+    for<'r> Text: FromRow<'r, DB::Row>,
+{
+    async fn insert_role(&self, role: &Role) -> Result<bool, StoreError> {
+        let tags = serde_json::to_string(&role.tags).map_err(corrupt)?;
+        let inserted = sqlx::query(
+            "INSERT INTO roles (role_key, role_name, path, role_id, assume_role_policy_document,
+                                description, max_session_duration, tags, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (role_key) DO NOTHING",
+        )
+        .bind(role_key(&role.role_name).as_str())
+        .bind(role.role_name.as_str())
+        .bind(role.path.as_str())
+        .bind(role.role_id.as_str())
+        .bind(role.assume_role_policy_document.as_str())
+        .bind(role.description.as_deref())
+        .bind(role.max_session_duration)
+        .bind(tags.as_str())
+        .bind(role.created_at)
+        .execute(&self.writer)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    async fn role(&self, role_name: &str) -> Result<Option<Role>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ROLE_COLUMNS} FROM roles WHERE role_key = $1"
+        ));
+        let row: Option<RoleRow> = sqlx::query_as(sql)
+            .bind(role_key(role_name).as_str())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(backend)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn update_role(
+        &self,
+        role_name: &str,
+        description: Option<&str>,
+        max_session_duration: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        // Each column keeps its stored value unless the call gives a new one, in the one
+        // statement: no value read earlier is written back.
+        let updated = sqlx::query(
+            "UPDATE roles SET description = COALESCE($2, description),
+                              max_session_duration = COALESCE($3, max_session_duration)
+             WHERE role_key = $1",
+        )
+        .bind(role_key(role_name).as_str())
+        .bind(description)
+        .bind(max_session_duration)
+        .execute(&self.writer)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn update_assume_role_policy(
+        &self,
+        role_name: &str,
+        document: &str,
+    ) -> Result<bool, StoreError> {
+        let updated =
+            sqlx::query("UPDATE roles SET assume_role_policy_document = $2 WHERE role_key = $1")
+                .bind(role_key(role_name).as_str())
+                .bind(document)
+                .execute(&self.writer)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn delete_role(&self, role_name: &str) -> Result<DeleteRoleOutcome, StoreError> {
+        let key = role_key(role_name);
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let Count(policies) =
+            sqlx::query_as("SELECT COUNT(*) FROM role_policies WHERE role_key = $1")
+                .bind(key.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+        let exists: Option<Text> = sqlx::query_as("SELECT role_key FROM roles WHERE role_key = $1")
+            .bind(key.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let outcome = if exists.is_none() {
+            DeleteRoleOutcome::NotFound
+        } else if policies > 0 {
+            DeleteRoleOutcome::HasPolicies
+        } else {
+            sqlx::query("DELETE FROM roles WHERE role_key = $1")
+                .bind(key.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            DeleteRoleOutcome::Deleted
+        };
+        tx.commit().await.map_err(backend)?;
+        Ok(outcome)
+    }
+
+    async fn list_roles(
+        &self,
+        path_prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Role>, StoreError> {
+        // The prefix is compared with substr, not LIKE, so `_` and `%` in paths are plain
+        // characters.
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {ROLE_COLUMNS} FROM roles
+             WHERE substr(path, 1, length($1)) = $1 AND role_key > $2
+             ORDER BY role_key LIMIT $3"
+        ));
+        let rows: Vec<RoleRow> = sqlx::query_as(sql)
+            .bind(path_prefix)
+            .bind(after.unwrap_or_default())
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn put_role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<bool, StoreError> {
+        let key = role_key(role_name);
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let exists: Option<Text> = sqlx::query_as("SELECT role_key FROM roles WHERE role_key = $1")
+            .bind(key.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if exists.is_some() {
+            sqlx::query(
+                "INSERT INTO role_policies (role_key, policy_name, document) VALUES ($1, $2, $3)
+                 ON CONFLICT (role_key, policy_name) DO UPDATE SET document = $3",
+            )
+            .bind(key.as_str())
+            .bind(policy_name)
+            .bind(document)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(exists.is_some())
+    }
+
+    async fn role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row: Option<Text> = sqlx::query_as(
+            "SELECT document FROM role_policies WHERE role_key = $1 AND policy_name = $2",
+        )
+        .bind(role_key(role_name).as_str())
+        .bind(policy_name)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(|Text(document)| document))
+    }
+
+    async fn delete_role_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<bool, StoreError> {
+        let deleted =
+            sqlx::query("DELETE FROM role_policies WHERE role_key = $1 AND policy_name = $2")
+                .bind(role_key(role_name).as_str())
+                .bind(policy_name)
+                .execute(&self.writer)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    async fn list_role_policies(
+        &self,
+        role_name: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<Text> = sqlx::query_as(
+            "SELECT policy_name FROM role_policies WHERE role_key = $1 AND policy_name > $2
+             ORDER BY policy_name LIMIT $3",
+        )
+        .bind(role_key(role_name).as_str())
+        .bind(after.unwrap_or_default())
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        Ok(rows.into_iter().map(|Text(name)| name).collect())
+    }
+}

@@ -1,0 +1,202 @@
+//! Rows as the SQL reads them, and their conversions into the domain's records. The columns are
+//! the portable ones (TEXT, BIGINT, BLOB/BYTEA), so one row type serves both databases.
+
+use sqlx::FromRow;
+use tegata_core::account::{AccessKeyRecord, AccountRecord};
+use tegata_core::cognito_identity::{IdentityPool, IdentityPoolSpec, IdentityRecord, PoolSummary};
+use tegata_core::iam::Role;
+use tegata_core::store::StoreError;
+use tegata_core::tokens::keys::{KeyState, SigningKeyRecord};
+
+use crate::corrupt;
+
+#[derive(FromRow)]
+pub(crate) struct AccountRow {
+    account_id: String,
+    created_at: i64,
+}
+
+impl From<AccountRow> for AccountRecord {
+    fn from(row: AccountRow) -> Self {
+        Self {
+            account_id: row.account_id,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct AccessKeyRow {
+    access_key_id: String,
+    user_name: String,
+    user_id: String,
+    encrypted_secret: Vec<u8>,
+    master_key_id: String,
+    active: i64,
+    created_at: i64,
+}
+
+impl From<AccessKeyRow> for AccessKeyRecord {
+    fn from(row: AccessKeyRow) -> Self {
+        Self {
+            access_key_id: row.access_key_id,
+            user_name: row.user_name,
+            user_id: row.user_id,
+            encrypted_secret: row.encrypted_secret,
+            master_key_id: row.master_key_id,
+            active: row.active != 0,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct SigningKeyRow {
+    kid: String,
+    state: String,
+    algorithm: String,
+    encrypted_private_key: Vec<u8>,
+    master_key_id: String,
+    created_at: i64,
+}
+
+impl TryFrom<SigningKeyRow> for SigningKeyRecord {
+    type Error = StoreError;
+
+    fn try_from(row: SigningKeyRow) -> Result<Self, StoreError> {
+        let state = KeyState::parse(&row.state)
+            .ok_or_else(|| corrupt(format!("unknown signing key state '{}'", row.state)))?;
+        Ok(Self {
+            kid: row.kid,
+            state,
+            algorithm: row.algorithm,
+            encrypted_private_key: row.encrypted_private_key,
+            master_key_id: row.master_key_id,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// A pool: its configuration is one JSON column, as UpdateIdentityPool replaces it whole.
+#[derive(FromRow)]
+pub(crate) struct PoolRow {
+    pool_id: String,
+    config: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<PoolRow> for IdentityPool {
+    type Error = StoreError;
+
+    fn try_from(row: PoolRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.pool_id,
+            spec: serde_json::from_str::<IdentityPoolSpec>(&row.config).map_err(corrupt)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// A pool and the identity a login is linked to in it, if any.
+#[derive(FromRow)]
+pub(crate) struct PoolWithLoginRow {
+    #[sqlx(flatten)]
+    pub pool: PoolRow,
+    pub identity_id: Option<String>,
+}
+
+#[derive(FromRow)]
+pub(crate) struct PoolSummaryRow {
+    pool_id: String,
+    name: String,
+}
+
+impl From<PoolSummaryRow> for PoolSummary {
+    fn from(row: PoolSummaryRow) -> Self {
+        Self {
+            id: row.pool_id,
+            name: row.name,
+        }
+    }
+}
+
+/// One identity joined with one of its logins' providers (none when it has no login).
+#[derive(FromRow)]
+pub(crate) struct IdentityLoginRow {
+    identity_id: String,
+    pool_id: String,
+    disabled: i64,
+    created_at: i64,
+    updated_at: i64,
+    provider: Option<String>,
+}
+
+/// Join rows, ordered by identity, grouped into identities with their distinct providers.
+pub(crate) fn group_identities(rows: Vec<IdentityLoginRow>) -> Vec<IdentityRecord> {
+    let mut out: Vec<IdentityRecord> = Vec::new();
+    for row in rows {
+        let current = match out.last_mut() {
+            Some(last) if last.identity_id == row.identity_id => last,
+            _ => {
+                out.push(IdentityRecord {
+                    identity_id: row.identity_id,
+                    pool_id: row.pool_id,
+                    logins: Vec::new(),
+                    created_at: row.created_at,
+                    updated_at: row.updated_at,
+                    disabled: row.disabled != 0,
+                });
+                let Some(last) = out.last_mut() else {
+                    continue;
+                };
+                last
+            }
+        };
+        if let Some(provider) = row.provider
+            && !current.logins.contains(&provider)
+        {
+            current.logins.push(provider);
+        }
+    }
+    out
+}
+
+#[derive(FromRow)]
+pub(crate) struct RoleRow {
+    role_name: String,
+    path: String,
+    role_id: String,
+    assume_role_policy_document: String,
+    description: Option<String>,
+    max_session_duration: i64,
+    /// JSON list of `[key, value]`.
+    tags: String,
+    created_at: i64,
+}
+
+impl TryFrom<RoleRow> for Role {
+    type Error = StoreError;
+
+    fn try_from(row: RoleRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            role_name: row.role_name,
+            path: row.path,
+            role_id: row.role_id,
+            assume_role_policy_document: row.assume_role_policy_document,
+            description: row.description,
+            max_session_duration: row.max_session_duration,
+            tags: serde_json::from_str(&row.tags).map_err(corrupt)?,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// A single text column (`identity_id`, `user_key`, `policy_name`, …), read by position.
+#[derive(FromRow)]
+pub(crate) struct Text(pub String);
+
+/// A single count, read by position.
+#[derive(FromRow)]
+pub(crate) struct Count(pub i64);
