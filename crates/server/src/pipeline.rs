@@ -432,30 +432,39 @@ pub fn not_implemented(endpoint: &Endpoint) -> RequestError {
 
 /// Drive one call of a service whose operation is known: authenticate as its row says, refuse
 /// what is not implemented, read the raw input, and hand the call to the service's `dispatch`.
+#[allow(clippy::too_many_arguments)]
 pub async fn drive<'a, Raw: Members, Fut>(
     state: &'a crate::AppState,
     raw: &crate::RawRequest,
-    signing_name: &str,
+    envelope: crate::edge::Envelope,
     endpoint: Endpoint,
     request_id: &str,
     input: impl FnOnce() -> Result<Raw, RequestError>,
     dispatch: impl FnOnce(Call<'a, Raw>) -> Fut,
-) -> Result<Response, Failure>
+) -> crate::edge::Answer
 where
     Fut: Future<Output = Result<Response, Failure>>,
 {
-    let ctx = authenticate(state, raw, signing_name, &endpoint, request_id).await?;
-    if !endpoint.implemented {
-        return Err(not_implemented(&endpoint).into());
+    let result = async {
+        let ctx = authenticate(state, raw, envelope.service, &endpoint, request_id).await?;
+        if !endpoint.implemented {
+            return Err(not_implemented(&endpoint).into());
+        }
+        let call = Call::new(
+            ctx,
+            endpoint,
+            &state.deployment,
+            input()?,
+            &state.authorizer,
+        );
+        dispatch(call).await
     }
-    let call = Call::new(
-        ctx,
-        endpoint,
-        &state.deployment,
-        input()?,
-        &state.authorizer,
-    );
-    dispatch(call).await
+    .await;
+    crate::edge::Answer {
+        envelope,
+        operation: std::borrow::Cow::Borrowed(endpoint.name),
+        result,
+    }
 }
 
 /// Who is calling, as the operation's row requires: signed operations must carry a valid

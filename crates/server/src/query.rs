@@ -4,9 +4,11 @@
 
 use std::borrow::Cow;
 
+use axum::response::Response;
+
 use crate::edge::{Answer, Envelope};
-use crate::pipeline::RequestError;
-use crate::protocol::aws_query::QueryParams;
+use crate::pipeline::{Call, RequestError};
+use crate::protocol::aws_query::{self, QueryParams, XmlOutput};
 use crate::{AppState, RawRequest, iam, sts};
 
 /// The envelope of requests that name no service of ours (STS's, as the endpoint's first tenant).
@@ -43,4 +45,13 @@ pub(crate) async fn serve(state: &AppState, raw: RawRequest, request_id: &str) -
         }
         .into()),
     }
+}
+
+/// The success answer of an awsQuery operation of the service whose XML namespace is `namespace`.
+pub(crate) fn answer<T: XmlOutput>(
+    namespace: &str,
+    call: &Call<'_, QueryParams>,
+    output: &T,
+) -> Response {
+    aws_query::ok(namespace, call.endpoint.name, &call.ctx.request_id, output)
 }

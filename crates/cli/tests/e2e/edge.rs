@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{RawResponse, Server, TempDir, query_call, signed_cognito_headers};
+use crate::support::{
+    RawResponse, Server, TempDir, parse_response, query_call, signed_cognito_headers,
+};
 
 /// Send raw bytes as one request (`Connection: close` is the caller's to add) and read the
 /// response.
@@ -16,23 +18,7 @@ async fn raw_exchange(addr: &str, request: &[u8]) -> RawResponse {
     stream.write_all(request).await.unwrap();
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw).await;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    RawResponse {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
+    parse_response(&raw)
 }
 
 /// A request whose header values are bytes, not text.

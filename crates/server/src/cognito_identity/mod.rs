@@ -110,21 +110,16 @@ pub(crate) async fn serve(state: &AppState, raw: RawRequest, request_id: &str) -
             };
         }
     };
-    let result = drive(
+    drive(
         state,
         &raw,
-        SIGNING_NAME,
+        ENVELOPE,
         operation.endpoint(),
         request_id,
         || JsonBody::parse(&raw.body).map_err(|e| RequestError::Serialization(e.to_string())),
         |call| dispatch(&state.cognito_identity, call, operation),
     )
-    .await;
-    Answer {
-        envelope: ENVELOPE,
-        operation: Cow::Borrowed(operation.name()),
-        result,
-    }
+    .await
 }
 
 #[cfg(test)]

@@ -4,15 +4,13 @@
 mod handlers;
 mod shapes;
 
-use std::borrow::Cow;
-
 use axum::response::Response;
 use tegata_core::sts::Sts;
 
 use crate::edge::{Answer, Envelope};
 use crate::pipeline::{Call, Failure, ProtocolKind, Resource, drive, endpoint_table};
-use crate::protocol::aws_query::{self, QueryParams, XmlOutput};
-use crate::{AppState, RawRequest};
+use crate::protocol::aws_query::{QueryParams, XmlOutput};
+use crate::{AppState, RawRequest, query};
 
 pub const SIGNING_NAME: &str = "sts";
 pub const VERSION: &str = "2011-06-15";
@@ -51,12 +49,7 @@ endpoint_table! {
 }
 
 fn xml_answer<T: XmlOutput>(call: &Call<'_, QueryParams>, output: &T) -> Result<Response, Failure> {
-    Ok(aws_query::ok(
-        NAMESPACE,
-        call.endpoint.name,
-        &call.ctx.request_id,
-        output,
-    ))
+    Ok(query::answer(NAMESPACE, call, output))
 }
 
 pub(crate) async fn serve(
@@ -66,21 +59,16 @@ pub(crate) async fn serve(
     operation: Operation,
     request_id: &str,
 ) -> Answer {
-    let result = drive(
+    drive(
         state,
         raw,
-        SIGNING_NAME,
+        ENVELOPE,
         operation.endpoint(),
         request_id,
         || Ok(params),
         |call| dispatch(&state.sts, call, operation),
     )
-    .await;
-    Answer {
-        envelope: ENVELOPE,
-        operation: Cow::Borrowed(operation.name()),
-        result,
-    }
+    .await
 }
 
 #[cfg(test)]
