@@ -89,8 +89,8 @@ pub(crate) struct ServeArgs {
     )]
     pub header_read_timeout_seconds: Option<u64>,
 
-    /// Seconds from the end of a request's headers to its answer (reading the body included);
-    /// past it the request is answered `ServiceUnavailable` (HTTP 503). [default: 30]
+    /// Seconds a request's body may take to arrive, and again seconds its answer may take; past
+    /// either the request is answered `ServiceUnavailable` (HTTP 503). [default: 30]
     #[arg(long, env = "TEGATA_REQUEST_TIMEOUT_SECONDS", value_name = "SECONDS")]
     pub request_timeout_seconds: Option<u64>,
 

@@ -26,7 +26,7 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Requests answered at once; beyond it, the service's throttling error.
     pub max_in_flight: usize,
-    /// From the end of the headers to the answer: reading the body and handling it.
+    /// How long reading a request's body may take, and again how long answering it may.
     pub request_timeout: Duration,
 }
 
@@ -70,18 +70,28 @@ pub async fn aws(State(state): State<Arc<AppState>>, request: Request) -> Respon
     let started = Instant::now();
     let request_id = state.request_ids.next();
     let envelope = envelope_of(&request);
-    let answer = match state.in_flight.clone().try_acquire_owned() {
-        Err(_) => Answer {
-            envelope,
-            operation: Cow::Borrowed("(throttled)"),
-            result: Err(RequestError::Throttled.into()),
+    let limits = state.limits;
+    let failed = |operation: &'static str, error: RequestError| Answer {
+        envelope,
+        operation: Cow::Borrowed(operation),
+        result: Err(error.into()),
+    };
+    // The body is read before the request takes a place among those being answered: a client
+    // that sends its body slowly holds its own connection, not a place others need.
+    let read =
+        tokio::time::timeout(limits.request_timeout, read(request, limits.max_body_bytes)).await;
+    let answer = match read {
+        Err(_) => failed("(unread)", RequestError::TimedOut),
+        Ok(Err(e)) => failed("(unread)", e),
+        Ok(Ok(raw)) => match state.in_flight.clone().try_acquire_owned() {
+            Err(_) => failed("(throttled)", RequestError::Throttled),
+            Ok(permit) => {
+                let work = answer(&state, raw, envelope, &request_id);
+                let answer = guarded(work, envelope, limits.request_timeout).await;
+                drop(permit);
+                answer
+            }
         },
-        Ok(permit) => {
-            let work = answer(&state, request, envelope, &request_id);
-            let answer = guarded(work, envelope, state.limits.request_timeout).await;
-            drop(permit);
-            answer
-        }
     };
     finish(answer, &request_id, started)
 }
@@ -111,22 +121,7 @@ async fn guarded(
     }
 }
 
-async fn answer(
-    state: &AppState,
-    request: Request,
-    envelope: Envelope,
-    request_id: &str,
-) -> Answer {
-    let raw = match read(request, state.limits.max_body_bytes).await {
-        Ok(raw) => raw,
-        Err(e) => {
-            return Answer {
-                envelope,
-                operation: Cow::Borrowed("(unread)"),
-                result: Err(e.into()),
-            };
-        }
-    };
+async fn answer(state: &AppState, raw: RawRequest, envelope: Envelope, request_id: &str) -> Answer {
     if envelope.protocol == ProtocolKind::Json {
         cognito_identity::serve(state, raw, request_id).await
     } else {
@@ -172,6 +167,18 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> &str {
         .unwrap_or("(no message)")
 }
 
+/// The longest value taken from a request that a log line repeats; the rest is cut.
+const LOGGED_VALUE_CHARS: usize = 256;
+
+/// `value`, cut to [`LOGGED_VALUE_CHARS`] characters for the log (answers keep it whole, as AWS's
+/// messages do).
+fn for_log(value: &str) -> Cow<'_, str> {
+    match value.char_indices().nth(LOGGED_VALUE_CHARS) {
+        Some((end, _)) => Cow::Owned(format!("{}…", value.get(..end).unwrap_or_default())),
+        None => Cow::Borrowed(value),
+    }
+}
+
 /// Render the answer in its service's envelope and log it.
 fn finish(answer: Answer, request_id: &str, started: Instant) -> Response {
     let Answer {
@@ -179,6 +186,7 @@ fn finish(answer: Answer, request_id: &str, started: Instant) -> Response {
         operation,
         result,
     } = answer;
+    let operation = for_log(&operation);
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let service = envelope.service;
     // `?operation` writes it escaped: a name taken from the request cannot start a log line.
@@ -194,8 +202,15 @@ fn finish(answer: Answer, request_id: &str, started: Instant) -> Response {
                     request_id, service, ?operation, code, detail = ?internal, micros, "failed"
                 );
             } else {
+                let reason = message.as_deref().map(for_log);
                 tracing::info!(
-                    request_id, service, ?operation, code, reason = ?message, micros, "refused"
+                    request_id,
+                    service,
+                    ?operation,
+                    code,
+                    ?reason,
+                    micros,
+                    "refused"
                 );
             }
             render(envelope, request_id, status, code, message.as_deref())
@@ -225,6 +240,15 @@ mod tests {
     fn unread(request_id: &str) -> impl Future<Output = Answer> + use<> {
         let _ = request_id;
         std::future::pending()
+    }
+
+    #[test]
+    fn logged_values_are_cut() {
+        assert_eq!(for_log("short"), "short");
+        let long = "é".repeat(LOGGED_VALUE_CHARS + 10);
+        let cut = for_log(&long);
+        assert_eq!(cut.chars().count(), LOGGED_VALUE_CHARS + 1);
+        assert!(cut.ends_with('…'));
     }
 
     #[tokio::test]

@@ -12,6 +12,13 @@ pub(super) async fn create_role(
     ctx: &Context,
     input: shapes::CreateRoleInput,
 ) -> Result<shapes::RoleOutput> {
+    // A boundary narrows what the role may do: ignoring it would create a broader role than the
+    // caller asked for.
+    if input.permissions_boundary.is_some() {
+        return Err(IamError::InvalidInput(
+            "tegata does not support permissions boundaries yet.".to_owned(),
+        ));
+    }
     let role = service
         .create_role(
             CreateRoleInput {

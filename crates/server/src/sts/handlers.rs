@@ -15,6 +15,13 @@ pub(super) async fn assume_role_with_web_identity(
     ctx: &Context,
     input: shapes::AssumeRoleWithWebIdentityInput,
 ) -> Result<AssumeRoleWithWebIdentityOutput> {
+    // Managed session policies narrow what the session may do: ignoring them would hand out a
+    // broader session than the caller asked for.
+    if input.policy_arns.is_some() {
+        return Err(StsError::Validation(
+            "tegata does not support PolicyArns yet; pass the session policy as Policy.".to_owned(),
+        ));
+    }
     service
         .assume_role_with_web_identity(
             AssumeRoleWithWebIdentityInput {
