@@ -43,9 +43,9 @@ pub enum Auth {
 pub enum Resource {
     /// The operation acts on no resource of its own (a policy must say `"Resource": "*"`).
     None,
-    /// An ARN template. IAM's `${…NameWithPath}` is written `${Path}${RoleName}`: the path the
-    /// input gives (CreateRole), else `/`. Reading an existing entity's stored path is left to
-    /// the authorizer that evaluates policies (IAM authorizes GetRole of `/app/r` as `role/app/r`).
+    /// An ARN template. `${Path}` is the input's `Path` (default `/`): IAM's templates use it
+    /// only for operations that create an entity, whose `Path` member is validated; see the IAM
+    /// table for existing entities' paths.
     Arn(&'static str),
 }
 

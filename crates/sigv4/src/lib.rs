@@ -32,8 +32,9 @@ pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The longest validity a presigned URL may claim (`X-Amz-Expires`), seven days.
 pub const MAX_PRESIGNED_EXPIRES_SECONDS: i64 = 604_800;
 
-/// A request as the server received it, before any interpretation.
-#[derive(Debug, Clone, Copy)]
+/// A request as the server received it, before any interpretation. Its `Debug` names the headers
+/// but shows none of their values, nor the query: they carry session tokens and signatures.
+#[derive(Clone, Copy)]
 pub struct HttpRequest<'a> {
     pub method: &'a str,
     /// The path exactly as it appeared on the request line (still percent-encoded).
@@ -44,6 +45,23 @@ pub struct HttpRequest<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     /// Lower-case hex SHA-256 of the body, computed by the server.
     pub payload_sha256: &'a str,
+}
+
+impl std::fmt::Debug for HttpRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> HttpRequest<'a> {

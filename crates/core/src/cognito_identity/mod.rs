@@ -77,7 +77,8 @@ pub struct LookupDeveloperIdentityInput {
     pub next_token: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// No `Debug`: developer user ids are the model's sensitive values.
+#[derive(Clone, PartialEq, Eq)]
 pub struct LookupDeveloperIdentityOutput {
     pub identity_id: Option<String>,
     pub developer_user_identifiers: Vec<String>,

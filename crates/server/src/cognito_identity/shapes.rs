@@ -375,7 +375,8 @@ impl Validate for LookupDeveloperIdentityInput {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// No `Debug`: developer user ids are the model's sensitive values.
+#[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LookupDeveloperIdentityOutput {
     #[serde(skip_serializing_if = "Option::is_none")]

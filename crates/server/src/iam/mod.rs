@@ -23,20 +23,28 @@ pub const ENVELOPE: Envelope = Envelope {
 };
 
 // The resource types of the Service Authorization Reference, each with the input member that
-// names it. `${…NameWithPath}` is `${Path}${Name}` (see `Resource::Arn`).
-const ROLE: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:role${Path}${RoleName}");
-const USER: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:user${Path}${UserName}");
-const GROUP: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:group${Path}${GroupName}");
+// names it. `${…NameWithPath}` is `${Path}${Name}` for the operations that create the entity
+// (their input has a validated `Path`); an existing entity's stored path is not read here, so
+// its ARN is written with `/` until the authorizer that evaluates policies resolves it (IAM
+// authorizes GetRole of `/app/r` on `role/app/r`).
+const ROLE: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:role/${RoleName}");
+const NEW_ROLE: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:role${Path}${RoleName}");
+const USER: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:user/${UserName}");
+const NEW_USER: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:user${Path}${UserName}");
+const GROUP: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:group/${GroupName}");
+const NEW_GROUP: Resource =
+    Resource::Arn("arn:${Partition}:iam::${Account}:group${Path}${GroupName}");
 const POLICY: Resource = Resource::Arn("${PolicyArn}");
 const NEW_POLICY: Resource =
     Resource::Arn("arn:${Partition}:iam::${Account}:policy${Path}${PolicyName}");
 const OIDC_PROVIDER: Resource = Resource::Arn("${OpenIDConnectProviderArn}");
 const SAML_PROVIDER: Resource = Resource::Arn("${SAMLProviderArn}");
 const INSTANCE_PROFILE: Resource =
+    Resource::Arn("arn:${Partition}:iam::${Account}:instance-profile/${InstanceProfileName}");
+const NEW_INSTANCE_PROFILE: Resource =
     Resource::Arn("arn:${Partition}:iam::${Account}:instance-profile${Path}${InstanceProfileName}");
-const SERVER_CERTIFICATE: Resource = Resource::Arn(
-    "arn:${Partition}:iam::${Account}:server-certificate${Path}${ServerCertificateName}",
-);
+const SERVER_CERTIFICATE: Resource =
+    Resource::Arn("arn:${Partition}:iam::${Account}:server-certificate/${ServerCertificateName}");
 /// No resource, or one the reference leaves optional or names only by a derived value (MFA
 /// devices, delegation requests, providers being created): `*` until those operations exist.
 const NONE: Resource = Resource::None;
@@ -59,17 +67,17 @@ endpoint_table! {
     CreateAccessKey:                               Signed, USER               => unimplemented;
     CreateAccountAlias:                            Signed, NONE               => unimplemented;
     CreateDelegationRequest:                       Signed, NONE               => unimplemented;
-    CreateGroup:                                   Signed, GROUP              => unimplemented;
-    CreateInstanceProfile:                         Signed, INSTANCE_PROFILE   => unimplemented;
+    CreateGroup:                                   Signed, NEW_GROUP          => unimplemented;
+    CreateInstanceProfile:                         Signed, NEW_INSTANCE_PROFILE => unimplemented;
     CreateLoginProfile:                            Signed, USER               => unimplemented;
     CreateOpenIDConnectProvider:                   Signed, NONE               => unimplemented;
     CreatePolicy:                                  Signed, NEW_POLICY         => unimplemented;
     CreatePolicyVersion:                           Signed, POLICY             => unimplemented;
-    CreateRole:                                    Signed, ROLE               => create_role;
+    CreateRole:                                    Signed, NEW_ROLE           => create_role;
     CreateSAMLProvider:                            Signed, NONE               => unimplemented;
     CreateServiceLinkedRole:                       Signed, ROLE               => unimplemented;
     CreateServiceSpecificCredential:               Signed, USER               => unimplemented;
-    CreateUser:                                    Signed, USER               => unimplemented;
+    CreateUser:                                    Signed, NEW_USER           => unimplemented;
     CreateVirtualMFADevice:                        Signed, NONE               => unimplemented;
     DeactivateMFADevice:                           Signed, USER               => unimplemented;
     DeleteAccessKey:                               Signed, USER               => unimplemented;

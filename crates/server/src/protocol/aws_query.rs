@@ -108,9 +108,17 @@ impl QueryParams {
 #[derive(Debug, Default)]
 pub struct Xml(String);
 
-/// Append `text` to `out` as XML character data.
+/// Characters XML 1.0 cannot carry at all, escaped or not: control characters but tab, line feed
+/// and carriage return, and the two non-characters U+FFFE and U+FFFF.
+fn is_forbidden_in_xml(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// Append `text` to `out` as XML character data. Values echoed from a request may hold what XML
+/// forbids; those become U+FFFD, so the answer still parses.
 fn push_escaped(out: &mut String, text: &str) {
-    let special = |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'' | '\r');
+    let special =
+        |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'' | '\r') || is_forbidden_in_xml(c);
     // Most values (ids, ARNs, dates) have nothing to escape.
     if !text.contains(special) {
         out.push_str(text);
@@ -124,6 +132,7 @@ fn push_escaped(out: &mut String, text: &str) {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             '\r' => out.push_str("&#xD;"),
+            c if is_forbidden_in_xml(c) => out.push('\u{FFFD}'),
             other => out.push(other),
         }
     }
@@ -308,7 +317,11 @@ mod tests {
     fn xml_is_escaped() {
         let mut xml = Xml::new();
         xml.element("M", "a<b & \"c\"");
-        assert_eq!(xml.into_string(), "<M>a&lt;b &amp; &quot;c&quot;</M>");
+        xml.element("C", "tab\tnul\u{0}bell\u{7}");
+        assert_eq!(
+            xml.into_string(),
+            "<M>a&lt;b &amp; &quot;c&quot;</M><C>tab\tnul\u{FFFD}bell\u{FFFD}</C>"
+        );
         assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
     }
 
