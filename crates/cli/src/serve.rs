@@ -88,22 +88,24 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         identity.clone(),
     ));
     let limits = config.limits;
+    let sts = Arc::new(Sts::new(
+        store.clone(),
+        identity.clone(),
+        roles.clone(),
+        issuer.clone(),
+        minter.clone(),
+        config.strict_cognito_trust,
+    ));
     let state = Arc::new(AppState {
         cognito_identity: CognitoIdentity::new(
             store.clone(),
             identity.clone(),
             issuer.clone(),
+            sts.clone(),
             config.max_identity_pools,
         ),
-        iam: Iam::new(store.clone(), identity.clone(), roles.clone()),
-        sts: Sts::new(
-            store.clone(),
-            identity.clone(),
-            roles,
-            issuer.clone(),
-            minter.clone(),
-            config.strict_cognito_trust,
-        ),
+        iam: Iam::new(store.clone(), identity.clone(), roles),
+        sts,
         deployment: identity,
         issuer,
         authenticator: Authenticator::new(access_keys, minter),

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use crate::UnixSeconds;
 use crate::account::{AccessKeyRecord, Bootstrap};
-use crate::cognito_identity::{IdentityPool, IdentityRecord, PoolSummary};
+use crate::cognito_identity::{IdentityPool, IdentityRecord, PoolRoles, PoolSummary};
 use crate::iam::Role;
 use crate::tokens::keys::SigningKeyRecord;
 
@@ -97,6 +97,14 @@ pub trait PoolStore: Send + Sync + 'static {
     /// Replace a pool's configuration; `false` when it does not exist.
     async fn replace_identity_pool(&self, pool: &IdentityPool) -> Result<bool, StoreError>;
 
+    /// Replace a pool's roles (SetIdentityPoolRoles); `false` when it does not exist.
+    async fn set_identity_pool_roles(
+        &self,
+        pool_id: &str,
+        roles: &PoolRoles,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+
     /// Delete a pool with its identities and logins; `false` when it did not exist.
     async fn delete_identity_pool(&self, pool_id: &str) -> Result<bool, StoreError>;
 
@@ -120,6 +128,15 @@ pub trait IdentityStore: Send + Sync + 'static {
         new_identity_id: &str,
         now: UnixSeconds,
     ) -> Result<(String, bool), StoreError>;
+
+    /// A new identity of `pool_id` with no login (a guest's, from GetId); `false` when the pool
+    /// does not exist.
+    async fn insert_identity(
+        &self,
+        pool_id: &str,
+        identity_id: &str,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
 
     /// Link `login` to the existing identity `identity_id` of `pool_id`.
     async fn link_login(

@@ -56,7 +56,7 @@ pub struct AppState {
     pub deployment: Arc<Deployment>,
     pub cognito_identity: CognitoIdentity,
     pub iam: Iam,
-    pub sts: Sts,
+    pub sts: Arc<Sts>,
     pub issuer: Arc<TokenIssuer>,
     pub authenticator: auth::Authenticator,
     pub authorizer: authorize::Authorizer,

@@ -188,6 +188,20 @@ impl Violations {
         self.push(Some(&value.to_string()), member, &constraint);
     }
 
+    /// A member of an enum: when present, one of `values` (the model's order, which the message
+    /// quotes).
+    pub fn one_of(&mut self, member: &str, value: Option<&str>, values: &[&str]) {
+        if let Some(value) = value
+            && !values.contains(&value)
+        {
+            let constraint = format!(
+                "Member must satisfy enum value set: [{}]",
+                values.join(", ")
+            );
+            self.push(Some(value), member, &constraint);
+        }
+    }
+
     /// A number that did not parse (awsQuery sends numbers as text).
     pub fn not_a_number(&mut self, member: &str, raw: &str) {
         self.push(Some(raw), member, "Member must be a number");

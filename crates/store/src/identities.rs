@@ -67,6 +67,27 @@ where
             .await
     }
 
+    async fn insert_identity(
+        &self,
+        pool_id: &str,
+        identity_id: &str,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        // One statement: the pool's existence and the insert cannot be split by a deletion.
+        let inserted = sqlx::query(
+            "INSERT INTO identities (identity_id, pool_id, disabled, created_at, updated_at)
+             SELECT $1, pool_id, 0, $3, $3 FROM identity_pools WHERE pool_id = $2",
+        )
+        .bind(identity_id)
+        .bind(pool_id)
+        .bind(now)
+        .execute(&self.writer)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
     async fn link_login(
         &self,
         pool_id: &str,

@@ -196,6 +196,7 @@ mod tests {
                 name: name.into(),
                 ..IdentityPoolSpec::default()
             },
+            roles: Default::default(),
             created_at: 1,
             updated_at: 1,
         }

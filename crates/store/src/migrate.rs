@@ -29,6 +29,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_roles.sql"),
         postgres: include_str!("../migrations/postgres/0002_roles.sql"),
     },
+    Migration {
+        version: 3,
+        description: "roles of identity pools",
+        sqlite: include_str!("../migrations/sqlite/0003_pool_roles.sql"),
+        postgres: include_str!("../migrations/postgres/0003_pool_roles.sql"),
+    },
 ];
 
 const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS tegata_schema (

@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
-use tegata_core::cognito_identity::{IdentityPool, PoolSummary};
+use tegata_core::UnixSeconds;
+use tegata_core::cognito_identity::{IdentityPool, PoolRoles, PoolSummary};
 use tegata_core::store::{Login, PoolStore, StoreError};
 
 use crate::rows::{Count, PoolRow, PoolSummaryRow, PoolWithLoginRow};
@@ -33,13 +34,15 @@ where
 
     async fn insert_identity_pool(&self, pool: &IdentityPool) -> Result<(), StoreError> {
         let config = serde_json::to_string(&pool.spec).map_err(corrupt)?;
+        let roles = serde_json::to_string(&pool.roles).map_err(corrupt)?;
         sqlx::query(
-            "INSERT INTO identity_pools (pool_id, name, config, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO identity_pools (pool_id, name, config, roles, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(pool.id.as_str())
         .bind(pool.spec.name.as_str())
         .bind(config.as_str())
+        .bind(roles.as_str())
         .bind(pool.created_at)
         .bind(pool.updated_at)
         .execute(&self.writer)
@@ -50,7 +53,7 @@ where
 
     async fn identity_pool(&self, pool_id: &str) -> Result<Option<IdentityPool>, StoreError> {
         let row: Option<PoolRow> = sqlx::query_as(
-            "SELECT pool_id, config, created_at, updated_at FROM identity_pools
+            "SELECT pool_id, config, roles, created_at, updated_at FROM identity_pools
              WHERE pool_id = $1",
         )
         .bind(pool_id)
@@ -66,7 +69,7 @@ where
         login: Login<'_>,
     ) -> Result<Option<(IdentityPool, Option<String>)>, StoreError> {
         let row: Option<PoolWithLoginRow> = sqlx::query_as(
-            "SELECT p.pool_id, p.config, p.created_at, p.updated_at, l.identity_id
+            "SELECT p.pool_id, p.config, p.roles, p.created_at, p.updated_at, l.identity_id
              FROM identity_pools p LEFT JOIN identity_logins l
                ON l.pool_id = p.pool_id AND l.provider = $2 AND l.user_key = $3
              WHERE p.pool_id = $1",
@@ -95,6 +98,25 @@ where
         .await
         .map_err(backend)?
         .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn set_identity_pool_roles(
+        &self,
+        pool_id: &str,
+        roles: &PoolRoles,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let roles = serde_json::to_string(roles).map_err(corrupt)?;
+        let updated =
+            sqlx::query("UPDATE identity_pools SET roles = $2, updated_at = $3 WHERE pool_id = $1")
+                .bind(pool_id)
+                .bind(roles.as_str())
+                .bind(now)
+                .execute(&self.writer)
+                .await
+                .map_err(backend)?
+                .rows_affected();
         Ok(updated == 1)
     }
 

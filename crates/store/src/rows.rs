@@ -3,7 +3,9 @@
 
 use sqlx::FromRow;
 use tegata_core::account::{AccessKeyRecord, AccountRecord};
-use tegata_core::cognito_identity::{IdentityPool, IdentityPoolSpec, IdentityRecord, PoolSummary};
+use tegata_core::cognito_identity::{
+    IdentityPool, IdentityPoolSpec, IdentityRecord, PoolRoles, PoolSummary,
+};
 use tegata_core::iam::Role;
 use tegata_core::store::StoreError;
 use tegata_core::tokens::keys::{KeyState, SigningKeyRecord};
@@ -82,6 +84,7 @@ impl TryFrom<SigningKeyRow> for SigningKeyRecord {
 pub(crate) struct PoolRow {
     pool_id: String,
     config: String,
+    roles: String,
     created_at: i64,
     updated_at: i64,
 }
@@ -93,6 +96,7 @@ impl TryFrom<PoolRow> for IdentityPool {
         Ok(Self {
             id: row.pool_id,
             spec: serde_json::from_str::<IdentityPoolSpec>(&row.config).map_err(corrupt)?,
+            roles: serde_json::from_str::<PoolRoles>(&row.roles).map_err(corrupt)?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })

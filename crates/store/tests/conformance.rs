@@ -7,7 +7,10 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use tegata_core::Deployment;
 use tegata_core::account::Bootstrap;
-use tegata_core::cognito_identity::{IdentityPool, IdentityPoolSpec};
+use tegata_core::cognito_identity::{
+    AmbiguousRoleResolution, IdentityPool, IdentityPoolSpec, MappingRule, MatchType, PoolRoles,
+    RoleMapping, RoleMappingType,
+};
 use tegata_core::iam::{CreateRoleInput, Iam, Role, RoleCache};
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SeededRandomness;
@@ -25,6 +28,7 @@ fn pool(id: &str, name: &str) -> IdentityPool {
             tags: Some(BTreeMap::new()),
             ..IdentityPoolSpec::default()
         },
+        roles: Default::default(),
         created_at: 1,
         updated_at: 1,
     }
@@ -126,6 +130,65 @@ async fn pools(store: Arc<dyn Store>) {
             .unwrap()
     );
     assert_eq!(store.identity_pool("r:9999").await.unwrap(), None);
+
+    // Roles live apart from the configuration: replacing the one keeps the other.
+    let mut roles = PoolRoles::default();
+    roles
+        .roles
+        .insert("authenticated".into(), "arn:aws:iam::1:role/auth".into());
+    roles.role_mappings.insert(
+        "issuer.example".into(),
+        RoleMapping {
+            mapping_type: RoleMappingType::Rules,
+            ambiguous_role_resolution: Some(AmbiguousRoleResolution::Deny),
+            rules: Some(vec![MappingRule {
+                claim: "team".into(),
+                match_type: MatchType::StartsWith,
+                value: "ops".into(),
+                role_arn: "arn:aws:iam::1:role/ops".into(),
+            }]),
+        },
+    );
+    assert!(
+        store
+            .set_identity_pool_roles("r:0001", &roles, 10)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_identity_pool_roles("r:9999", &roles, 10)
+            .await
+            .unwrap()
+    );
+    let stored = store.identity_pool("r:0001").await.unwrap().unwrap();
+    assert_eq!(stored.roles, roles);
+    assert_eq!(stored.updated_at, 10);
+    let mut renamed = stored.clone();
+    renamed.spec.name = "again".into();
+    assert!(store.replace_identity_pool(&renamed).await.unwrap());
+    assert_eq!(
+        store.identity_pool("r:0001").await.unwrap().unwrap().roles,
+        roles
+    );
+
+    // A guest identity has no login, and needs its pool.
+    assert!(
+        store
+            .insert_identity("r:0001", "r:guest-1", 11)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_identity("r:9999", "r:guest-2", 11)
+            .await
+            .unwrap()
+    );
+    let guest = store.identity("r:guest-1").await.unwrap().unwrap();
+    assert_eq!(guest.pool_id, "r:0001");
+    assert!(guest.logins.is_empty());
+    assert_eq!(store.identity("r:guest-2").await.unwrap(), None);
 }
 
 async fn concurrent_updates_lose_nothing(store: Arc<dyn Store>) {
@@ -753,7 +816,7 @@ async fn migrations_refuse_a_newer_schema_on_both_backends() {
             PgCluster::database_name(&url),
             "SELECT count(*) FROM tegata_schema"
         ),
-        "2"
+        "3"
     );
     drop(tegata_store::open_postgres(&url).await.unwrap());
     cluster.psql(

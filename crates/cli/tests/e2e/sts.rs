@@ -385,3 +385,85 @@ async fn temporary_credentials_are_checked() {
         .into_service_error();
     assert_eq!(err.code(), Some("ExpiredToken"));
 }
+
+/// The enhanced developer flow: the backend's token, presented by the client under the
+/// `cognito-identity.amazonaws.com` login, gives credentials of the pool's authenticated role
+/// with AWS's session name.
+#[tokio::test]
+async fn enhanced_flow_gives_the_pools_authenticated_role() {
+    let flow = Flow::start().await;
+    let role_arn = flow
+        .role("app", "/", &pinned_trust_policy(&flow.pool_id))
+        .await;
+    let cognito = flow.server.cognito();
+    cognito
+        .set_identity_pool_roles()
+        .identity_pool_id(&flow.pool_id)
+        .roles("authenticated", &role_arn)
+        .send()
+        .await
+        .expect("SetIdentityPoolRoles");
+    let issued = cognito
+        .get_open_id_token_for_developer_identity()
+        .identity_pool_id(&flow.pool_id)
+        .logins(PROVIDER, "test_user")
+        .send()
+        .await
+        .unwrap();
+    let identity_id = issued.identity_id().unwrap();
+    let out = cognito
+        .get_credentials_for_identity()
+        .identity_id(identity_id)
+        .logins("cognito-identity.amazonaws.com", issued.token().unwrap())
+        .send()
+        .await
+        .expect("GetCredentialsForIdentity");
+    assert_eq!(out.identity_id(), Some(identity_id));
+    let creds = out.credentials().unwrap();
+    let expiration = creds.expiration().unwrap().secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        (now + 3500..=now + 3700).contains(&expiration),
+        "{expiration}"
+    );
+
+    let session = sts_client(
+        &flow.server.url,
+        creds.access_key_id().unwrap(),
+        creds.secret_key().unwrap(),
+        creds.session_token(),
+        Duration::ZERO,
+    );
+    let identity = session.get_caller_identity().send().await.unwrap();
+    let account = role_arn.split(':').nth(4).unwrap();
+    assert_eq!(
+        identity.arn(),
+        Some(
+            format!("arn:aws:sts::{account}:assumed-role/app/CognitoIdentityCredentials").as_str()
+        )
+    );
+
+    // Another identity's token does not open this one.
+    let other = cognito
+        .get_open_id_token_for_developer_identity()
+        .identity_pool_id(&flow.pool_id)
+        .logins(PROVIDER, "someone_else")
+        .send()
+        .await
+        .unwrap();
+    let err = cognito
+        .get_credentials_for_identity()
+        .identity_id(identity_id)
+        .logins("cognito-identity.amazonaws.com", other.token().unwrap())
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        aws_sdk_cognitoidentity::error::ProvideErrorMetadata::code(&err),
+        Some("NotAuthorizedException")
+    );
+}

@@ -22,6 +22,11 @@ pub enum CognitoIdentityError {
     DeveloperUserAlreadyRegistered(String),
     #[error("{0}")]
     ConcurrentModification(String),
+    #[error("{0}")]
+    InvalidIdentityPoolConfiguration(String),
+    /// A constraint only the domain can check, worded like the model's (`ValidationException`).
+    #[error("{0}")]
+    Validation(String),
     /// Throttled: more work queued than the server takes on.
     #[error("Rate exceeded")]
     TooManyRequests,
@@ -39,6 +44,10 @@ impl AwsError for CognitoIdentityError {
             Self::LimitExceeded(_) => "LimitExceededException",
             Self::DeveloperUserAlreadyRegistered(_) => "DeveloperUserAlreadyRegisteredException",
             Self::ConcurrentModification(_) => "ConcurrentModificationException",
+            Self::InvalidIdentityPoolConfiguration(_) => {
+                "InvalidIdentityPoolConfigurationException"
+            }
+            Self::Validation(_) => "ValidationException",
             Self::TooManyRequests => "TooManyRequestsException",
             Self::Internal(_) => "InternalErrorException",
         }

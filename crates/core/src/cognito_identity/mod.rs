@@ -5,20 +5,25 @@
 //! does the pool exist, is this its developer provider, is the user already linked elsewhere.
 
 mod error;
+mod flows;
 mod model;
+mod roles;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use error::CognitoIdentityError;
+pub use flows::{IdentityCredentials, OPEN_ID_TOKEN_SECONDS};
 pub use model::{
-    CognitoIdentityProvider, IdentityPool, IdentityPoolSpec, IdentityRecord, PoolSummary,
+    AmbiguousRoleResolution, CognitoIdentityProvider, IdentityPool, IdentityPoolSpec,
+    IdentityRecord, MappingRule, MatchType, PoolRoles, PoolSummary, RoleMapping, RoleMappingType,
 };
 
 use crate::deployment::Deployment;
 use crate::pagination::{self, Page};
 use crate::random::Randomness;
 use crate::store::{LinkOutcome, Login, Store};
+use crate::sts::Sts;
 use crate::tokens::TokenIssuer;
 use crate::tokens::claims::{self, OpenIdClaims, SessionTagsClaim};
 use crate::{UnixSeconds, ids};
@@ -89,6 +94,9 @@ pub struct CognitoIdentity {
     store: Arc<dyn Store>,
     deployment: Arc<Deployment>,
     issuer: Arc<TokenIssuer>,
+    /// Makes the enhanced flow's sessions, with the same trust policy evaluation as
+    /// AssumeRoleWithWebIdentity.
+    sts: Arc<Sts>,
     max_identity_pools: u64,
 }
 
@@ -105,13 +113,33 @@ impl CognitoIdentity {
         store: Arc<dyn Store>,
         deployment: Arc<Deployment>,
         issuer: Arc<TokenIssuer>,
+        sts: Arc<Sts>,
         max_identity_pools: u64,
     ) -> Self {
         Self {
             store,
             deployment,
             issuer,
+            sts,
             max_identity_pools,
+        }
+    }
+
+    /// Refuse a pool id of another region than the one a request was signed for, as not found:
+    /// AWS's regions are separate services, and tegata answers them all on one endpoint.
+    /// Unsigned requests name no region, and are not checked.
+    pub fn require_pool_region(&self, pool_id: &str, region: Option<&str>) -> Result<()> {
+        match region {
+            Some(region) if !in_region(pool_id, region) => Err(pool_not_found(pool_id)),
+            _ => Ok(()),
+        }
+    }
+
+    /// As [`Self::require_pool_region`], for an identity id.
+    pub fn require_identity_region(&self, identity_id: &str, region: Option<&str>) -> Result<()> {
+        match region {
+            Some(region) if !in_region(identity_id, region) => Err(identity_not_found(identity_id)),
+            _ => Ok(()),
         }
     }
 
@@ -142,6 +170,7 @@ impl CognitoIdentity {
         let pool = IdentityPool {
             id: ids::regional_id(region, rng),
             spec,
+            roles: PoolRoles::default(),
             created_at: now,
             updated_at: now,
         };
@@ -184,6 +213,7 @@ impl CognitoIdentity {
         let pool = IdentityPool {
             id: existing.id,
             spec,
+            roles: existing.roles,
             created_at: existing.created_at,
             updated_at: now,
         };
@@ -414,9 +444,29 @@ fn developer_login<'a>(
             ));
         }
     }
-    developer.ok_or_else(|| {
+    let (provider, user) = developer.ok_or_else(|| {
         CognitoIdentityError::NotAuthorized(
             "This identity pool does not support the specified developer provider.".to_owned(),
         )
-    })
+    })?;
+    // The Logins map allows 50 000 characters per value, but a developer user identifier is
+    // named by LookupDeveloperIdentity, MergeDeveloperIdentities and UnlinkDeveloperIdentity in
+    // the model's DeveloperUserIdentifier shape (at most 1 024): a longer one would make an
+    // identity that none of them can name. The value itself is sensitive and not quoted.
+    if user.chars().count() > MAX_DEVELOPER_USER_IDENTIFIER_CHARS {
+        return Err(CognitoIdentityError::Validation(format!(
+            "1 validation error detected: Value at 'logins.{provider}' failed to satisfy \
+             constraint: Member must have length less than or equal to \
+             {MAX_DEVELOPER_USER_IDENTIFIER_CHARS}"
+        )));
+    }
+    Ok((provider, user))
+}
+
+/// The model's bound on `DeveloperUserIdentifier`.
+const MAX_DEVELOPER_USER_IDENTIFIER_CHARS: usize = 1024;
+
+/// Whether a pool or identity id (`<region>:<uuid>`) belongs to `region`.
+fn in_region(id: &str, region: &str) -> bool {
+    id.split_once(':').is_some_and(|(r, _)| r == region)
 }

@@ -33,13 +33,73 @@ pub struct IdentityPoolSpec {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityPool {
     pub id: String,
-    #[serde(flatten)]
     pub spec: IdentityPoolSpec,
+    /// Set by SetIdentityPoolRoles, apart from the spec: UpdateIdentityPool replaces the spec
+    /// whole and leaves the roles alone, as AWS does.
+    pub roles: PoolRoles,
     pub created_at: UnixSeconds,
     pub updated_at: UnixSeconds,
+}
+
+/// The roles of a pool (SetIdentityPoolRoles), stored as one JSON value.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PoolRoles {
+    /// `authenticated` and `unauthenticated` → role ARN.
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
+    /// Login provider → how the role of that provider's users is chosen.
+    #[serde(default)]
+    pub role_mappings: BTreeMap<String, RoleMapping>,
+}
+
+impl PoolRoles {
+    pub fn authenticated(&self) -> Option<&str> {
+        self.roles.get("authenticated").map(String::as_str)
+    }
+
+    pub fn unauthenticated(&self) -> Option<&str> {
+        self.roles.get("unauthenticated").map(String::as_str)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoleMappingType {
+    Token,
+    Rules,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AmbiguousRoleResolution {
+    AuthenticatedRole,
+    Deny,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MatchType {
+    Equals,
+    Contains,
+    StartsWith,
+    NotEqual,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingRule {
+    pub claim: String,
+    pub match_type: MatchType,
+    pub value: String,
+    pub role_arn: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleMapping {
+    #[serde(rename = "type")]
+    pub mapping_type: RoleMappingType,
+    pub ambiguous_role_resolution: Option<AmbiguousRoleResolution>,
+    /// The rules of a `Rules` mapping, in order: the first that matches picks the role.
+    pub rules: Option<Vec<MappingRule>>,
 }
 
 impl IdentityPool {
@@ -78,6 +138,23 @@ impl IdentityPool {
                 .saml_provider_arns
                 .as_ref()
                 .is_some_and(|v| v.iter().any(|arn| arn == provider))
+    }
+}
+
+impl IdentityPool {
+    /// Whether `provider` may key a RoleMapping: a configured external provider, or a user pool
+    /// provider followed by `:` and its client id, as AWS names user pool mappings.
+    pub fn is_role_mapping_provider(&self, provider: &str) -> bool {
+        self.has_external_provider(provider)
+            || self
+                .spec
+                .cognito_identity_providers
+                .iter()
+                .flatten()
+                .any(|p| match (&p.provider_name, &p.client_id) {
+                    (Some(name), Some(client)) => provider == format!("{name}:{client}"),
+                    _ => false,
+                })
     }
 }
 

@@ -38,6 +38,18 @@ const PACKED_POLICY_BUDGET: usize = 2048;
 /// A pool id that no pool has, to learn whether a trust policy pins the audience.
 const PROBE_AUDIENCE: &str = "tegata-probe:00000000-0000-0000-0000-000000000000";
 
+/// The role session name AWS gives the sessions of the enhanced flow.
+pub const COGNITO_SESSION_NAME: &str = "CognitoIdentityCredentials";
+
+/// What a session is asked for, apart from the token.
+struct SessionRequest {
+    role_arn: String,
+    role_session_name: String,
+    duration_seconds: Option<i64>,
+    policy: Option<String>,
+    source_ip: Option<String>,
+}
+
 pub struct AssumeRoleWithWebIdentityInput {
     pub role_arn: String,
     pub role_session_name: String,
@@ -159,6 +171,47 @@ impl Sts {
             &self.deployment.issuer,
             now,
         )?;
+        let session = SessionRequest {
+            role_arn: input.role_arn,
+            role_session_name: input.role_session_name,
+            duration_seconds: input.duration_seconds,
+            policy: input.policy,
+            source_ip: input.source_ip,
+        };
+        self.exchange(token, session, now, rng).await
+    }
+
+    /// GetCredentialsForIdentity's half of the enhanced flow: the session AWS makes by calling
+    /// AssumeRoleWithWebIdentity itself with the identity's token. The token is not signed and
+    /// verified again here: its claims were made by the caller from the identity it just
+    /// checked, and the role's trust policy is evaluated against them exactly as for a token
+    /// presented to AssumeRoleWithWebIdentity.
+    pub async fn assume_role_for_identity(
+        &self,
+        token: WebIdentityClaims,
+        role_arn: &str,
+        now: UnixSeconds,
+        rng: &dyn Randomness,
+    ) -> Result<AssumeRoleWithWebIdentityOutput> {
+        let session = SessionRequest {
+            role_arn: role_arn.to_owned(),
+            role_session_name: COGNITO_SESSION_NAME.to_owned(),
+            duration_seconds: None,
+            policy: None,
+            source_ip: None,
+        };
+        self.exchange(token, session, now, rng).await
+    }
+
+    /// A session of `session.role_arn` for a trusted token's claims, if the role's trust policy
+    /// allows it.
+    async fn exchange(
+        &self,
+        token: WebIdentityClaims,
+        input: SessionRequest,
+        now: UnixSeconds,
+        rng: &dyn Randomness,
+    ) -> Result<AssumeRoleWithWebIdentityOutput> {
         let trusted = self.role_for_arn(&input.role_arn, now).await?;
         let (role, trust) = (&trusted.role, &trusted.trust);
 
@@ -262,7 +315,7 @@ impl Sts {
 /// The condition keys AWS provides when a Cognito token is exchanged (aws-api.md §4.2).
 fn trust_context(
     token: &WebIdentityClaims,
-    input: &AssumeRoleWithWebIdentityInput,
+    input: &SessionRequest,
     tags: &[(String, String)],
     now: UnixSeconds,
 ) -> Context {

@@ -34,12 +34,12 @@ pub(super) async fn create_identity_pool(
 
 pub(super) async fn describe_identity_pool(
     service: &CognitoIdentity,
-    _: &Context,
+    ctx: &Context,
     input: shapes::IdentityPoolIdInput,
 ) -> Result<shapes::IdentityPoolShape> {
-    let pool = service
-        .describe_identity_pool(&input.identity_pool_id.unwrap_or_default())
-        .await?;
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
+    let pool = service.describe_identity_pool(&pool_id).await?;
     Ok(shapes::IdentityPoolShape::from(&pool))
 }
 
@@ -49,6 +49,7 @@ pub(super) async fn update_identity_pool(
     input: shapes::UpdateIdentityPoolInput,
 ) -> Result<shapes::IdentityPoolShape> {
     let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
     let pool = service
         .update_identity_pool(&pool_id, input.config.into_spec(), ctx.unix_now())
         .await?;
@@ -57,12 +58,12 @@ pub(super) async fn update_identity_pool(
 
 pub(super) async fn delete_identity_pool(
     service: &CognitoIdentity,
-    _: &Context,
+    ctx: &Context,
     input: shapes::IdentityPoolIdInput,
 ) -> Result<shapes::Empty> {
-    service
-        .delete_identity_pool(&input.identity_pool_id.unwrap_or_default())
-        .await?;
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
+    service.delete_identity_pool(&pool_id).await?;
     Ok(shapes::Empty {})
 }
 
@@ -85,10 +86,12 @@ pub(super) async fn get_open_id_token_for_developer_identity(
     ctx: &Context,
     input: shapes::GetOpenIdTokenForDeveloperIdentityInput,
 ) -> Result<shapes::GetOpenIdTokenForDeveloperIdentityOutput> {
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
     let token = service
         .get_open_id_token_for_developer_identity(
             GetOpenIdTokenForDeveloperIdentityInput {
-                identity_pool_id: input.identity_pool_id.unwrap_or_default(),
+                identity_pool_id: pool_id,
                 identity_id: input.identity_id,
                 logins: input.logins.unwrap_or_default(),
                 principal_tags: input.principal_tags.unwrap_or_default(),
@@ -106,12 +109,14 @@ pub(super) async fn get_open_id_token_for_developer_identity(
 
 pub(super) async fn lookup_developer_identity(
     service: &CognitoIdentity,
-    _: &Context,
+    ctx: &Context,
     input: shapes::LookupDeveloperIdentityInput,
 ) -> Result<shapes::LookupDeveloperIdentityOutput> {
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
     let found = service
         .lookup_developer_identity(LookupDeveloperIdentityInput {
-            identity_pool_id: input.identity_pool_id.unwrap_or_default(),
+            identity_pool_id: pool_id,
             identity_id: input.identity_id,
             developer_user_identifier: input.developer_user_identifier,
             max_results: input.max_results.map(|n| page_size(Some(n))),
@@ -127,21 +132,22 @@ pub(super) async fn lookup_developer_identity(
 
 pub(super) async fn describe_identity(
     service: &CognitoIdentity,
-    _: &Context,
+    ctx: &Context,
     input: shapes::DescribeIdentityInput,
 ) -> Result<shapes::IdentityDescription> {
-    let identity = service
-        .describe_identity(&input.identity_id.unwrap_or_default())
-        .await?;
+    let identity_id = input.identity_id.unwrap_or_default();
+    service.require_identity_region(&identity_id, signed_region(ctx))?;
+    let identity = service.describe_identity(&identity_id).await?;
     Ok(identity.into())
 }
 
 pub(super) async fn list_identities(
     service: &CognitoIdentity,
-    _: &Context,
+    ctx: &Context,
     input: shapes::ListIdentitiesInput,
 ) -> Result<shapes::ListIdentitiesOutput> {
     let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
     let page = service
         .list_identities(
             &pool_id,
@@ -154,5 +160,87 @@ pub(super) async fn list_identities(
         identity_pool_id: pool_id,
         identities: page.items.into_iter().map(Into::into).collect(),
         next_token: page.next_token,
+    })
+}
+
+/// The region a signed request was made for; `None` for the public operations, which name none.
+fn signed_region(ctx: &Context) -> Option<&str> {
+    ctx.caller.as_ref().map(|_| ctx.region())
+}
+
+pub(super) async fn set_identity_pool_roles(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::SetIdentityPoolRolesInput,
+) -> Result<shapes::Empty> {
+    let pool_id = input.identity_pool_id.clone().unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
+    service
+        .set_identity_pool_roles(&pool_id, input.into_roles(), ctx.unix_now())
+        .await?;
+    Ok(shapes::Empty {})
+}
+
+pub(super) async fn get_identity_pool_roles(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::IdentityPoolIdInput,
+) -> Result<shapes::GetIdentityPoolRolesOutput> {
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
+    let pool = service.get_identity_pool_roles(&pool_id).await?;
+    Ok(shapes::GetIdentityPoolRolesOutput::from(&pool))
+}
+
+pub(super) async fn get_id(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::GetIdInput,
+) -> Result<shapes::GetIdOutput> {
+    let identity_id = service
+        .get_id(
+            &input.identity_pool_id.unwrap_or_default(),
+            &input.logins.unwrap_or_default(),
+            ctx.unix_now(),
+            &*ctx.rng,
+        )
+        .await?;
+    Ok(shapes::GetIdOutput { identity_id })
+}
+
+pub(super) async fn get_open_id_token(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::GetOpenIdTokenInput,
+) -> Result<shapes::GetOpenIdTokenOutput> {
+    let token = service
+        .get_open_id_token(
+            &input.identity_id.unwrap_or_default(),
+            &input.logins.unwrap_or_default(),
+            ctx.unix_now(),
+        )
+        .await?;
+    Ok(shapes::GetOpenIdTokenOutput {
+        identity_id: token.identity_id,
+        token: token.token,
+    })
+}
+
+pub(super) async fn get_credentials_for_identity(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::GetCredentialsForIdentityInput,
+) -> Result<shapes::GetCredentialsForIdentityOutput> {
+    let issued = service
+        .get_credentials_for_identity(
+            &input.identity_id.unwrap_or_default(),
+            &input.logins.unwrap_or_default(),
+            ctx.unix_now(),
+            &*ctx.rng,
+        )
+        .await?;
+    Ok(shapes::GetCredentialsForIdentityOutput {
+        identity_id: issued.identity_id,
+        credentials: issued.credentials.into(),
     })
 }

@@ -46,10 +46,10 @@ endpoint_table! {
     DeleteIdentityPool:                 Signed, IDENTITY_POOL => delete_identity_pool;
     DescribeIdentity:                   Signed, NONE          => describe_identity;
     DescribeIdentityPool:               Signed, IDENTITY_POOL => describe_identity_pool;
-    GetCredentialsForIdentity:          Anonymous, NONE       => unimplemented;
-    GetId:                              Anonymous, NONE       => unimplemented;
-    GetIdentityPoolRoles:               Signed, IDENTITY_POOL => unimplemented;
-    GetOpenIdToken:                     Anonymous, NONE       => unimplemented;
+    GetCredentialsForIdentity:          Anonymous, NONE       => get_credentials_for_identity;
+    GetId:                              Anonymous, NONE       => get_id;
+    GetIdentityPoolRoles:               Signed, IDENTITY_POOL => get_identity_pool_roles;
+    GetOpenIdToken:                     Anonymous, NONE       => get_open_id_token;
     GetOpenIdTokenForDeveloperIdentity: Signed, IDENTITY_POOL => get_open_id_token_for_developer_identity;
     GetPrincipalTagAttributeMap:        Signed, IDENTITY_POOL => unimplemented;
     ListIdentities:                     Signed, IDENTITY_POOL => list_identities;
@@ -57,7 +57,7 @@ endpoint_table! {
     ListTagsForResource:                Signed, TAGGED_POOL   => unimplemented;
     LookupDeveloperIdentity:            Signed, IDENTITY_POOL => lookup_developer_identity;
     MergeDeveloperIdentities:           Signed, IDENTITY_POOL => unimplemented;
-    SetIdentityPoolRoles:               Signed, NONE          => unimplemented;
+    SetIdentityPoolRoles:               Signed, NONE          => set_identity_pool_roles;
     SetPrincipalTagAttributeMap:        Signed, NONE          => unimplemented;
     TagResource:                        Signed, TAGGED_POOL   => unimplemented;
     UnlinkDeveloperIdentity:            Signed, IDENTITY_POOL => unimplemented;

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use tegata_core::cognito_identity::{
-    CognitoIdentityProvider, IdentityPool, IdentityPoolSpec, IdentityRecord, PoolSummary,
+    AmbiguousRoleResolution, CognitoIdentityProvider, IdentityPool, IdentityPoolSpec,
+    IdentityRecord, MappingRule, MatchType, PoolRoles, PoolSummary, RoleMapping, RoleMappingType,
 };
+use tegata_core::sts::credentials::TemporaryCredentials;
 
 use crate::validate::{Pattern, Text, Validate, Violations};
 
@@ -20,6 +22,9 @@ static IDP_ID: Pattern = Pattern::new(r"[\w.;_/-]+");
 static CIP_NAME: Pattern = Pattern::new(r"[\w._:/-]+");
 static CLIENT_ID: Pattern = Pattern::new(r"[\w_]+");
 static PAGINATION_KEY: Pattern = Pattern::new(r"[\S]+");
+static ROLE_TYPE_PATTERN: Pattern = Pattern::new(r"(un)?authenticated");
+static CLAIM_NAME_PATTERN: Pattern = Pattern::new(r"[\p{L}\p{M}\p{S}\p{N}\p{P}]+");
+static ACCOUNT_ID_PATTERN: Pattern = Pattern::new(r"\d+");
 
 /// `IdentityPoolId` and `IdentityId`.
 static ID: Text = Text::new(1, 55).pattern(&REGIONAL_ID);
@@ -38,12 +43,32 @@ static PRINCIPAL_TAG_KEY: Text = Text::new(1, 128);
 static PRINCIPAL_TAG_VALUE: Text = Text::new(1, 256);
 static DEVELOPER_USER_IDENTIFIER: Text = Text::new(1, 1024).sensitive();
 static NEXT_TOKEN: Text = Text::new(1, 65_535).pattern(&PAGINATION_KEY);
+static ROLE_TYPE: Text = Text::new(1, 128).pattern(&ROLE_TYPE_PATTERN);
+static CLAIM_NAME: Text = Text::new(1, 64).pattern(&CLAIM_NAME_PATTERN);
+static CLAIM_VALUE: Text = Text::new(1, 128);
+static ACCOUNT_ID: Text = Text::new(1, 15).pattern(&ACCOUNT_ID_PATTERN);
+const ROLE_MAPPING_TYPES: &[&str] = &["Token", "Rules"];
+const AMBIGUOUS_ROLE_RESOLUTIONS: &[&str] = &["AuthenticatedRole", "Deny"];
+const MATCH_TYPES: &[&str] = &["Equals", "Contains", "StartsWith", "NotEqual"];
 /// `QueryLimit`.
 const MAX_RESULTS: (i64, i64) = (1, 60);
 const TOKEN_DURATION: (i64, i64) = (1, 86_400);
 
 fn check_pool_id(v: &mut Violations, value: &Option<String>) {
     v.required_text("identityPoolId", value.as_deref(), &ID);
+}
+
+fn check_logins(v: &mut Violations, logins: Option<&BTreeMap<String, String>>) {
+    if let Some(logins) = logins {
+        v.count("logins", logins.len(), 0, 10);
+        v.map_entries("logins", "keys", logins.keys(), &IDENTITY_PROVIDER_NAME);
+        v.map_entries(
+            "logins",
+            "values",
+            logins.values(),
+            &IDENTITY_PROVIDER_TOKEN,
+        );
+    }
 }
 
 fn check_max_results(v: &mut Violations, value: Option<i64>, required: bool) {
@@ -314,16 +339,7 @@ impl Validate for GetOpenIdTokenForDeveloperIdentityInput {
         check_pool_id(v, &self.identity_pool_id);
         v.text("identityId", self.identity_id.as_deref(), &ID);
         v.required("logins", &self.logins);
-        if let Some(logins) = &self.logins {
-            v.count("logins", logins.len(), 0, 10);
-            v.map_entries("logins", "keys", logins.keys(), &IDENTITY_PROVIDER_NAME);
-            v.map_entries(
-                "logins",
-                "values",
-                logins.values(),
-                &IDENTITY_PROVIDER_TOKEN,
-            );
-        }
+        check_logins(v, self.logins.as_ref());
         if let Some(tags) = &self.principal_tags {
             v.count("principalTags", tags.len(), 0, 50);
             v.map_entries("principalTags", "keys", tags.keys(), &PRINCIPAL_TAG_KEY);
@@ -448,6 +464,306 @@ pub struct ListIdentitiesOutput {
 #[derive(Debug, Serialize)]
 pub struct Empty {}
 
+// --- the enhanced and basic flows -----------------------------------------------------------
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetIdInput {
+    pub account_id: Option<String>,
+    pub identity_pool_id: Option<String>,
+    pub logins: Option<BTreeMap<String, String>>,
+}
+
+impl Validate for GetIdInput {
+    fn validate(&self, v: &mut Violations) {
+        v.text("accountId", self.account_id.as_deref(), &ACCOUNT_ID);
+        check_pool_id(v, &self.identity_pool_id);
+        check_logins(v, self.logins.as_ref());
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetIdOutput {
+    pub identity_id: String,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetOpenIdTokenInput {
+    pub identity_id: Option<String>,
+    pub logins: Option<BTreeMap<String, String>>,
+}
+
+impl Validate for GetOpenIdTokenInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("identityId", self.identity_id.as_deref(), &ID);
+        check_logins(v, self.logins.as_ref());
+    }
+}
+
+/// No `Debug`: the token is a credential.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetOpenIdTokenOutput {
+    pub identity_id: String,
+    pub token: String,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetCredentialsForIdentityInput {
+    pub identity_id: Option<String>,
+    pub logins: Option<BTreeMap<String, String>>,
+    pub custom_role_arn: Option<String>,
+}
+
+impl Validate for GetCredentialsForIdentityInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("identityId", self.identity_id.as_deref(), &ID);
+        check_logins(v, self.logins.as_ref());
+        v.text("customRoleArn", self.custom_role_arn.as_deref(), &ARN);
+    }
+}
+
+/// Cognito Identity's credentials: `SecretKey`, not STS's `SecretAccessKey`, and the
+/// expiration in epoch seconds. No `Debug`: they are secrets.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CredentialsShape {
+    pub access_key_id: String,
+    pub secret_key: String,
+    pub session_token: String,
+    pub expiration: i64,
+}
+
+impl From<TemporaryCredentials> for CredentialsShape {
+    fn from(c: TemporaryCredentials) -> Self {
+        Self {
+            access_key_id: c.access_key_id,
+            secret_key: c.secret_access_key,
+            session_token: c.session_token,
+            expiration: c.expiration,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetCredentialsForIdentityOutput {
+    pub identity_id: String,
+    pub credentials: CredentialsShape,
+}
+
+// --- roles of a pool ------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MappingRuleShape {
+    pub claim: Option<String>,
+    pub match_type: Option<String>,
+    pub value: Option<String>,
+    #[serde(rename = "RoleARN")]
+    pub role_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RulesConfigurationShape {
+    pub rules: Option<Vec<MappingRuleShape>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RoleMappingShape {
+    #[serde(rename = "Type")]
+    pub mapping_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ambiguous_role_resolution: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules_configuration: Option<RulesConfigurationShape>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SetIdentityPoolRolesInput {
+    pub identity_pool_id: Option<String>,
+    pub roles: Option<BTreeMap<String, String>>,
+    pub role_mappings: Option<BTreeMap<String, RoleMappingShape>>,
+}
+
+impl Validate for SetIdentityPoolRolesInput {
+    fn validate(&self, v: &mut Violations) {
+        check_pool_id(v, &self.identity_pool_id);
+        v.required("roles", &self.roles);
+        if let Some(roles) = &self.roles {
+            v.count("roles", roles.len(), 0, 2);
+            v.map_entries("roles", "keys", roles.keys(), &ROLE_TYPE);
+            v.map_entries("roles", "values", roles.values(), &ARN);
+        }
+        let Some(mappings) = &self.role_mappings else {
+            return;
+        };
+        v.count("roleMappings", mappings.len(), 0, 10);
+        v.map_entries(
+            "roleMappings",
+            "keys",
+            mappings.keys(),
+            &IDENTITY_PROVIDER_NAME,
+        );
+        for mapping in mappings.values() {
+            let member = "roleMappings.value";
+            v.required(&format!("{member}.type"), &mapping.mapping_type);
+            v.one_of(
+                &format!("{member}.type"),
+                mapping.mapping_type.as_deref(),
+                ROLE_MAPPING_TYPES,
+            );
+            v.one_of(
+                &format!("{member}.ambiguousRoleResolution"),
+                mapping.ambiguous_role_resolution.as_deref(),
+                AMBIGUOUS_ROLE_RESOLUTIONS,
+            );
+            let Some(config) = &mapping.rules_configuration else {
+                continue;
+            };
+            let rules_member = format!("{member}.rulesConfiguration.rules");
+            v.required(&rules_member, &config.rules);
+            let rules = config.rules.as_deref().unwrap_or_default();
+            if config.rules.is_some() {
+                v.count(&rules_member, rules.len(), 1, 400);
+            }
+            for rule in rules {
+                let m = |name: &str| format!("{rules_member}.member.{name}");
+                v.required_text(&m("claim"), rule.claim.as_deref(), &CLAIM_NAME);
+                v.required(&m("matchType"), &rule.match_type);
+                v.one_of(&m("matchType"), rule.match_type.as_deref(), MATCH_TYPES);
+                v.required_text(&m("value"), rule.value.as_deref(), &CLAIM_VALUE);
+                v.required_text(&m("roleARN"), rule.role_arn.as_deref(), &ARN);
+            }
+        }
+    }
+}
+
+impl SetIdentityPoolRolesInput {
+    /// The domain's view; call only after validation passed.
+    pub fn into_roles(self) -> PoolRoles {
+        let role_mappings =
+            self.role_mappings
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(provider, mapping)| {
+                    let mapping_type = match mapping.mapping_type.as_deref() {
+                        Some("Rules") => RoleMappingType::Rules,
+                        _ => RoleMappingType::Token,
+                    };
+                    let ambiguous_role_resolution = mapping
+                        .ambiguous_role_resolution
+                        .as_deref()
+                        .map(|r| match r {
+                            "Deny" => AmbiguousRoleResolution::Deny,
+                            _ => AmbiguousRoleResolution::AuthenticatedRole,
+                        });
+                    let rules = mapping
+                        .rules_configuration
+                        .and_then(|c| c.rules)
+                        .map(|rules| {
+                            rules
+                                .into_iter()
+                                .map(|rule| MappingRule {
+                                    claim: rule.claim.unwrap_or_default(),
+                                    match_type: match rule.match_type.as_deref() {
+                                        Some("Contains") => MatchType::Contains,
+                                        Some("StartsWith") => MatchType::StartsWith,
+                                        Some("NotEqual") => MatchType::NotEqual,
+                                        _ => MatchType::Equals,
+                                    },
+                                    value: rule.value.unwrap_or_default(),
+                                    role_arn: rule.role_arn.unwrap_or_default(),
+                                })
+                                .collect()
+                        });
+                    let mapping = RoleMapping {
+                        mapping_type,
+                        ambiguous_role_resolution,
+                        rules,
+                    };
+                    (provider, mapping)
+                })
+                .collect();
+        PoolRoles {
+            roles: self.roles.unwrap_or_default(),
+            role_mappings,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetIdentityPoolRolesOutput {
+    pub identity_pool_id: String,
+    pub roles: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub role_mappings: BTreeMap<String, RoleMappingShape>,
+}
+
+impl From<&IdentityPool> for GetIdentityPoolRolesOutput {
+    fn from(pool: &IdentityPool) -> Self {
+        let role_mappings = pool
+            .roles
+            .role_mappings
+            .iter()
+            .map(|(provider, mapping)| {
+                let shape = RoleMappingShape {
+                    mapping_type: Some(
+                        match mapping.mapping_type {
+                            RoleMappingType::Token => "Token",
+                            RoleMappingType::Rules => "Rules",
+                        }
+                        .to_owned(),
+                    ),
+                    ambiguous_role_resolution: mapping.ambiguous_role_resolution.map(|r| {
+                        match r {
+                            AmbiguousRoleResolution::AuthenticatedRole => "AuthenticatedRole",
+                            AmbiguousRoleResolution::Deny => "Deny",
+                        }
+                        .to_owned()
+                    }),
+                    rules_configuration: mapping.rules.as_ref().map(|rules| {
+                        RulesConfigurationShape {
+                            rules: Some(
+                                rules
+                                    .iter()
+                                    .map(|rule| MappingRuleShape {
+                                        claim: Some(rule.claim.clone()),
+                                        match_type: Some(
+                                            match rule.match_type {
+                                                MatchType::Equals => "Equals",
+                                                MatchType::Contains => "Contains",
+                                                MatchType::StartsWith => "StartsWith",
+                                                MatchType::NotEqual => "NotEqual",
+                                            }
+                                            .to_owned(),
+                                        ),
+                                        value: Some(rule.value.clone()),
+                                        role_arn: Some(rule.role_arn.clone()),
+                                    })
+                                    .collect(),
+                            ),
+                        }
+                    }),
+                };
+                (provider.clone(), shape)
+            })
+            .collect();
+        Self {
+            identity_pool_id: pool.id.clone(),
+            roles: pool.roles.roles.clone(),
+            role_mappings,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,6 +784,9 @@ mod tests {
             &CIP_NAME,
             &CLIENT_ID,
             &PAGINATION_KEY,
+            &ROLE_TYPE_PATTERN,
+            &CLAIM_NAME_PATTERN,
+            &ACCOUNT_ID_PATTERN,
         ] {
             let _ = pattern.matches("");
         }
