@@ -29,6 +29,8 @@ def test_python_examples_run(tegata, capsys, monkeypatch):
     assert identity_id in out
     assert namespace["claims"]["sub"] == identity_id
     assert ":assumed-role/app_user/test_user" in out
+    assert namespace["enhanced"]["AccessKeyId"] in out
+    assert namespace["enhanced"]["AccessKeyId"].startswith("ASIA")
 
 
 def test_aws_cli_example_runs(tegata):

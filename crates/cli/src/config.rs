@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::Deserialize;
-use tegata_server::Limits;
 use tegata_server::http_server::ServerOptions;
+use tegata_server::{AllowedOrigins, Limits};
 
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8910";
 pub(crate) const DEFAULT_DATA_DIR: &str = "./tegata-data";
@@ -34,7 +34,8 @@ pub(crate) struct ServeArgs {
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
     /// master_key_file, log, max_identity_pools, strict_cognito_trust, max_request_bytes,
     /// max_concurrent_requests, header_read_timeout_seconds, request_timeout_seconds,
-    /// shutdown_timeout_seconds). Flags and environment variables win over it.
+    /// shutdown_timeout_seconds, cors_allowed_origins). Flags and environment variables win
+    /// over it.
     #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -98,6 +99,13 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "TEGATA_SHUTDOWN_TIMEOUT_SECONDS", value_name = "SECONDS")]
     pub shutdown_timeout_seconds: Option<u64>,
 
+    /// Web pages allowed to read tegata's answers from a browser (CORS): `*` for any origin, as
+    /// AWS's endpoints answer, or a comma-separated list of origins such as
+    /// `https://app.example.com,http://localhost:5173`. Other pages' requests are answered
+    /// without the CORS headers, so their browsers refuse them. [default: *]
+    #[arg(long, env = "TEGATA_CORS_ALLOWED_ORIGINS", value_name = "ORIGINS")]
+    pub cors_allowed_origins: Option<String>,
+
     /// Testing aid, in builds with the `testing` feature only: shift the server's clock by this
     /// many seconds (expiry tests).
     #[cfg(feature = "testing")]
@@ -128,6 +136,7 @@ struct FileConfig {
     header_read_timeout_seconds: Option<u64>,
     request_timeout_seconds: Option<u64>,
     shutdown_timeout_seconds: Option<u64>,
+    cors_allowed_origins: Option<String>,
 }
 
 /// Resolved settings.
@@ -144,6 +153,7 @@ pub(crate) struct ServeConfig {
     pub strict_cognito_trust: bool,
     pub limits: Limits,
     pub server: ServerOptions,
+    pub cors: AllowedOrigins,
     #[cfg(feature = "testing")]
     pub clock_offset_seconds: i64,
 }
@@ -222,6 +232,11 @@ impl ServeArgs {
                         .or(file.shutdown_timeout_seconds),
                     default_server.shutdown_deadline,
                 )?,
+            },
+            cors: match self.cors_allowed_origins.or(file.cors_allowed_origins) {
+                None => AllowedOrigins::Any,
+                Some(text) => AllowedOrigins::parse(&text)
+                    .map_err(|e| anyhow::anyhow!("cors_allowed_origins: {e}"))?,
             },
             #[cfg(feature = "testing")]
             clock_offset_seconds: self.clock_offset_seconds.unwrap_or(0),

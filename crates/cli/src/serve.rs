@@ -112,6 +112,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         authorizer: Authorizer,
         clock: clock(&config),
         request_ids: RequestIds::new(rng.clone()),
+        cors: config.cors.clone(),
         rng,
         limits,
         in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight)),

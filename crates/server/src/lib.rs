@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod authorize;
 pub mod cognito_identity;
+pub mod cors;
 pub mod edge;
 pub mod http_server;
 pub mod iam;
@@ -34,6 +35,7 @@ use tegata_core::{Deployment, Randomness};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 
+pub use cors::AllowedOrigins;
 pub use edge::Limits;
 pub use request::{RawRequest, RequestIds};
 
@@ -66,6 +68,8 @@ pub struct AppState {
     pub limits: Limits,
     /// One permit per request being answered (see [`Limits::max_in_flight`]).
     pub in_flight: Arc<Semaphore>,
+    /// Which web pages may read the answers (CORS).
+    pub cors: AllowedOrigins,
 }
 
 /// The one router both the server binary and (later) the Lambda function serve.
@@ -78,5 +82,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(oidc::JWKS_PATH, get(oidc::jwks))
         .route("/healthz", get(|| async { "ok\n" }))
+        .layer(state.cors.layer())
         .with_state(state)
 }
