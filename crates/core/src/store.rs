@@ -11,7 +11,9 @@ use async_trait::async_trait;
 
 use crate::UnixSeconds;
 use crate::account::{AccessKeyRecord, Bootstrap};
-use crate::cognito_identity::{IdentityPool, IdentityRecord, PoolRoles, PoolSummary};
+use crate::cognito_identity::{
+    IdentityPool, IdentityRecord, PoolRoles, PoolSummary, PrincipalTagMap,
+};
 use crate::iam::Role;
 use crate::tokens::keys::SigningKeyRecord;
 
@@ -105,6 +107,16 @@ pub trait PoolStore: Send + Sync + 'static {
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
 
+    /// Set the principal tag map of one identity provider of a pool, leaving the others';
+    /// `false` when the pool does not exist.
+    async fn set_principal_tag_map(
+        &self,
+        pool_id: &str,
+        provider: &str,
+        map: &PrincipalTagMap,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+
     /// Delete a pool with its identities and logins; `false` when it did not exist.
     async fn delete_identity_pool(&self, pool_id: &str) -> Result<bool, StoreError>;
 
@@ -155,6 +167,38 @@ pub trait IdentityStore: Send + Sync + 'static {
     ) -> Result<Option<String>, StoreError>;
 
     async fn identity(&self, identity_id: &str) -> Result<Option<IdentityRecord>, StoreError>;
+
+    /// Delete an identity and its logins; `false` when it did not exist.
+    async fn delete_identity(&self, identity_id: &str) -> Result<bool, StoreError>;
+
+    /// Unlink `login` from `identity_id`; `false` when it was not linked to that identity.
+    async fn unlink_login(
+        &self,
+        identity_id: &str,
+        login: Login<'_>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+
+    /// Unlink every login of `provider` from `identity_id`; how many were unlinked.
+    async fn unlink_provider(
+        &self,
+        identity_id: &str,
+        provider: &str,
+        now: UnixSeconds,
+    ) -> Result<u64, StoreError>;
+
+    /// Move every login of `source` onto `destination` (both of `pool_id`) and disable `source`,
+    /// in one transaction (MergeDeveloperIdentities).
+    async fn merge_identities(
+        &self,
+        pool_id: &str,
+        source: &str,
+        destination: &str,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+
+    /// How many logins are linked to `identity_id`.
+    async fn login_count(&self, identity_id: &str) -> Result<u64, StoreError>;
 
     /// Identities of a pool ordered by id, after `after`, at most `limit`.
     async fn list_identities(

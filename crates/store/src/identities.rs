@@ -10,7 +10,7 @@ use tegata_core::cognito_identity::IdentityRecord;
 use tegata_core::store::{IdentityStore, LinkOutcome, Login, StoreError};
 
 use crate::identity_writer::{self, Creation, IdentityWrites, statement_sizes};
-use crate::rows::{IdentityLoginRow, Text, group_identities};
+use crate::rows::{Count, IdentityLoginRow, Text, group_identities};
 use crate::{RowsAffected, SqlStore, backend};
 
 /// Link a login unless it is linked already: the primary key decides races between callers.
@@ -47,6 +47,7 @@ where
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     i64: for<'q> Encode<'q, DB> + Type<DB>,
     for<'r> Text: FromRow<'r, DB::Row>,
+    for<'r> Count: FromRow<'r, DB::Row>,
     for<'r> IdentityLoginRow: FromRow<'r, DB::Row>,
 {
     async fn find_or_create_identity(
@@ -165,6 +166,108 @@ where
         Ok(group_identities(rows).into_iter().next())
     }
 
+    async fn delete_identity(&self, identity_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM identity_logins WHERE identity_id = $1")
+            .bind(identity_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let deleted = sqlx::query("DELETE FROM identities WHERE identity_id = $1")
+            .bind(identity_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        tx.commit().await.map_err(backend)?;
+        Ok(deleted == 1)
+    }
+
+    async fn unlink_login(
+        &self,
+        identity_id: &str,
+        login: Login<'_>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let unlinked = sqlx::query(
+            "DELETE FROM identity_logins
+             WHERE identity_id = $1 AND provider = $2 AND user_key = $3",
+        )
+        .bind(identity_id)
+        .bind(login.provider)
+        .bind(login.user_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        touch(&mut tx, identity_id, now, unlinked).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(unlinked == 1)
+    }
+
+    async fn unlink_provider(
+        &self,
+        identity_id: &str,
+        provider: &str,
+        now: UnixSeconds,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let unlinked =
+            sqlx::query("DELETE FROM identity_logins WHERE identity_id = $1 AND provider = $2")
+                .bind(identity_id)
+                .bind(provider)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?
+                .rows_affected();
+        touch(&mut tx, identity_id, now, unlinked).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(unlinked)
+    }
+
+    async fn merge_identities(
+        &self,
+        pool_id: &str,
+        source: &str,
+        destination: &str,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        sqlx::query(
+            "UPDATE identity_logins SET identity_id = $3 WHERE pool_id = $1 AND identity_id = $2",
+        )
+        .bind(pool_id)
+        .bind(source)
+        .bind(destination)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query(
+            "UPDATE identities SET disabled = 1, updated_at = $3
+             WHERE pool_id = $1 AND identity_id = $2",
+        )
+        .bind(pool_id)
+        .bind(source)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        touch(&mut tx, destination, now, 1).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn login_count(&self, identity_id: &str) -> Result<u64, StoreError> {
+        let Count(n) =
+            sqlx::query_as("SELECT COUNT(*) FROM identity_logins WHERE identity_id = $1")
+                .bind(identity_id)
+                .fetch_one(&self.reader)
+                .await
+                .map_err(backend)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn list_identities(
         &self,
         pool_id: &str,
@@ -204,6 +307,32 @@ where
         .map_err(backend)?;
         Ok(rows.into_iter().map(|Text(key)| key).collect())
     }
+}
+
+/// Mark `identity_id` modified at `now` when `changed` logins changed.
+async fn touch<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    identity_id: &str,
+    now: UnixSeconds,
+    changed: u64,
+) -> Result<(), StoreError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    i64: for<'q> Encode<'q, DB> + Type<DB>,
+{
+    if changed == 0 {
+        return Ok(());
+    }
+    sqlx::query("UPDATE identities SET updated_at = $2 WHERE identity_id = $1")
+        .bind(identity_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
 }
 
 #[async_trait]

@@ -197,6 +197,7 @@ mod tests {
                 ..IdentityPoolSpec::default()
             },
             roles: Default::default(),
+            principal_tag_maps: Default::default(),
             created_at: 1,
             updated_at: 1,
         }

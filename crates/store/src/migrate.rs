@@ -31,7 +31,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 3,
-        description: "roles of identity pools",
+        description: "roles and principal tag maps of identity pools",
         sqlite: include_str!("../migrations/sqlite/0003_pool_roles.sql"),
         postgres: include_str!("../migrations/postgres/0003_pool_roles.sql"),
     },

@@ -1,14 +1,19 @@
 //! Identity pools. A pool's configuration is one JSON column: UpdateIdentityPool replaces it
 //! whole, as AWS does, so there is no partial update to lose.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 use tegata_core::UnixSeconds;
-use tegata_core::cognito_identity::{IdentityPool, PoolRoles, PoolSummary};
+use tegata_core::cognito_identity::{IdentityPool, PoolRoles, PoolSummary, PrincipalTagMap};
 use tegata_core::store::{Login, PoolStore, StoreError};
 
-use crate::rows::{Count, PoolRow, PoolSummaryRow, PoolWithLoginRow};
+use crate::rows::{Count, PoolRow, PoolSummaryRow, PoolWithLoginRow, Text};
 use crate::{POOL_DELETION_SLICE, RowsAffected, SqlStore, backend, corrupt};
+
+/// How often SetPrincipalTagAttributeMap recomputes its update when other writers came first.
+const PRINCIPAL_TAG_MAP_ATTEMPTS: usize = 8;
 
 #[async_trait]
 impl<DB> PoolStore for SqlStore<DB>
@@ -23,6 +28,7 @@ where
     for<'r> PoolRow: FromRow<'r, DB::Row>,
     for<'r> PoolWithLoginRow: FromRow<'r, DB::Row>,
     for<'r> PoolSummaryRow: FromRow<'r, DB::Row>,
+    for<'r> Text: FromRow<'r, DB::Row>,
 {
     async fn count_identity_pools(&self) -> Result<u64, StoreError> {
         let Count(n) = sqlx::query_as("SELECT COUNT(*) FROM identity_pools")
@@ -35,14 +41,17 @@ where
     async fn insert_identity_pool(&self, pool: &IdentityPool) -> Result<(), StoreError> {
         let config = serde_json::to_string(&pool.spec).map_err(corrupt)?;
         let roles = serde_json::to_string(&pool.roles).map_err(corrupt)?;
+        let tag_maps = serde_json::to_string(&pool.principal_tag_maps).map_err(corrupt)?;
         sqlx::query(
-            "INSERT INTO identity_pools (pool_id, name, config, roles, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO identity_pools
+                 (pool_id, name, config, roles, principal_tag_maps, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(pool.id.as_str())
         .bind(pool.spec.name.as_str())
         .bind(config.as_str())
         .bind(roles.as_str())
+        .bind(tag_maps.as_str())
         .bind(pool.created_at)
         .bind(pool.updated_at)
         .execute(&self.writer)
@@ -53,7 +62,7 @@ where
 
     async fn identity_pool(&self, pool_id: &str) -> Result<Option<IdentityPool>, StoreError> {
         let row: Option<PoolRow> = sqlx::query_as(
-            "SELECT pool_id, config, roles, created_at, updated_at FROM identity_pools
+            "SELECT pool_id, config, roles, principal_tag_maps, created_at, updated_at FROM identity_pools
              WHERE pool_id = $1",
         )
         .bind(pool_id)
@@ -69,7 +78,7 @@ where
         login: Login<'_>,
     ) -> Result<Option<(IdentityPool, Option<String>)>, StoreError> {
         let row: Option<PoolWithLoginRow> = sqlx::query_as(
-            "SELECT p.pool_id, p.config, p.roles, p.created_at, p.updated_at, l.identity_id
+            "SELECT p.pool_id, p.config, p.roles, p.principal_tag_maps, p.created_at, p.updated_at, l.identity_id
              FROM identity_pools p LEFT JOIN identity_logins l
                ON l.pool_id = p.pool_id AND l.provider = $2 AND l.user_key = $3
              WHERE p.pool_id = $1",
@@ -118,6 +127,50 @@ where
                 .map_err(backend)?
                 .rows_affected();
         Ok(updated == 1)
+    }
+
+    async fn set_principal_tag_map(
+        &self,
+        pool_id: &str,
+        provider: &str,
+        map: &PrincipalTagMap,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        // Compare and swap, so that maps of other providers set meanwhile stay: the update
+        // applies only to the text it was computed from, and is computed again when another
+        // writer came first (PostgreSQL's READ COMMITTED would otherwise let the later writer
+        // undo the earlier).
+        for _ in 0..PRINCIPAL_TAG_MAP_ATTEMPTS {
+            let current: Option<Text> =
+                sqlx::query_as("SELECT principal_tag_maps FROM identity_pools WHERE pool_id = $1")
+                    .bind(pool_id)
+                    .fetch_optional(&self.writer)
+                    .await
+                    .map_err(backend)?;
+            let Some(Text(current)) = current else {
+                return Ok(false);
+            };
+            let mut maps: BTreeMap<String, PrincipalTagMap> =
+                serde_json::from_str(&current).map_err(corrupt)?;
+            maps.insert(provider.to_owned(), map.clone());
+            let text = serde_json::to_string(&maps).map_err(corrupt)?;
+            let swapped = sqlx::query(
+                "UPDATE identity_pools SET principal_tag_maps = $3, updated_at = $4
+                 WHERE pool_id = $1 AND principal_tag_maps = $2",
+            )
+            .bind(pool_id)
+            .bind(current.as_str())
+            .bind(text.as_str())
+            .bind(now)
+            .execute(&self.writer)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+            if swapped == 1 {
+                return Ok(true);
+            }
+        }
+        Err(StoreError::ConcurrentModification)
     }
 
     async fn delete_identity_pool(&self, pool_id: &str) -> Result<bool, StoreError> {

@@ -85,6 +85,7 @@ pub(crate) struct PoolRow {
     pool_id: String,
     config: String,
     roles: String,
+    principal_tag_maps: String,
     created_at: i64,
     updated_at: i64,
 }
@@ -97,6 +98,7 @@ impl TryFrom<PoolRow> for IdentityPool {
             id: row.pool_id,
             spec: serde_json::from_str::<IdentityPoolSpec>(&row.config).map_err(corrupt)?,
             roles: serde_json::from_str::<PoolRoles>(&row.roles).map_err(corrupt)?,
+            principal_tag_maps: serde_json::from_str(&row.principal_tag_maps).map_err(corrupt)?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })

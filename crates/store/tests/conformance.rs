@@ -9,7 +9,7 @@ use tegata_core::Deployment;
 use tegata_core::account::Bootstrap;
 use tegata_core::cognito_identity::{
     AmbiguousRoleResolution, IdentityPool, IdentityPoolSpec, MappingRule, MatchType, PoolRoles,
-    RoleMapping, RoleMappingType,
+    PrincipalTagMap, RoleMapping, RoleMappingType,
 };
 use tegata_core::iam::{CreateRoleInput, Iam, Role, RoleCache};
 use tegata_core::master_key::MasterKey;
@@ -29,6 +29,7 @@ fn pool(id: &str, name: &str) -> IdentityPool {
             ..IdentityPoolSpec::default()
         },
         roles: Default::default(),
+        principal_tag_maps: Default::default(),
         created_at: 1,
         updated_at: 1,
     }
@@ -189,6 +190,138 @@ async fn pools(store: Arc<dyn Store>) {
     assert_eq!(guest.pool_id, "r:0001");
     assert!(guest.logins.is_empty());
     assert_eq!(store.identity("r:guest-2").await.unwrap(), None);
+}
+
+/// Every login of the pool, as (provider, user, identity), to check the model's invariants.
+async fn logins_of(store: &Arc<dyn Store>, identities: &[&str]) -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    for identity in identities {
+        for user in store
+            .user_keys_of_identity(identity, PROVIDER, None, 100)
+            .await
+            .unwrap()
+        {
+            all.push(((*identity).to_owned(), user));
+        }
+    }
+    all
+}
+
+/// MergeDeveloperIdentities, UnlinkDeveloperIdentity, UnlinkIdentity and DeleteIdentities as the
+/// store carries them out: no login left pointing at a merged-away or deleted identity, nothing
+/// else touched.
+async fn merges_unlinks_and_deletions(store: Arc<dyn Store>) {
+    store.insert_identity_pool(&pool("m:1", "m")).await.unwrap();
+    let mut ids = Vec::new();
+    for user in ["a", "b", "c"] {
+        let (id, created) = store
+            .find_or_create_identity("m:1", login(user), &format!("m:id-{user}"), 5)
+            .await
+            .unwrap();
+        assert!(created);
+        ids.push(id);
+    }
+    let (a, b, c) = (ids[0].as_str(), ids[1].as_str(), ids[2].as_str());
+    assert_eq!(
+        store.link_login("m:1", b, login("b2"), 6).await.unwrap(),
+        LinkOutcome::Linked
+    );
+    assert_eq!(store.login_count(b).await.unwrap(), 2);
+
+    // Merge a into b: a's login now finds b, a is disabled, c is untouched.
+    store.merge_identities("m:1", a, b, 7).await.unwrap();
+    assert_eq!(
+        store.identity_of_login("m:1", login("a")).await.unwrap(),
+        Some(b.to_owned())
+    );
+    assert_eq!(store.login_count(a).await.unwrap(), 0);
+    assert_eq!(store.login_count(b).await.unwrap(), 3);
+    let merged_away = store.identity(a).await.unwrap().unwrap();
+    assert!(merged_away.disabled);
+    assert!(merged_away.logins.is_empty());
+    assert_eq!(store.identity(b).await.unwrap().unwrap().updated_at, 7);
+    let visible = store.list_identities("m:1", None, 10, true).await.unwrap();
+    assert_eq!(
+        visible
+            .iter()
+            .map(|i| i.identity_id.as_str())
+            .collect::<Vec<_>>(),
+        [b, c]
+    );
+    assert_eq!(
+        store
+            .list_identities("m:1", None, 10, false)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+
+    // Unlink one login: only that one goes, and the user is free to get a new identity.
+    assert!(store.unlink_login(b, login("b2"), 8).await.unwrap());
+    assert!(!store.unlink_login(b, login("b2"), 8).await.unwrap());
+    assert!(
+        !store.unlink_login(c, login("a"), 8).await.unwrap(),
+        "a is b's"
+    );
+    assert_eq!(
+        logins_of(&store, &[a, b, c]).await,
+        [
+            (b.to_owned(), "a".to_owned()),
+            (b.to_owned(), "b".to_owned()),
+            (c.to_owned(), "c".to_owned())
+        ]
+    );
+    let (again, created) = store
+        .find_or_create_identity("m:1", login("b2"), "m:id-b2", 9)
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(again, "m:id-b2");
+
+    // Unlink a provider: every login of it goes from that identity only.
+    assert_eq!(store.unlink_provider(b, PROVIDER, 10).await.unwrap(), 2);
+    assert_eq!(store.login_count(b).await.unwrap(), 0);
+    assert_eq!(store.login_count(c).await.unwrap(), 1);
+
+    // Delete: the identity and its logins, nothing else.
+    assert!(store.delete_identity(c).await.unwrap());
+    assert!(!store.delete_identity(c).await.unwrap());
+    assert_eq!(store.identity(c).await.unwrap(), None);
+    assert_eq!(
+        store.identity_of_login("m:1", login("c")).await.unwrap(),
+        None
+    );
+    assert_eq!(store.login_count("m:id-b2").await.unwrap(), 1);
+
+    // Principal tag maps: one provider's map is set without undoing another's.
+    let google = PrincipalTagMap {
+        use_defaults: true,
+        principal_tags: BTreeMap::new(),
+    };
+    let issuer = PrincipalTagMap {
+        use_defaults: false,
+        principal_tags: BTreeMap::from([("team".to_owned(), "groups".to_owned())]),
+    };
+    let (first, second) = tokio::join!(
+        store.set_principal_tag_map("m:1", "accounts.google.com", &google, 11),
+        store.set_principal_tag_map("m:1", "issuer.example", &issuer, 11),
+    );
+    assert!(first.unwrap() && second.unwrap());
+    assert!(
+        !store
+            .set_principal_tag_map("m:9", "issuer.example", &issuer, 11)
+            .await
+            .unwrap()
+    );
+    let maps = store
+        .identity_pool("m:1")
+        .await
+        .unwrap()
+        .unwrap()
+        .principal_tag_maps;
+    assert_eq!(maps.get("accounts.google.com"), Some(&google));
+    assert_eq!(maps.get("issuer.example"), Some(&issuer));
 }
 
 async fn concurrent_updates_lose_nothing(store: Arc<dyn Store>) {
@@ -741,6 +874,7 @@ where
     pools(fresh().await).await;
     concurrent_updates_lose_nothing(fresh().await).await;
     identities(fresh().await).await;
+    merges_unlinks_and_deletions(fresh().await).await;
     one_identity_per_user_under_concurrency(fresh().await).await;
     creations_arriving_together(fresh().await).await;
     roles(fresh().await).await;

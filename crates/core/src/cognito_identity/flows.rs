@@ -48,7 +48,7 @@ pub struct IdentityCredentials {
 }
 
 /// Who presented `Logins` for an identity, once the logins are checked.
-enum Presented {
+pub(super) enum Presented {
     /// No logins: a guest.
     Guest,
     /// A token this deployment issued for the identity (the `cognito-identity.amazonaws.com`
@@ -58,7 +58,10 @@ enum Presented {
 
 impl CognitoIdentity {
     /// The identity `identity_id` and its pool.
-    async fn identity_and_pool(&self, identity_id: &str) -> Result<(IdentityRecord, IdentityPool)> {
+    pub(super) async fn identity_and_pool(
+        &self,
+        identity_id: &str,
+    ) -> Result<(IdentityRecord, IdentityPool)> {
         let identity = self
             .store
             .identity(identity_id)
@@ -189,7 +192,7 @@ impl CognitoIdentity {
     }
 
     /// Check `logins` as the proof that the caller holds `identity`.
-    fn presented(
+    pub(super) fn presented(
         &self,
         identity: &IdentityRecord,
         pool: &IdentityPool,

@@ -6,7 +6,9 @@
 
 mod error;
 mod flows;
+mod linking;
 mod model;
+mod pool_tags;
 mod roles;
 
 use std::collections::BTreeMap;
@@ -14,10 +16,13 @@ use std::sync::Arc;
 
 pub use error::CognitoIdentityError;
 pub use flows::{IdentityCredentials, OPEN_ID_TOKEN_SECONDS};
+pub use linking::{MAX_LOGINS_PER_IDENTITY, UnprocessedIdentity};
 pub use model::{
     AmbiguousRoleResolution, CognitoIdentityProvider, IdentityPool, IdentityPoolSpec,
-    IdentityRecord, MappingRule, MatchType, PoolRoles, PoolSummary, RoleMapping, RoleMappingType,
+    IdentityRecord, MappingRule, MatchType, PoolRoles, PoolSummary, PrincipalTagMap, RoleMapping,
+    RoleMappingType,
 };
+pub use pool_tags::MAX_TAGS_PER_POOL;
 
 use crate::deployment::Deployment;
 use crate::pagination::{self, Page};
@@ -104,6 +109,12 @@ fn pool_not_found(pool_id: &str) -> CognitoIdentityError {
     CognitoIdentityError::ResourceNotFound(format!("IdentityPool '{pool_id}' not found."))
 }
 
+fn unsupported_developer_provider() -> CognitoIdentityError {
+    CognitoIdentityError::NotAuthorized(
+        "This identity pool does not support the specified developer provider.".to_owned(),
+    )
+}
+
 fn identity_not_found(identity_id: &str) -> CognitoIdentityError {
     CognitoIdentityError::ResourceNotFound(format!("Identity '{identity_id}' not found."))
 }
@@ -171,6 +182,7 @@ impl CognitoIdentity {
             id: ids::regional_id(region, rng),
             spec,
             roles: PoolRoles::default(),
+            principal_tag_maps: BTreeMap::new(),
             created_at: now,
             updated_at: now,
         };
@@ -214,6 +226,7 @@ impl CognitoIdentity {
             id: existing.id,
             spec,
             roles: existing.roles,
+            principal_tag_maps: existing.principal_tag_maps,
             created_at: existing.created_at,
             updated_at: now,
         };
@@ -444,11 +457,7 @@ fn developer_login<'a>(
             ));
         }
     }
-    let (provider, user) = developer.ok_or_else(|| {
-        CognitoIdentityError::NotAuthorized(
-            "This identity pool does not support the specified developer provider.".to_owned(),
-        )
-    })?;
+    let (provider, user) = developer.ok_or_else(unsupported_developer_provider)?;
     // The Logins map allows 50 000 characters per value, but a developer user identifier is
     // named by LookupDeveloperIdentity, MergeDeveloperIdentities and UnlinkDeveloperIdentity in
     // the model's DeveloperUserIdentifier shape (at most 1 024): a longer one would make an

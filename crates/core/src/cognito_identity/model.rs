@@ -40,6 +40,8 @@ pub struct IdentityPool {
     /// Set by SetIdentityPoolRoles, apart from the spec: UpdateIdentityPool replaces the spec
     /// whole and leaves the roles alone, as AWS does.
     pub roles: PoolRoles,
+    /// Set by SetPrincipalTagAttributeMap, by identity provider name.
+    pub principal_tag_maps: BTreeMap<String, PrincipalTagMap>,
     pub created_at: UnixSeconds,
     pub updated_at: UnixSeconds,
 }
@@ -63,6 +65,15 @@ impl PoolRoles {
     pub fn unauthenticated(&self) -> Option<&str> {
         self.roles.get("unauthenticated").map(String::as_str)
     }
+}
+
+/// Which claims of a provider's tokens become principal tags (SetPrincipalTagAttributeMap).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PrincipalTagMap {
+    /// The provider's default map (AWS: the user name and client id claims).
+    pub use_defaults: bool,
+    /// Tag key → claim name.
+    pub principal_tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

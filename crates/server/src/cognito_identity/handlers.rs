@@ -3,7 +3,7 @@
 
 use tegata_core::cognito_identity::{
     CognitoIdentity, CognitoIdentityError, GetOpenIdTokenForDeveloperIdentityInput,
-    LookupDeveloperIdentityInput,
+    LookupDeveloperIdentityInput, PrincipalTagMap,
 };
 
 use super::shapes;
@@ -243,4 +243,170 @@ pub(super) async fn get_credentials_for_identity(
         identity_id: issued.identity_id,
         credentials: issued.credentials.into(),
     })
+}
+
+pub(super) async fn merge_developer_identities(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::MergeDeveloperIdentitiesInput,
+) -> Result<shapes::IdentityIdOutput> {
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
+    let identity_id = service
+        .merge_developer_identities(
+            &pool_id,
+            &input.developer_provider_name.unwrap_or_default(),
+            &input.source_user_identifier.unwrap_or_default(),
+            &input.destination_user_identifier.unwrap_or_default(),
+            ctx.unix_now(),
+        )
+        .await?;
+    Ok(shapes::IdentityIdOutput { identity_id })
+}
+
+pub(super) async fn unlink_developer_identity(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::UnlinkDeveloperIdentityInput,
+) -> Result<shapes::Empty> {
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
+    service
+        .unlink_developer_identity(
+            &pool_id,
+            &input.identity_id.unwrap_or_default(),
+            &input.developer_provider_name.unwrap_or_default(),
+            &input.developer_user_identifier.unwrap_or_default(),
+            ctx.unix_now(),
+        )
+        .await?;
+    Ok(shapes::Empty {})
+}
+
+pub(super) async fn unlink_identity(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::UnlinkIdentityInput,
+) -> Result<shapes::Empty> {
+    service
+        .unlink_identity(
+            &input.identity_id.unwrap_or_default(),
+            &input.logins.unwrap_or_default(),
+            &input.logins_to_remove.unwrap_or_default(),
+            ctx.unix_now(),
+        )
+        .await?;
+    Ok(shapes::Empty {})
+}
+
+pub(super) async fn delete_identities(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::DeleteIdentitiesInput,
+) -> Result<shapes::DeleteIdentitiesOutput> {
+    // Identities of another region than the request's are not this region's to delete: they
+    // are skipped like ids of no identity.
+    let region = signed_region(ctx);
+    let ids: Vec<String> = input
+        .identity_ids_to_delete
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|id| service.require_identity_region(id, region).is_ok())
+        .collect();
+    let unprocessed = service.delete_identities(&ids).await;
+    Ok(shapes::DeleteIdentitiesOutput {
+        unprocessed_identity_ids: unprocessed
+            .into_iter()
+            .map(|u| shapes::UnprocessedIdentityIdShape {
+                identity_id: u.identity_id,
+                error_code: u.error_code,
+            })
+            .collect(),
+    })
+}
+
+pub(super) async fn tag_resource(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::TagResourceInput,
+) -> Result<shapes::Empty> {
+    service
+        .tag_resource(
+            &input.resource_arn.unwrap_or_default(),
+            input.tags.unwrap_or_default(),
+            ctx.unix_now(),
+        )
+        .await?;
+    Ok(shapes::Empty {})
+}
+
+pub(super) async fn untag_resource(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::UntagResourceInput,
+) -> Result<shapes::Empty> {
+    service
+        .untag_resource(
+            &input.resource_arn.unwrap_or_default(),
+            &input.tag_keys.unwrap_or_default(),
+            ctx.unix_now(),
+        )
+        .await?;
+    Ok(shapes::Empty {})
+}
+
+pub(super) async fn list_tags_for_resource(
+    service: &CognitoIdentity,
+    _: &Context,
+    input: shapes::ListTagsForResourceInput,
+) -> Result<shapes::ListTagsForResourceOutput> {
+    let tags = service
+        .list_tags_for_resource(&input.resource_arn.unwrap_or_default())
+        .await?;
+    Ok(shapes::ListTagsForResourceOutput { tags })
+}
+
+pub(super) async fn set_principal_tag_attribute_map(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::PrincipalTagAttributeMapInput,
+) -> Result<shapes::PrincipalTagAttributeMapOutput> {
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
+    let provider = input.identity_provider_name.unwrap_or_default();
+    let map = PrincipalTagMap {
+        use_defaults: input.use_defaults.unwrap_or(false),
+        principal_tags: input.principal_tags.unwrap_or_default(),
+    };
+    let map = service
+        .set_principal_tag_attribute_map(&pool_id, &provider, map, ctx.unix_now())
+        .await?;
+    Ok(principal_tag_answer(pool_id, provider, map))
+}
+
+pub(super) async fn get_principal_tag_attribute_map(
+    service: &CognitoIdentity,
+    ctx: &Context,
+    input: shapes::PrincipalTagAttributeMapInput,
+) -> Result<shapes::PrincipalTagAttributeMapOutput> {
+    let pool_id = input.identity_pool_id.unwrap_or_default();
+    service.require_pool_region(&pool_id, signed_region(ctx))?;
+    let provider = input.identity_provider_name.unwrap_or_default();
+    let map = service
+        .get_principal_tag_attribute_map(&pool_id, &provider)
+        .await?;
+    Ok(principal_tag_answer(pool_id, provider, map))
+}
+
+fn principal_tag_answer(
+    pool_id: String,
+    provider: String,
+    map: PrincipalTagMap,
+) -> shapes::PrincipalTagAttributeMapOutput {
+    shapes::PrincipalTagAttributeMapOutput {
+        identity_pool_id: pool_id,
+        identity_provider_name: provider,
+        use_defaults: map.use_defaults,
+        principal_tags: map.principal_tags,
+    }
 }

@@ -42,7 +42,7 @@ endpoint_table! {
     raw: JsonBody,
     answer: json_answer;
     CreateIdentityPool:                 Signed, NONE          => create_identity_pool;
-    DeleteIdentities:                   Signed, NONE          => unimplemented;
+    DeleteIdentities:                   Signed, NONE          => delete_identities;
     DeleteIdentityPool:                 Signed, IDENTITY_POOL => delete_identity_pool;
     DescribeIdentity:                   Signed, NONE          => describe_identity;
     DescribeIdentityPool:               Signed, IDENTITY_POOL => describe_identity_pool;
@@ -51,18 +51,18 @@ endpoint_table! {
     GetIdentityPoolRoles:               Signed, IDENTITY_POOL => get_identity_pool_roles;
     GetOpenIdToken:                     Anonymous, NONE       => get_open_id_token;
     GetOpenIdTokenForDeveloperIdentity: Signed, IDENTITY_POOL => get_open_id_token_for_developer_identity;
-    GetPrincipalTagAttributeMap:        Signed, IDENTITY_POOL => unimplemented;
+    GetPrincipalTagAttributeMap:        Signed, IDENTITY_POOL => get_principal_tag_attribute_map;
     ListIdentities:                     Signed, IDENTITY_POOL => list_identities;
     ListIdentityPools:                  Signed, NONE          => list_identity_pools;
-    ListTagsForResource:                Signed, TAGGED_POOL   => unimplemented;
+    ListTagsForResource:                Signed, TAGGED_POOL   => list_tags_for_resource;
     LookupDeveloperIdentity:            Signed, IDENTITY_POOL => lookup_developer_identity;
-    MergeDeveloperIdentities:           Signed, IDENTITY_POOL => unimplemented;
+    MergeDeveloperIdentities:           Signed, IDENTITY_POOL => merge_developer_identities;
     SetIdentityPoolRoles:               Signed, NONE          => set_identity_pool_roles;
-    SetPrincipalTagAttributeMap:        Signed, NONE          => unimplemented;
-    TagResource:                        Signed, TAGGED_POOL   => unimplemented;
-    UnlinkDeveloperIdentity:            Signed, IDENTITY_POOL => unimplemented;
-    UnlinkIdentity:                     Anonymous, NONE       => unimplemented;
-    UntagResource:                      Signed, TAGGED_POOL   => unimplemented;
+    SetPrincipalTagAttributeMap:        Signed, NONE          => set_principal_tag_attribute_map;
+    TagResource:                        Signed, TAGGED_POOL   => tag_resource;
+    UnlinkDeveloperIdentity:            Signed, IDENTITY_POOL => unlink_developer_identity;
+    UnlinkIdentity:                     Anonymous, NONE       => unlink_identity;
+    UntagResource:                      Signed, TAGGED_POOL   => untag_resource;
     UpdateIdentityPool:                 Signed, IDENTITY_POOL => update_identity_pool;
 }
 

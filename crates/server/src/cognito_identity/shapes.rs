@@ -555,6 +555,224 @@ pub struct GetCredentialsForIdentityOutput {
     pub credentials: CredentialsShape,
 }
 
+// --- linking, merging, deleting -------------------------------------------------------------
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MergeDeveloperIdentitiesInput {
+    pub source_user_identifier: Option<String>,
+    pub destination_user_identifier: Option<String>,
+    pub developer_provider_name: Option<String>,
+    pub identity_pool_id: Option<String>,
+}
+
+impl Validate for MergeDeveloperIdentitiesInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text(
+            "sourceUserIdentifier",
+            self.source_user_identifier.as_deref(),
+            &DEVELOPER_USER_IDENTIFIER,
+        );
+        v.required_text(
+            "destinationUserIdentifier",
+            self.destination_user_identifier.as_deref(),
+            &DEVELOPER_USER_IDENTIFIER,
+        );
+        v.required_text(
+            "developerProviderName",
+            self.developer_provider_name.as_deref(),
+            &DEVELOPER_PROVIDER_NAME,
+        );
+        check_pool_id(v, &self.identity_pool_id);
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IdentityIdOutput {
+    pub identity_id: String,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UnlinkDeveloperIdentityInput {
+    pub identity_id: Option<String>,
+    pub identity_pool_id: Option<String>,
+    pub developer_provider_name: Option<String>,
+    pub developer_user_identifier: Option<String>,
+}
+
+impl Validate for UnlinkDeveloperIdentityInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("identityId", self.identity_id.as_deref(), &ID);
+        check_pool_id(v, &self.identity_pool_id);
+        v.required_text(
+            "developerProviderName",
+            self.developer_provider_name.as_deref(),
+            &DEVELOPER_PROVIDER_NAME,
+        );
+        v.required_text(
+            "developerUserIdentifier",
+            self.developer_user_identifier.as_deref(),
+            &DEVELOPER_USER_IDENTIFIER,
+        );
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UnlinkIdentityInput {
+    pub identity_id: Option<String>,
+    pub logins: Option<BTreeMap<String, String>>,
+    pub logins_to_remove: Option<Vec<String>>,
+}
+
+impl Validate for UnlinkIdentityInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("identityId", self.identity_id.as_deref(), &ID);
+        v.required("logins", &self.logins);
+        check_logins(v, self.logins.as_ref());
+        v.required("loginsToRemove", &self.logins_to_remove);
+        v.list_entries(
+            "loginsToRemove",
+            self.logins_to_remove.iter().flatten(),
+            &IDENTITY_PROVIDER_NAME,
+        );
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteIdentitiesInput {
+    pub identity_ids_to_delete: Option<Vec<String>>,
+}
+
+impl Validate for DeleteIdentitiesInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required("identityIdsToDelete", &self.identity_ids_to_delete);
+        if let Some(ids) = &self.identity_ids_to_delete {
+            v.count("identityIdsToDelete", ids.len(), 1, 60);
+            v.list_entries("identityIdsToDelete", ids.iter(), &ID);
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UnprocessedIdentityIdShape {
+    pub identity_id: String,
+    pub error_code: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteIdentitiesOutput {
+    pub unprocessed_identity_ids: Vec<UnprocessedIdentityIdShape>,
+}
+
+// --- tags and principal tag maps ------------------------------------------------------------
+
+fn check_resource_arn(v: &mut Violations, arn: &Option<String>) {
+    v.required_text("resourceArn", arn.as_deref(), &ARN);
+}
+
+fn check_tags(v: &mut Violations, member: &str, tags: Option<&BTreeMap<String, String>>) {
+    if let Some(tags) = tags {
+        v.count(member, tags.len(), 0, 50);
+        v.map_entries(member, "keys", tags.keys(), &TAG_KEY);
+        v.map_entries(member, "values", tags.values(), &TAG_VALUE);
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagResourceInput {
+    pub resource_arn: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl Validate for TagResourceInput {
+    fn validate(&self, v: &mut Violations) {
+        check_resource_arn(v, &self.resource_arn);
+        v.required("tags", &self.tags);
+        check_tags(v, "tags", self.tags.as_ref());
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagResourceInput {
+    pub resource_arn: Option<String>,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+impl Validate for UntagResourceInput {
+    fn validate(&self, v: &mut Violations) {
+        check_resource_arn(v, &self.resource_arn);
+        v.required("tagKeys", &self.tag_keys);
+        v.list_entries("tagKeys", self.tag_keys.iter().flatten(), &TAG_KEY);
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTagsForResourceInput {
+    pub resource_arn: Option<String>,
+}
+
+impl Validate for ListTagsForResourceInput {
+    fn validate(&self, v: &mut Violations) {
+        check_resource_arn(v, &self.resource_arn);
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTagsForResourceOutput {
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrincipalTagAttributeMapInput {
+    pub identity_pool_id: Option<String>,
+    pub identity_provider_name: Option<String>,
+    pub use_defaults: Option<bool>,
+    pub principal_tags: Option<BTreeMap<String, String>>,
+}
+
+impl Validate for PrincipalTagAttributeMapInput {
+    fn validate(&self, v: &mut Violations) {
+        check_pool_id(v, &self.identity_pool_id);
+        v.required_text(
+            "identityProviderName",
+            self.identity_provider_name.as_deref(),
+            &IDENTITY_PROVIDER_NAME,
+        );
+        if let Some(tags) = &self.principal_tags {
+            v.count("principalTags", tags.len(), 0, 50);
+            v.map_entries("principalTags", "keys", tags.keys(), &PRINCIPAL_TAG_KEY);
+            v.map_entries(
+                "principalTags",
+                "values",
+                tags.values(),
+                &PRINCIPAL_TAG_VALUE,
+            );
+        }
+    }
+}
+
+/// SetPrincipalTagAttributeMap's and GetPrincipalTagAttributeMap's answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrincipalTagAttributeMapOutput {
+    pub identity_pool_id: String,
+    pub identity_provider_name: String,
+    pub use_defaults: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub principal_tags: BTreeMap<String, String>,
+}
+
 // --- roles of a pool ------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
