@@ -36,11 +36,13 @@ pub struct Args {
     /// before the next request (a closed loop).
     #[arg(long, default_value_t = 32)]
     pub clients: usize,
-    /// Scenarios to run: basic-new, basic-existing, caller-identity.
+    /// Scenarios to run: basic-new, basic-existing (the basic developer flow for new and known
+    /// users), enhanced (GetOpenIdTokenForDeveloperIdentity + GetCredentialsForIdentity), guest
+    /// (GetId + GetCredentialsForIdentity), caller-identity.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "basic-new,basic-existing,caller-identity"
+        default_value = "basic-new,basic-existing,enhanced,guest,caller-identity"
     )]
     pub scenarios: Vec<String>,
     /// Sustained check: basic-new once its pool holds 10 000 identities, then again once it

@@ -28,6 +28,11 @@ const EXISTING_USERS: u64 = 1000;
 pub(crate) enum Scenario {
     BasicNew,
     BasicExisting,
+    /// The enhanced developer flow: GetOpenIdTokenForDeveloperIdentity for a known user, then
+    /// GetCredentialsForIdentity with the token.
+    Enhanced,
+    /// A guest: GetId (a new identity every time), then GetCredentialsForIdentity.
+    Guest,
     CallerIdentity,
     Trivial,
 }
@@ -37,9 +42,14 @@ impl Scenario {
         Ok(match name {
             "basic-new" => Scenario::BasicNew,
             "basic-existing" => Scenario::BasicExisting,
+            "enhanced" => Scenario::Enhanced,
+            "guest" => Scenario::Guest,
             "caller-identity" => Scenario::CallerIdentity,
             other => {
-                bail!("unknown scenario '{other}' (basic-new, basic-existing, caller-identity)")
+                bail!(
+                    "unknown scenario '{other}' (basic-new, basic-existing, enhanced, guest, \
+                     caller-identity)"
+                )
             }
         })
     }
@@ -48,6 +58,8 @@ impl Scenario {
         match self {
             Scenario::BasicNew => "basic-new",
             Scenario::BasicExisting => "basic-existing",
+            Scenario::Enhanced => "enhanced",
+            Scenario::Guest => "guest",
             Scenario::CallerIdentity => "caller-identity",
             Scenario::Trivial => "trivial endpoint",
         }
@@ -149,6 +161,27 @@ fn exchange_request(target: &Target, token: &str) -> Vec<u8> {
     request("POST", "/", &target.addr, &headers, body.as_bytes())
 }
 
+/// One of Cognito Identity's public operations, unsigned, as browsers and phones send them.
+fn public_cognito_request(target: &Target, operation: &str, body: &serde_json::Value) -> Vec<u8> {
+    let headers = [
+        (
+            "content-type".to_owned(),
+            "application/x-amz-json-1.1".to_owned(),
+        ),
+        (
+            "x-amz-target".to_owned(),
+            format!("AWSCognitoIdentityService.{operation}"),
+        ),
+    ];
+    request(
+        "POST",
+        "/",
+        &target.addr,
+        &headers,
+        body.to_string().as_bytes(),
+    )
+}
+
 /// SigV4 has no nonce: one signed GetCallerIdentity is valid for 15 minutes, and replaying it
 /// keeps the client's signing cost out of the measurement. Client `client` signs with its own
 /// temporary credentials (a peer without them gets the long-term key).
@@ -221,6 +254,26 @@ impl Client {
         ])
     }
 
+    /// GetCredentialsForIdentity, timed; the answer must carry credentials.
+    async fn credentials_for_identity(
+        &mut self,
+        identity_id: &str,
+        logins: serde_json::Value,
+    ) -> Result<u32, String> {
+        let t0 = Instant::now();
+        let raw = public_cognito_request(
+            &self.target,
+            "GetCredentialsForIdentity",
+            &serde_json::json!({"IdentityId": identity_id, "Logins": logins}),
+        );
+        let body = self.call(&raw, 200).await?;
+        let credentials = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("Credentials")?.get("SessionToken").cloned());
+        credentials.ok_or("no Credentials in the answer")?;
+        Ok(micros(t0))
+    }
+
     async fn step(&mut self) -> Step {
         self.counter += 1;
         match self.scenario {
@@ -234,6 +287,43 @@ impl Client {
                     (self.id * 7919 + self.counter) % EXISTING_USERS
                 );
                 self.basic_flow(&user).await
+            }
+            Scenario::Enhanced => {
+                let user = format!(
+                    "existing-{}",
+                    (self.id * 7919 + self.counter) % EXISTING_USERS
+                );
+                let t0 = Instant::now();
+                let body = self.call(&token_request(&self.target, &user), 200).await?;
+                let first = micros(t0);
+                let token = json_field(&body, "Token").ok_or("no Token in the answer")?;
+                let identity_id =
+                    json_field(&body, "IdentityId").ok_or("no IdentityId in the answer")?;
+                let logins = serde_json::json!({"cognito-identity.amazonaws.com": token});
+                let second = self.credentials_for_identity(&identity_id, logins).await?;
+                Ok(vec![
+                    ("GetOpenIdTokenForDeveloperIdentity", first),
+                    ("GetCredentialsForIdentity", second),
+                ])
+            }
+            Scenario::Guest => {
+                let t0 = Instant::now();
+                let raw = public_cognito_request(
+                    &self.target,
+                    "GetId",
+                    &serde_json::json!({"IdentityPoolId": self.target.pool_id}),
+                );
+                let body = self.call(&raw, 200).await?;
+                let first = micros(t0);
+                let identity_id =
+                    json_field(&body, "IdentityId").ok_or("no IdentityId in the answer")?;
+                let second = self
+                    .credentials_for_identity(&identity_id, serde_json::json!({}))
+                    .await?;
+                Ok(vec![
+                    ("GetId", first),
+                    ("GetCredentialsForIdentity", second),
+                ])
             }
             Scenario::CallerIdentity => {
                 let t0 = Instant::now();
@@ -554,7 +644,7 @@ async fn prepare_tegata(
     };
     let mut conn = Conn::new(&server.addr);
     let body = serde_json::json!({
-        "IdentityPoolName": pool_name, "AllowUnauthenticatedIdentities": false,
+        "IdentityPoolName": pool_name, "AllowUnauthenticatedIdentities": true,
         "DeveloperProviderName": PROVIDER,
     })
     .to_string();
@@ -598,6 +688,33 @@ async fn prepare_tegata(
         .and_then(|r| r.split("</Arn>").next())
         .with_context(|| format!("CreateRole: {text}"))?
         .to_owned();
+    // The role serves the enhanced flow (authenticated) and guests (unauthenticated): its trust
+    // policy pins the pool and leaves amr alone.
+    let body = serde_json::json!({
+        "IdentityPoolId": target.pool_id,
+        "Roles": {"authenticated": target.role_arn, "unauthenticated": target.role_arn},
+    })
+    .to_string();
+    let response = conn
+        .send(&signed_post(
+            &target,
+            "cognito-identity",
+            (&target.access_key_id, &target.secret, None),
+            "application/x-amz-json-1.1",
+            &[(
+                "x-amz-target".into(),
+                "AWSCognitoIdentityService.SetIdentityPoolRoles".into(),
+            )],
+            body.as_bytes(),
+        ))
+        .await?;
+    if response.status != 200 {
+        bail!(
+            "SetIdentityPoolRoles: HTTP {}: {}",
+            response.status,
+            String::from_utf8_lossy(&response.body)
+        );
+    }
     // Temporary credentials, for caller-identity.
     for client in 0..clients {
         let token_response = conn
@@ -743,6 +860,9 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
             Scenario::CallerIdentity => {
                 "trivial endpoint (GET /healthz), same HTTP stack and clients"
             }
+            Scenario::Guest => {
+                "trivial endpoint (GET /healthz) requests/s; a guest flow is two requests"
+            }
             _ => "RS512 signatures by tegata's signer, all cores",
         };
         let _ = writeln!(report, "| {} | {limit} | {ceiling:.0} |", scenario.name());
@@ -829,7 +949,7 @@ async fn interleaved(
             args.warmup().min(Duration::from_millis(500))
         };
         match scenario {
-            Scenario::CallerIdentity => {
+            Scenario::CallerIdentity | Scenario::Guest => {
                 let trivial = closed_loop(
                     target,
                     Scenario::Trivial,
