@@ -15,14 +15,21 @@ use tegata_core::store::Store;
 use tegata_core::sts::Sts;
 use tegata_core::sts::credentials::CredentialMinter;
 use tegata_core::tokens::TokenIssuer;
+use tegata_core::tokens::federation::ExternalKeys;
 use tegata_core::tokens::keys::{KeyRing, SigningKey};
 use tegata_core::{Deployment, Randomness, SystemRandomness};
 use tegata_server::auth::Authenticator;
 use tegata_server::authorize::Authorizer;
+use tegata_server::key_fetcher::HttpKeyFetcher;
 use tegata_server::{AppState, Clock, RequestIds, SystemClock};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{ServeArgs, ServeConfig};
+
+/// Bounds on fetching an OpenID Connect provider's discovery document and keys: a provider that
+/// is down costs a request at most this, and is then not asked again for ten seconds.
+const OIDC_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+const OIDC_FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
@@ -88,12 +95,18 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         identity.clone(),
     ));
     let limits = config.limits;
+    // Keys of registered OpenID Connect providers, fetched when first needed: a deployment
+    // without egress works on with tegata's own tokens.
+    let fetcher = HttpKeyFetcher::new(OIDC_CONNECT_TIMEOUT, OIDC_FETCH_TIMEOUT)
+        .map_err(|e| anyhow::anyhow!("preparing the OpenID Connect key fetcher: {e}"))?;
+    let external_keys = Arc::new(ExternalKeys::new(Arc::new(fetcher)));
     let sts = Arc::new(Sts::new(
         store.clone(),
         identity.clone(),
         roles.clone(),
         issuer.clone(),
         minter.clone(),
+        external_keys,
         config.strict_cognito_trust,
     ));
     let state = Arc::new(AppState {

@@ -14,7 +14,7 @@ use crate::account::{AccessKeyRecord, Bootstrap};
 use crate::cognito_identity::{
     IdentityPool, IdentityRecord, PoolRoles, PoolSummary, PrincipalTagMap,
 };
-use crate::iam::Role;
+use crate::iam::{OidcProvider, Role};
 use crate::tokens::keys::SigningKeyRecord;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,9 +64,9 @@ pub struct Login<'a> {
 }
 
 /// Everything the domain persists: one trait per aggregate, and a store has them all.
-pub trait Store: AccountStore + PoolStore + IdentityStore + RoleStore {}
+pub trait Store: AccountStore + PoolStore + IdentityStore + RoleStore + OidcProviderStore {}
 
-impl<T: AccountStore + PoolStore + IdentityStore + RoleStore> Store for T {}
+impl<T: AccountStore + PoolStore + IdentityStore + RoleStore + OidcProviderStore> Store for T {}
 
 /// The deployment's account, its signing keys and its access keys.
 #[async_trait]
@@ -279,4 +279,27 @@ pub trait RoleStore: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<String>, StoreError>;
+}
+
+/// IAM OpenID Connect providers, by URL (host and path).
+#[async_trait]
+pub trait OidcProviderStore: Send + Sync + 'static {
+    /// `false` when a provider of that URL exists.
+    async fn insert_oidc_provider(&self, provider: &OidcProvider) -> Result<bool, StoreError>;
+
+    async fn oidc_provider(&self, url: &str) -> Result<Option<OidcProvider>, StoreError>;
+
+    /// Every provider, ordered by URL (IAM does not paginate this list).
+    async fn list_oidc_providers(&self) -> Result<Vec<OidcProvider>, StoreError>;
+
+    /// `false` when there was none.
+    async fn delete_oidc_provider(&self, url: &str) -> Result<bool, StoreError>;
+
+    /// Replace `current` by `new` (same URL) only if the stored provider is still `current`;
+    /// `false` when it changed meanwhile or is gone.
+    async fn replace_oidc_provider(
+        &self,
+        current: &OidcProvider,
+        new: &OidcProvider,
+    ) -> Result<bool, StoreError>;
 }

@@ -15,6 +15,7 @@ pub mod cors;
 pub mod edge;
 pub mod http_server;
 pub mod iam;
+pub mod key_fetcher;
 pub mod oidc;
 pub mod pipeline;
 pub mod protocol;

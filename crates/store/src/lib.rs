@@ -14,6 +14,7 @@ mod checkpointer;
 mod identities;
 mod identity_writer;
 mod migrate;
+mod oidc_providers;
 mod pools;
 #[cfg(feature = "prefill")]
 mod prefill;

@@ -35,6 +35,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_pool_roles.sql"),
         postgres: include_str!("../migrations/postgres/0003_pool_roles.sql"),
     },
+    Migration {
+        version: 4,
+        description: "IAM OpenID Connect providers",
+        sqlite: include_str!("../migrations/sqlite/0004_oidc_providers.sql"),
+        postgres: include_str!("../migrations/postgres/0004_oidc_providers.sql"),
+    },
 ];
 
 const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS tegata_schema (

@@ -6,7 +6,7 @@ use tegata_core::account::{AccessKeyRecord, AccountRecord};
 use tegata_core::cognito_identity::{
     IdentityPool, IdentityPoolSpec, IdentityRecord, PoolRoles, PoolSummary,
 };
-use tegata_core::iam::Role;
+use tegata_core::iam::{OidcProvider, Role};
 use tegata_core::store::StoreError;
 use tegata_core::tokens::keys::{KeyState, SigningKeyRecord};
 
@@ -193,6 +193,31 @@ impl TryFrom<RoleRow> for Role {
             assume_role_policy_document: row.assume_role_policy_document,
             description: row.description,
             max_session_duration: row.max_session_duration,
+            tags: serde_json::from_str(&row.tags).map_err(corrupt)?,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct OidcProviderRow {
+    url: String,
+    scheme: String,
+    client_ids: String,
+    thumbprints: String,
+    tags: String,
+    created_at: i64,
+}
+
+impl TryFrom<OidcProviderRow> for OidcProvider {
+    type Error = StoreError;
+
+    fn try_from(row: OidcProviderRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            url: row.url,
+            scheme: row.scheme,
+            client_ids: serde_json::from_str(&row.client_ids).map_err(corrupt)?,
+            thumbprints: serde_json::from_str(&row.thumbprints).map_err(corrupt)?,
             tags: serde_json::from_str(&row.tags).map_err(corrupt)?,
             created_at: row.created_at,
         })

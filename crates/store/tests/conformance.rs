@@ -11,7 +11,7 @@ use tegata_core::cognito_identity::{
     AmbiguousRoleResolution, IdentityPool, IdentityPoolSpec, MappingRule, MatchType, PoolRoles,
     PrincipalTagMap, RoleMapping, RoleMappingType,
 };
-use tegata_core::iam::{CreateRoleInput, Iam, Role, RoleCache};
+use tegata_core::iam::{CreateRoleInput, Iam, OidcProvider, Role, RoleCache};
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SeededRandomness;
 use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, Store};
@@ -322,6 +322,66 @@ async fn merges_unlinks_and_deletions(store: Arc<dyn Store>) {
         .principal_tag_maps;
     assert_eq!(maps.get("accounts.google.com"), Some(&google));
     assert_eq!(maps.get("issuer.example"), Some(&issuer));
+}
+
+async fn oidc_providers(store: Arc<dyn Store>) {
+    let provider = |url: &str| OidcProvider {
+        url: url.to_owned(),
+        scheme: "https".to_owned(),
+        client_ids: vec!["app".to_owned()],
+        thumbprints: vec!["a".repeat(40)],
+        tags: vec![("team".to_owned(), "id".to_owned())],
+        created_at: 3,
+    };
+    assert!(
+        store
+            .insert_oidc_provider(&provider("b.example/x"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_oidc_provider(&provider("a.example"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_oidc_provider(&provider("a.example"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .list_oidc_providers()
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.url.as_str())
+            .collect::<Vec<_>>(),
+        ["a.example", "b.example/x"]
+    );
+    let current = store.oidc_provider("a.example").await.unwrap().unwrap();
+    assert_eq!(current, provider("a.example"));
+    let mut changed = current.clone();
+    changed.client_ids.push("other".to_owned());
+    assert!(
+        store
+            .replace_oidc_provider(&current, &changed)
+            .await
+            .unwrap()
+    );
+    // A writer that read before that change loses, rather than undoing it.
+    let mut stale = current.clone();
+    stale.tags.clear();
+    assert!(!store.replace_oidc_provider(&current, &stale).await.unwrap());
+    assert_eq!(
+        store.oidc_provider("a.example").await.unwrap(),
+        Some(changed)
+    );
+    assert!(store.delete_oidc_provider("a.example").await.unwrap());
+    assert!(!store.delete_oidc_provider("a.example").await.unwrap());
+    assert_eq!(store.oidc_provider("a.example").await.unwrap(), None);
 }
 
 async fn concurrent_updates_lose_nothing(store: Arc<dyn Store>) {
@@ -875,6 +935,7 @@ where
     concurrent_updates_lose_nothing(fresh().await).await;
     identities(fresh().await).await;
     merges_unlinks_and_deletions(fresh().await).await;
+    oidc_providers(fresh().await).await;
     one_identity_per_user_under_concurrency(fresh().await).await;
     creations_arriving_together(fresh().await).await;
     roles(fresh().await).await;
@@ -950,7 +1011,7 @@ async fn migrations_refuse_a_newer_schema_on_both_backends() {
             PgCluster::database_name(&url),
             "SELECT count(*) FROM tegata_schema"
         ),
-        "3"
+        "4"
     );
     drop(tegata_store::open_postgres(&url).await.unwrap());
     cluster.psql(

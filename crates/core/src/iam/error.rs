@@ -18,6 +18,9 @@ pub enum IamError {
     MalformedPolicyDocument(String),
     #[error("{0}")]
     InvalidInput(String),
+    /// A value the model allows that IAM still refuses (`ValidationError`).
+    #[error("{0}")]
+    Validation(String),
     #[error("{0}")]
     ConcurrentModification(String),
     #[error("Rate exceeded")]
@@ -36,6 +39,7 @@ impl AwsError for IamError {
             Self::LimitExceeded(_) => "LimitExceeded",
             Self::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
             Self::InvalidInput(_) => "InvalidInput",
+            Self::Validation(_) => "ValidationError",
             Self::ConcurrentModification(_) => "ConcurrentModification",
             Self::Throttling => "Throttling",
             Self::ServiceFailure(_) => "ServiceFailure",

@@ -5,12 +5,14 @@
 //! language (trust policies must parse as trust policies, inline policies as identity policies).
 
 mod error;
+mod oidc;
 
 use std::sync::Arc;
 
 use tegata_policy::{PolicyDocument, PolicyKind};
 
 pub use error::IamError;
+pub use oidc::{CreateOidcProviderInput, OidcProvider, parse_provider_url};
 
 use crate::cache::SecondCache;
 use crate::deployment::{Deployment, PARTITION};

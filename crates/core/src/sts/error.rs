@@ -11,6 +11,9 @@ pub enum StsError {
     InvalidIdentityToken(String),
     #[error("{0}")]
     ExpiredToken(String),
+    /// The identity provider's keys could not be fetched.
+    #[error("{0}")]
+    IdpCommunication(String),
     #[error("{0}")]
     AccessDenied(String),
     /// A parameter out of range in a way only the stored state reveals.
@@ -31,6 +34,7 @@ impl AwsError for StsError {
         match self {
             Self::InvalidIdentityToken(_) => "InvalidIdentityToken",
             Self::ExpiredToken(_) => "ExpiredTokenException",
+            Self::IdpCommunication(_) => "IDPCommunicationError",
             Self::AccessDenied(_) => "AccessDenied",
             Self::Validation(_) => "ValidationError",
             Self::MalformedPolicyDocument(_) => "MalformedPolicyDocument",

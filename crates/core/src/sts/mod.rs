@@ -17,10 +17,13 @@ use crate::UnixSeconds;
 use crate::account::Principal;
 use crate::deployment::Deployment;
 use crate::error::Internal;
+use crate::iam::parse_provider_url;
 use crate::iam::{RoleCache, TrustedRole, role_cache_key};
 use crate::random::Randomness;
 use crate::store::Store;
 use crate::tokens::TokenIssuer;
+use crate::tokens::claims::SessionTagsClaim;
+use crate::tokens::federation::{self, ExternalKeys, ExternalTokenError};
 use crate::tokens::verify::{self, WebIdentityClaims};
 use credentials::{CredentialMinter, SessionClaims, TemporaryCredentials};
 
@@ -83,6 +86,8 @@ pub struct Sts {
     roles: Arc<RoleCache>,
     issuer: Arc<TokenIssuer>,
     minter: Arc<CredentialMinter>,
+    /// Keys of the registered OpenID Connect providers.
+    external_keys: Arc<ExternalKeys>,
     /// Refuse roles whose trust policy lets any identity pool's tokens in.
     strict_cognito_trust: bool,
 }
@@ -111,6 +116,7 @@ impl Sts {
         roles: Arc<RoleCache>,
         issuer: Arc<TokenIssuer>,
         minter: Arc<CredentialMinter>,
+        external_keys: Arc<ExternalKeys>,
         strict_cognito_trust: bool,
     ) -> Self {
         Self {
@@ -119,6 +125,7 @@ impl Sts {
             roles,
             issuer,
             minter,
+            external_keys,
             strict_cognito_trust,
         }
     }
@@ -164,13 +171,23 @@ impl Sts {
         now: UnixSeconds,
         rng: &dyn Randomness,
     ) -> Result<AssumeRoleWithWebIdentityOutput> {
-        let keys = self.issuer.keys();
-        let token = verify::verify(
-            &input.web_identity_token,
-            &keys,
-            &self.deployment.issuer,
-            now,
-        )?;
+        let issuer = federation::unverified_issuer(&input.web_identity_token);
+        let token = match issuer {
+            Some(iss) if iss != self.deployment.issuer => {
+                self.verify_external(&input.web_identity_token, &iss, now)
+                    .await?
+            }
+            _ => {
+                let keys = self.issuer.keys();
+                let claims = verify::verify(
+                    &input.web_identity_token,
+                    &keys,
+                    &self.deployment.issuer,
+                    now,
+                )?;
+                FederatedIdentity::cognito(claims)
+            }
+        };
         let session = SessionRequest {
             role_arn: input.role_arn,
             role_session_name: input.role_session_name,
@@ -200,14 +217,61 @@ impl Sts {
             policy: None,
             source_ip: None,
         };
-        self.exchange(token, session, now, rng).await
+        self.exchange(FederatedIdentity::cognito(token), session, now, rng)
+            .await
+    }
+
+    /// A token of a registered OpenID Connect provider, verified with the provider's keys and
+    /// for one of its client ids.
+    async fn verify_external(
+        &self,
+        token: &str,
+        issuer: &str,
+        now: UnixSeconds,
+    ) -> Result<FederatedIdentity> {
+        let no_provider = || {
+            StsError::InvalidIdentityToken(format!(
+                "No OpenIDConnect provider found in your account for {issuer}"
+            ))
+        };
+        let url = parse_provider_url(issuer).ok_or_else(no_provider)?.1;
+        let provider = self
+            .store
+            .oidc_provider(&url)
+            .await?
+            .filter(|p| p.issuer() == issuer.trim_end_matches('/'))
+            .ok_or_else(no_provider)?;
+        let kid = federation::external_header(token).map_err(external_error)?;
+        let key = self
+            .external_keys
+            .key(issuer, kid.as_deref(), now)
+            .await
+            .map_err(external_error)?;
+        let verified = federation::verify_external(token, &key, issuer, &provider.client_ids, now)
+            .map_err(|e| match e {
+                ExternalTokenError::Expired(exp) => StsError::ExpiredToken(format!(
+                    "Token expired: current date/time {now} must be before the expiration \
+                     date/time{exp}"
+                )),
+                other => external_error(other),
+            })?;
+        let arn = provider.arn(&self.deployment.account_id);
+        Ok(FederatedIdentity {
+            principal: arn.clone(),
+            key_prefix: provider.url,
+            provider: arn,
+            sub: verified.sub,
+            aud: verified.aud,
+            amr: verified.amr,
+            tags: None,
+        })
     }
 
     /// A session of `session.role_arn` for a trusted token's claims, if the role's trust policy
     /// allows it.
     async fn exchange(
         &self,
-        token: WebIdentityClaims,
+        token: FederatedIdentity,
         input: SessionRequest,
         now: UnixSeconds,
         rng: &dyn Randomness,
@@ -226,7 +290,7 @@ impl Sts {
             })
             .unwrap_or_default();
         let context = trust_context(&token, &input, &tags, now);
-        let principal = PolicyPrincipal::federated(COGNITO_FEDERATED_PRINCIPAL);
+        let principal = PolicyPrincipal::federated(&token.principal);
         let role_arn = role.arn(&self.deployment.account_id);
         let allows = |action: &str, context: &Context| {
             tegata_policy::evaluate(
@@ -250,7 +314,8 @@ impl Sts {
         // the audience: any identity pool's users may assume the role.
         let mut probe = context.clone();
         probe.insert("cognito-identity.amazonaws.com:aud", PROBE_AUDIENCE);
-        if allows("sts:AssumeRoleWithWebIdentity", &probe) {
+        let cognito = token.principal == COGNITO_FEDERATED_PRINCIPAL;
+        if cognito && allows("sts:AssumeRoleWithWebIdentity", &probe) {
             if self.strict_cognito_trust {
                 tracing::warn!(role = %role_arn, "refused: the trust policy has no cognito-identity.amazonaws.com:aud condition (strict_cognito_trust)");
                 return Err(not_authorized());
@@ -296,7 +361,7 @@ impl Sts {
             subject_from_web_identity_token: token.sub,
             assumed_role_id: claims.assumed_role_id(),
             assumed_role_arn: claims.assumed_role_arn(),
-            provider: COGNITO_FEDERATED_PRINCIPAL.to_owned(),
+            provider: token.provider,
             audience: token.aud,
             packed_policy_size,
         })
@@ -312,20 +377,76 @@ impl Sts {
     }
 }
 
-/// The condition keys AWS provides when a Cognito token is exchanged (aws-api.md §4.2).
+/// Who a trusted web identity token says the caller is, in the terms trust policies use.
+#[derive(Debug, Clone)]
+pub struct FederatedIdentity {
+    /// The `Federated` principal trust policies name: `cognito-identity.amazonaws.com`, or the
+    /// OpenID Connect provider's ARN.
+    principal: String,
+    /// The prefix of the condition keys (`<prefix>:aud`, `:sub`, `:amr`): the principal for
+    /// Cognito, the provider's URL for an OpenID Connect provider.
+    key_prefix: String,
+    /// AssumeRoleWithWebIdentity's `Provider` member.
+    provider: String,
+    sub: String,
+    aud: String,
+    amr: Vec<String>,
+    tags: Option<SessionTagsClaim>,
+}
+
+impl FederatedIdentity {
+    fn cognito(claims: WebIdentityClaims) -> Self {
+        Self {
+            principal: COGNITO_FEDERATED_PRINCIPAL.to_owned(),
+            key_prefix: COGNITO_FEDERATED_PRINCIPAL.to_owned(),
+            provider: COGNITO_FEDERATED_PRINCIPAL.to_owned(),
+            sub: claims.sub,
+            aud: claims.aud,
+            amr: claims.amr,
+            tags: claims.tags,
+        }
+    }
+}
+
+fn external_error(e: ExternalTokenError) -> StsError {
+    match e {
+        ExternalTokenError::Unreachable => StsError::IdpCommunication(
+            // AWS's wording, double space included.
+            "Couldn't retrieve verification key from your identity provider,  please reference \
+             AssumeRoleWithWebIdentity documentation for requirements"
+                .to_owned(),
+        ),
+        ExternalTokenError::UnknownKey => StsError::InvalidIdentityToken(
+            "Couldn't retrieve verification key from your identity provider, please reference \
+             AssumeRoleWithWebIdentity documentation for requirements"
+                .to_owned(),
+        ),
+        ExternalTokenError::WrongAudience => {
+            StsError::InvalidIdentityToken("Incorrect token audience".to_owned())
+        }
+        ExternalTokenError::Invalid(message) => StsError::InvalidIdentityToken(message),
+        ExternalTokenError::Expired(exp) => {
+            StsError::ExpiredToken(format!("Token expired: the expiration date/time was {exp}"))
+        }
+    }
+}
+
+/// The condition keys AWS provides when a web identity token is exchanged (aws-api.md §4.2):
+/// `<prefix>:aud`, `:sub`, `:amr`, and the global ones.
 fn trust_context(
-    token: &WebIdentityClaims,
+    token: &FederatedIdentity,
     input: &SessionRequest,
     tags: &[(String, String)],
     now: UnixSeconds,
 ) -> Context {
     let mut context = Context::new();
+    let prefix = &token.key_prefix;
     context
-        .insert("cognito-identity.amazonaws.com:aud", token.aud.clone())
-        .insert("cognito-identity.amazonaws.com:sub", token.sub.clone())
-        .insert_multi("cognito-identity.amazonaws.com:amr", token.amr.clone())
+        .insert(&format!("{prefix}:aud"), token.aud.clone())
+        .insert(&format!("{prefix}:sub"), token.sub.clone())
+        .insert_multi(&format!("{prefix}:amr"), token.amr.clone())
         .insert("sts:RoleSessionName", input.role_session_name.clone())
-        .insert("aws:FederatedProvider", COGNITO_FEDERATED_PRINCIPAL)
+        .insert("aws:FederatedProvider", token.principal.clone())
         .insert("aws:EpochTime", now.to_string());
     if let Ok(t) = OffsetDateTime::from_unix_timestamp(now)
         && let Ok(text) = t.format(&Rfc3339)

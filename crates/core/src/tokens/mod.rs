@@ -3,6 +3,7 @@
 //! ([`verify`]). The key ring is swapped whole, so a rotation never tears a request.
 
 pub mod claims;
+pub mod federation;
 pub mod issuer;
 pub mod keys;
 pub mod verify;

@@ -1,6 +1,6 @@
 //! One handler per implemented operation, named after it.
 
-use tegata_core::iam::{CreateRoleInput, Iam, IamError};
+use tegata_core::iam::{CreateOidcProviderInput, CreateRoleInput, Iam, IamError};
 
 use super::shapes;
 use crate::pipeline::Context;
@@ -27,12 +27,7 @@ pub(super) async fn create_role(
                 assume_role_policy_document: input.assume_role_policy_document.unwrap_or_default(),
                 description: input.description,
                 max_session_duration: input.max_session_duration,
-                tags: input
-                    .tags
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(key, value)| (key.unwrap_or_default(), value.unwrap_or_default()))
-                    .collect(),
+                tags: shapes::tag_pairs(input.tags),
             },
             ctx.unix_now(),
             &*ctx.rng,
@@ -169,4 +164,141 @@ pub(super) async fn list_role_policies(
         )
         .await?;
     Ok(shapes::ListRolePoliciesOutput(page))
+}
+
+pub(super) async fn create_open_id_connect_provider(
+    service: &Iam,
+    ctx: &Context,
+    input: shapes::CreateOpenIdConnectProviderInput,
+) -> Result<shapes::CreateOpenIdConnectProviderOutput> {
+    let provider = service
+        .create_open_id_connect_provider(
+            CreateOidcProviderInput {
+                url: input.url.unwrap_or_default(),
+                client_ids: input.client_ids.unwrap_or_default(),
+                thumbprints: input.thumbprints.unwrap_or_default(),
+                tags: shapes::tag_pairs(input.tags),
+            },
+            ctx.unix_now(),
+        )
+        .await?;
+    Ok(shapes::CreateOpenIdConnectProviderOutput {
+        arn: provider.arn(service.account_id()),
+        tags: provider.tags,
+    })
+}
+
+pub(super) async fn get_open_id_connect_provider(
+    service: &Iam,
+    _: &Context,
+    shapes::OidcProviderArnInput(input): shapes::OidcProviderArnInput,
+) -> Result<shapes::GetOpenIdConnectProviderOutput> {
+    let provider = service
+        .get_open_id_connect_provider(&input.arn.unwrap_or_default())
+        .await?;
+    Ok(shapes::GetOpenIdConnectProviderOutput(provider))
+}
+
+pub(super) async fn list_open_id_connect_providers(
+    service: &Iam,
+    _: &Context,
+    _: shapes::NoInput,
+) -> Result<shapes::ListOpenIdConnectProvidersOutput> {
+    let providers = service.list_open_id_connect_providers().await?;
+    Ok(shapes::ListOpenIdConnectProvidersOutput(
+        providers
+            .iter()
+            .map(|p| p.arn(service.account_id()))
+            .collect(),
+    ))
+}
+
+pub(super) async fn delete_open_id_connect_provider(
+    service: &Iam,
+    _: &Context,
+    shapes::OidcProviderArnInput(input): shapes::OidcProviderArnInput,
+) -> Result<()> {
+    service
+        .delete_open_id_connect_provider(&input.arn.unwrap_or_default())
+        .await
+}
+
+pub(super) async fn update_open_id_connect_provider_thumbprint(
+    service: &Iam,
+    _: &Context,
+    shapes::OidcProviderThumbprintInput(input): shapes::OidcProviderThumbprintInput,
+) -> Result<()> {
+    service
+        .update_open_id_connect_provider_thumbprint(
+            &input.arn.unwrap_or_default(),
+            input.thumbprints.unwrap_or_default(),
+        )
+        .await
+}
+
+pub(super) async fn add_client_id_to_open_id_connect_provider(
+    service: &Iam,
+    _: &Context,
+    shapes::OidcProviderClientIdInput(input): shapes::OidcProviderClientIdInput,
+) -> Result<()> {
+    service
+        .add_client_id_to_open_id_connect_provider(
+            &input.arn.unwrap_or_default(),
+            &input.client_id.unwrap_or_default(),
+        )
+        .await
+}
+
+pub(super) async fn remove_client_id_from_open_id_connect_provider(
+    service: &Iam,
+    _: &Context,
+    shapes::OidcProviderClientIdInput(input): shapes::OidcProviderClientIdInput,
+) -> Result<()> {
+    service
+        .remove_client_id_from_open_id_connect_provider(
+            &input.arn.unwrap_or_default(),
+            &input.client_id.unwrap_or_default(),
+        )
+        .await
+}
+
+pub(super) async fn tag_open_id_connect_provider(
+    service: &Iam,
+    _: &Context,
+    shapes::OidcProviderTagInput(input): shapes::OidcProviderTagInput,
+) -> Result<()> {
+    service
+        .tag_open_id_connect_provider(
+            &input.arn.unwrap_or_default(),
+            shapes::tag_pairs(input.tags),
+        )
+        .await
+}
+
+pub(super) async fn untag_open_id_connect_provider(
+    service: &Iam,
+    _: &Context,
+    shapes::OidcProviderUntagInput(input): shapes::OidcProviderUntagInput,
+) -> Result<()> {
+    service
+        .untag_open_id_connect_provider(
+            &input.arn.unwrap_or_default(),
+            &input.tag_keys.unwrap_or_default(),
+        )
+        .await
+}
+
+pub(super) async fn list_open_id_connect_provider_tags(
+    service: &Iam,
+    _: &Context,
+    shapes::OidcProviderTagsPageInput(input): shapes::OidcProviderTagsPageInput,
+) -> Result<shapes::ListTagsOutput> {
+    let page = service
+        .list_open_id_connect_provider_tags(
+            &input.arn.unwrap_or_default(),
+            input.pagination.marker.as_deref(),
+            input.pagination.page_size(),
+        )
+        .await?;
+    Ok(shapes::ListTagsOutput(page))
 }

@@ -56,7 +56,7 @@ endpoint_table! {
     answer: xml_answer;
     AcceptDelegationRequest:                       Signed, NONE               => unimplemented;
     AcquireRole:                                   Signed, NONE               => unimplemented;
-    AddClientIDToOpenIDConnectProvider:            Signed, OIDC_PROVIDER      => unimplemented;
+    AddClientIDToOpenIDConnectProvider:            Signed, OIDC_PROVIDER      => add_client_id_to_open_id_connect_provider;
     AddRoleToInstanceProfile:                      Signed, INSTANCE_PROFILE   => unimplemented;
     AddUserToGroup:                                Signed, GROUP              => unimplemented;
     AssociateDelegationRequest:                    Signed, NONE               => unimplemented;
@@ -70,7 +70,7 @@ endpoint_table! {
     CreateGroup:                                   Signed, NEW_GROUP          => unimplemented;
     CreateInstanceProfile:                         Signed, NEW_INSTANCE_PROFILE => unimplemented;
     CreateLoginProfile:                            Signed, USER               => unimplemented;
-    CreateOpenIDConnectProvider:                   Signed, NONE               => unimplemented;
+    CreateOpenIDConnectProvider:                   Signed, NONE               => create_open_id_connect_provider;
     CreatePolicy:                                  Signed, NEW_POLICY         => unimplemented;
     CreatePolicyVersion:                           Signed, POLICY             => unimplemented;
     CreateRole:                                    Signed, NEW_ROLE           => create_role;
@@ -87,7 +87,7 @@ endpoint_table! {
     DeleteGroupPolicy:                             Signed, GROUP              => unimplemented;
     DeleteInstanceProfile:                         Signed, INSTANCE_PROFILE   => unimplemented;
     DeleteLoginProfile:                            Signed, USER               => unimplemented;
-    DeleteOpenIDConnectProvider:                   Signed, OIDC_PROVIDER      => unimplemented;
+    DeleteOpenIDConnectProvider:                   Signed, OIDC_PROVIDER      => delete_open_id_connect_provider;
     DeletePolicy:                                  Signed, POLICY             => unimplemented;
     DeletePolicyVersion:                           Signed, POLICY             => unimplemented;
     DeleteRole:                                    Signed, ROLE               => delete_role;
@@ -131,7 +131,7 @@ endpoint_table! {
     GetInstanceProfile:                            Signed, INSTANCE_PROFILE   => unimplemented;
     GetLoginProfile:                               Signed, USER               => unimplemented;
     GetMFADevice:                                  Signed, USER               => unimplemented;
-    GetOpenIDConnectProvider:                      Signed, OIDC_PROVIDER      => unimplemented;
+    GetOpenIDConnectProvider:                      Signed, OIDC_PROVIDER      => get_open_id_connect_provider;
     GetOrganizationsAccessReport:                  Signed, NONE               => unimplemented;
     GetOutboundWebIdentityFederationInfo:          Signed, NONE               => unimplemented;
     GetPolicy:                                     Signed, POLICY             => unimplemented;
@@ -162,8 +162,8 @@ endpoint_table! {
     ListInstanceProfilesForRole:                   Signed, ROLE               => unimplemented;
     ListMFADeviceTags:                             Signed, NONE               => unimplemented;
     ListMFADevices:                                Signed, NONE               => unimplemented;
-    ListOpenIDConnectProviderTags:                 Signed, OIDC_PROVIDER      => unimplemented;
-    ListOpenIDConnectProviders:                    Signed, NONE               => unimplemented;
+    ListOpenIDConnectProviderTags:                 Signed, OIDC_PROVIDER      => list_open_id_connect_provider_tags;
+    ListOpenIDConnectProviders:                    Signed, NONE               => list_open_id_connect_providers;
     ListOrganizationsFeatures:                     Signed, NONE               => unimplemented;
     ListPolicies:                                  Signed, NONE               => unimplemented;
     ListPoliciesGrantingServiceAccess:             Signed, NONE               => unimplemented;
@@ -190,7 +190,7 @@ endpoint_table! {
     PutUserPermissionsBoundary:                    Signed, USER               => unimplemented;
     PutUserPolicy:                                 Signed, USER               => unimplemented;
     RejectDelegationRequest:                       Signed, NONE               => unimplemented;
-    RemoveClientIDFromOpenIDConnectProvider:       Signed, OIDC_PROVIDER      => unimplemented;
+    RemoveClientIDFromOpenIDConnectProvider:       Signed, OIDC_PROVIDER      => remove_client_id_from_open_id_connect_provider;
     RemoveRoleFromInstanceProfile:                 Signed, INSTANCE_PROFILE   => unimplemented;
     RemoveUserFromGroup:                           Signed, GROUP              => unimplemented;
     ResetServiceSpecificCredential:                Signed, USER               => unimplemented;
@@ -202,7 +202,7 @@ endpoint_table! {
     SimulatePrincipalPolicy:                       Signed, NONE               => unimplemented;
     TagInstanceProfile:                            Signed, INSTANCE_PROFILE   => unimplemented;
     TagMFADevice:                                  Signed, NONE               => unimplemented;
-    TagOpenIDConnectProvider:                      Signed, OIDC_PROVIDER      => unimplemented;
+    TagOpenIDConnectProvider:                      Signed, OIDC_PROVIDER      => tag_open_id_connect_provider;
     TagPolicy:                                     Signed, POLICY             => unimplemented;
     TagRole:                                       Signed, ROLE               => unimplemented;
     TagSAMLProvider:                               Signed, SAML_PROVIDER      => unimplemented;
@@ -210,7 +210,7 @@ endpoint_table! {
     TagUser:                                       Signed, USER               => unimplemented;
     UntagInstanceProfile:                          Signed, INSTANCE_PROFILE   => unimplemented;
     UntagMFADevice:                                Signed, NONE               => unimplemented;
-    UntagOpenIDConnectProvider:                    Signed, OIDC_PROVIDER      => unimplemented;
+    UntagOpenIDConnectProvider:                    Signed, OIDC_PROVIDER      => untag_open_id_connect_provider;
     UntagPolicy:                                   Signed, POLICY             => unimplemented;
     UntagRole:                                     Signed, ROLE               => unimplemented;
     UntagSAMLProvider:                             Signed, SAML_PROVIDER      => unimplemented;
@@ -223,7 +223,7 @@ endpoint_table! {
     UpdateGroup:                                   Signed, GROUP              => unimplemented;
     UpdateLoginProfile:                            Signed, USER               => unimplemented;
     UpdateOpenIDConnectProvider:                   Signed, NONE               => unimplemented;
-    UpdateOpenIDConnectProviderThumbprint:         Signed, OIDC_PROVIDER      => unimplemented;
+    UpdateOpenIDConnectProviderThumbprint:         Signed, OIDC_PROVIDER      => update_open_id_connect_provider_thumbprint;
     UpdateRole:                                    Signed, ROLE               => update_role;
     UpdateRoleDescription:                         Signed, ROLE               => unimplemented;
     UpdateSAMLProvider:                            Signed, SAML_PROVIDER      => unimplemented;

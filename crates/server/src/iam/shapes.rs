@@ -1,7 +1,7 @@
 //! IAM's request and response shapes (service model 2010-05-08) for the operations tegata
 //! implements, and their constraints.
 
-use tegata_core::iam::Role;
+use tegata_core::iam::{OidcProvider, Role};
 use tegata_core::pagination::Page;
 
 use crate::pipeline::{Decode, RequestError};
@@ -28,6 +28,10 @@ static POLICY_DOCUMENT: Text = Text::new(1, 131_072).pattern(&POLICY_CHARACTERS)
 static ROLE_DESCRIPTION: Text = Text::new(0, 1000).pattern(&DESCRIPTION_CHARACTERS);
 static MARKER: Text = Text::new(1, 320).pattern(&MARKER_CHARACTERS);
 static PERMISSIONS_BOUNDARY: Text = Text::new(20, 2048);
+static ARN: Text = Text::new(20, 2048);
+static PROVIDER_URL: Text = Text::new(1, 255);
+static CLIENT_ID: Text = Text::new(1, 255);
+static THUMBPRINT: Text = Text::new(40, 40);
 /// IAM reports tags without their values (iam-facts.md §4).
 static TAG_KEY: Text = Text::new(1, 128).pattern(&TAG_KEY_CHARACTERS).sensitive();
 static TAG_VALUE: Text = Text::new(0, 256).pattern(&TAG_VALUE_CHARACTERS).sensitive();
@@ -104,11 +108,7 @@ impl Decode<QueryParams> for CreateRoleInput {
                 v,
             ),
             permissions_boundary: p.owned("PermissionsBoundary"),
-            tags: p.struct_list("Tags").map(|tags| {
-                tags.into_iter()
-                    .map(|mut tag| (tag.remove("Key"), tag.remove("Value")))
-                    .collect()
-            }),
+            tags: decode_tags(&p),
         })
     }
 }
@@ -144,19 +144,48 @@ impl Validate for CreateRoleInput {
             self.permissions_boundary.as_deref(),
             &PERMISSIONS_BOUNDARY,
         );
-        if let Some(tags) = &self.tags {
-            v.count("tags", tags.len(), 0, MAX_TAGS);
-            for (i, (key, value)) in tags.iter().enumerate() {
-                let n = i + 1;
-                v.required_text(&format!("tags.{n}.member.key"), key.as_deref(), &TAG_KEY);
-                v.required_text(
-                    &format!("tags.{n}.member.value"),
-                    value.as_deref(),
-                    &TAG_VALUE,
-                );
-            }
-        }
+        check_tags(v, self.tags.as_deref());
     }
+}
+
+/// A `Tags` member: at most 50, each key and value within the model's constraints.
+fn check_tags(v: &mut Violations, tags: Option<&[(Option<String>, Option<String>)]>) {
+    let Some(tags) = tags else { return };
+    v.count("tags", tags.len(), 0, MAX_TAGS);
+    for (i, (key, value)) in tags.iter().enumerate() {
+        let n = i + 1;
+        v.required_text(&format!("tags.{n}.member.key"), key.as_deref(), &TAG_KEY);
+        v.required_text(
+            &format!("tags.{n}.member.value"),
+            value.as_deref(),
+            &TAG_VALUE,
+        );
+    }
+}
+
+/// `Tags.member.N.Key` / `.Value`.
+fn decode_tags(p: &QueryParams) -> Option<Vec<(Option<String>, Option<String>)>> {
+    p.struct_list("Tags").map(|tags| {
+        tags.into_iter()
+            .map(|mut tag| (tag.remove("Key"), tag.remove("Value")))
+            .collect()
+    })
+}
+
+/// A list member; an empty list travels as the bare name (`ThumbprintList=`).
+fn decode_list(p: &QueryParams, name: &str) -> Option<Vec<String>> {
+    p.list(name)
+        .or_else(|| p.get(name).filter(|v| v.is_empty()).map(|_| Vec::new()))
+}
+
+/// Tags after validation, as the domain takes them.
+pub(super) fn tag_pairs(
+    tags: Option<Vec<(Option<String>, Option<String>)>>,
+) -> Vec<(String, String)> {
+    tags.unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| (key.unwrap_or_default(), value.unwrap_or_default()))
+        .collect()
 }
 
 /// Operations whose only input is a role's name.
@@ -349,6 +378,199 @@ impl Validate for ListRolePoliciesInput {
     fn validate(&self, v: &mut Violations) {
         v.required_text("roleName", self.role_name.as_deref(), &ROLE_NAME);
         self.pagination.validate(v);
+    }
+}
+
+// --- OpenID Connect providers ---------------------------------------------------------------
+
+pub(super) struct CreateOpenIdConnectProviderInput {
+    pub url: Option<String>,
+    pub client_ids: Option<Vec<String>>,
+    pub thumbprints: Option<Vec<String>>,
+    pub tags: Option<Vec<(Option<String>, Option<String>)>>,
+}
+
+impl Decode<QueryParams> for CreateOpenIdConnectProviderInput {
+    fn decode(p: QueryParams, _: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self {
+            url: p.owned("Url"),
+            client_ids: decode_list(&p, "ClientIDList"),
+            thumbprints: decode_list(&p, "ThumbprintList"),
+            tags: decode_tags(&p),
+        })
+    }
+}
+
+impl Validate for CreateOpenIdConnectProviderInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("url", self.url.as_deref(), &PROVIDER_URL);
+        v.list_entries("clientIDList", self.client_ids.iter().flatten(), &CLIENT_ID);
+        v.list_entries(
+            "thumbprintList",
+            self.thumbprints.iter().flatten(),
+            &THUMBPRINT,
+        );
+        check_tags(v, self.tags.as_deref());
+    }
+}
+
+/// Every OIDC provider operation but Create and List names its provider by ARN; some add a
+/// client id, a thumbprint list, tags or tag keys, and ListOpenIDConnectProviderTags pages.
+pub(super) struct OidcProviderInput {
+    pub arn: Option<String>,
+    pub client_id: Option<String>,
+    pub thumbprints: Option<Vec<String>>,
+    pub tags: Option<Vec<(Option<String>, Option<String>)>>,
+    pub tag_keys: Option<Vec<String>>,
+    pub pagination: Pagination,
+}
+
+impl Decode<QueryParams> for OidcProviderInput {
+    fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self {
+            arn: p.owned("OpenIDConnectProviderArn"),
+            client_id: p.owned("ClientID"),
+            thumbprints: decode_list(&p, "ThumbprintList"),
+            tags: decode_tags(&p),
+            tag_keys: decode_list(&p, "TagKeys"),
+            pagination: Pagination::decode(&p, v),
+        })
+    }
+}
+
+impl OidcProviderInput {
+    fn check_arn(&self, v: &mut Violations) {
+        v.required_text("openIDConnectProviderArn", self.arn.as_deref(), &ARN);
+    }
+}
+
+/// Declares an input that is an [`OidcProviderInput`] with these members checked.
+macro_rules! oidc_input {
+    ($name:ident, |$input:ident, $v:ident| $check:block) => {
+        pub(super) struct $name(pub OidcProviderInput);
+
+        impl Decode<QueryParams> for $name {
+            fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
+                OidcProviderInput::decode(p, v).map(Self)
+            }
+        }
+
+        impl Validate for $name {
+            fn validate(&self, $v: &mut Violations) {
+                let $input = &self.0;
+                $input.check_arn($v);
+                $check
+            }
+        }
+    };
+}
+
+oidc_input!(OidcProviderArnInput, |_input, _v| {});
+oidc_input!(OidcProviderClientIdInput, |input, v| {
+    v.required_text("clientID", input.client_id.as_deref(), &CLIENT_ID);
+});
+oidc_input!(OidcProviderThumbprintInput, |input, v| {
+    v.required("thumbprintList", &input.thumbprints);
+    v.list_entries(
+        "thumbprintList",
+        input.thumbprints.iter().flatten(),
+        &THUMBPRINT,
+    );
+});
+oidc_input!(OidcProviderTagInput, |input, v| {
+    v.required("tags", &input.tags);
+    check_tags(v, input.tags.as_deref());
+});
+oidc_input!(OidcProviderUntagInput, |input, v| {
+    v.required("tagKeys", &input.tag_keys);
+    if let Some(keys) = &input.tag_keys {
+        v.count("tagKeys", keys.len(), 0, MAX_TAGS);
+        v.list_entries("tagKeys", keys.iter(), &TAG_KEY);
+    }
+});
+oidc_input!(OidcProviderTagsPageInput, |input, v| {
+    input.pagination.validate(v);
+});
+
+/// ListOpenIDConnectProviders takes nothing.
+pub(super) struct NoInput;
+
+impl Decode<QueryParams> for NoInput {
+    fn decode(_: QueryParams, _: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self)
+    }
+}
+
+impl Validate for NoInput {
+    fn validate(&self, _: &mut Violations) {}
+}
+
+fn tag_members(xml: &mut Xml, tags: &[(String, String)]) {
+    xml.open("Tags");
+    for (key, value) in tags {
+        xml.open("member")
+            .element("Key", key)
+            .element("Value", value)
+            .close("member");
+    }
+    xml.close("Tags");
+}
+
+fn string_members(xml: &mut Xml, list: &str, items: &[String]) {
+    xml.open(list);
+    for item in items {
+        xml.element("member", item);
+    }
+    xml.close(list);
+}
+
+pub(super) struct CreateOpenIdConnectProviderOutput {
+    pub arn: String,
+    pub tags: Vec<(String, String)>,
+}
+
+impl XmlOutput for CreateOpenIdConnectProviderOutput {
+    fn write(&self, xml: &mut Xml) {
+        xml.element("OpenIDConnectProviderArn", &self.arn);
+        if !self.tags.is_empty() {
+            tag_members(xml, &self.tags);
+        }
+    }
+}
+
+/// GetOpenIDConnectProvider: the URL without its scheme, and empty lists written out (AWS
+/// answers `[]`, not nothing).
+pub(super) struct GetOpenIdConnectProviderOutput(pub OidcProvider);
+
+impl XmlOutput for GetOpenIdConnectProviderOutput {
+    fn write(&self, xml: &mut Xml) {
+        let p = &self.0;
+        xml.element("Url", &p.url);
+        string_members(xml, "ClientIDList", &p.client_ids);
+        string_members(xml, "ThumbprintList", &p.thumbprints);
+        xml.element("CreateDate", &aws_query::timestamp(p.created_at));
+        tag_members(xml, &p.tags);
+    }
+}
+
+pub(super) struct ListOpenIdConnectProvidersOutput(pub Vec<String>);
+
+impl XmlOutput for ListOpenIdConnectProvidersOutput {
+    fn write(&self, xml: &mut Xml) {
+        xml.open("OpenIDConnectProviderList");
+        for arn in &self.0 {
+            xml.open("member").element("Arn", arn).close("member");
+        }
+        xml.close("OpenIDConnectProviderList");
+    }
+}
+
+pub(super) struct ListTagsOutput(pub Page<(String, String)>);
+
+impl XmlOutput for ListTagsOutput {
+    fn write(&self, xml: &mut Xml) {
+        tag_members(xml, &self.0.items);
+        truncation(xml, &self.0);
     }
 }
 

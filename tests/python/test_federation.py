@@ -1,0 +1,194 @@
+"""Federation with another OpenID Connect issuer: IAM's OIDC providers, STS
+AssumeRoleWithWebIdentity with their tokens, and identity pools that accept them."""
+
+import json
+import socket
+
+import botocore
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from oidc_issuer import Issuer
+
+CLIENT = "app-client"
+
+
+@pytest.fixture
+def issuer():
+    server = Issuer()
+    yield server
+    server.close()
+
+
+def error(excinfo):
+    return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
+
+
+def unsigned(tegata, service):
+    return tegata.client(service, config=Config(signature_version=botocore.UNSIGNED))
+
+
+def register(tegata, issuer, client_ids=(CLIENT,)):
+    return tegata.client("iam").create_open_id_connect_provider(
+        Url=issuer.url, ClientIDList=list(client_ids)
+    )["OpenIDConnectProviderArn"]
+
+
+def role_for(tegata, provider_arn, host, name="federated"):
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{host}:aud": CLIENT}},
+    }]}
+    return tegata.client("iam").create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_oidc_provider_lifecycle(tegata):
+    iam = tegata.client("iam")
+    account = tegata.client("sts").get_caller_identity()["Account"]
+    arn = iam.create_open_id_connect_provider(
+        Url="https://oidc.example.com/tenant/", ClientIDList=["a", "b"], ThumbprintList=["0" * 40],
+        Tags=[{"Key": "team", "Value": "identity"}],
+    )["OpenIDConnectProviderArn"]
+    assert arn == f"arn:aws:iam::{account}:oidc-provider/oidc.example.com/tenant"
+    got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert got["Url"] == "oidc.example.com/tenant"
+    assert got["ClientIDList"] == ["a", "b"]
+    assert got["ThumbprintList"] == ["0" * 40]
+    assert got["Tags"] == [{"Key": "team", "Value": "identity"}]
+    assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [arn]
+
+    iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="c")
+    iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="c")
+    iam.remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="a")
+    iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn, ThumbprintList=["1" * 40])
+    iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn, Tags=[{"Key": "Team", "Value": "ops"}])
+    got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert got["ClientIDList"] == ["b", "c"]
+    assert got["ThumbprintList"] == ["1" * 40]
+    assert got["Tags"] == [{"Key": "Team", "Value": "ops"}], "tag keys are case-insensitive"
+    iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["team"])
+    tags = iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)
+    assert tags["Tags"] == [] and tags["IsTruncated"] is False
+
+    bare = iam.create_open_id_connect_provider(Url="https://bare.example.com")["OpenIDConnectProviderArn"]
+    got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=bare)
+    assert got["ClientIDList"] == [] and got["Tags"] == [] and got["ThumbprintList"] == []
+
+    refusals = [
+        (lambda: iam.create_open_id_connect_provider(Url="example.org"),
+         ("ValidationError", "Invalid Open ID Connect Provider URL")),
+        (lambda: iam.create_open_id_connect_provider(Url="http://example.org"),
+         ("ValidationError", "Invalid Open ID Connect Provider URL")),
+        (lambda: iam.create_open_id_connect_provider(Url="https://oidc.example.com/tenant"),
+         ("EntityAlreadyExists", "Provider with url https://oidc.example.com/tenant already exists.")),
+        (lambda: iam.create_open_id_connect_provider(Url="https://six.example.com", ThumbprintList=["2" * 40] * 6),
+         ("InvalidInput", "Thumbprint list must contain fewer than 5 entries.")),
+        (lambda: iam.create_open_id_connect_provider(
+            Url="https://many.example.com", ClientIDList=[f"c{n}" for n in range(101)]),
+         ("LimitExceeded", "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100")),
+    ]
+    for call, expected in refusals:
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert error(excinfo) == expected
+
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    with pytest.raises(ClientError) as excinfo:
+        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert error(excinfo) == ("NoSuchEntity", f"OpenId connect Provider {arn} cannot be found.")
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(ClientError) as excinfo:
+        iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert error(excinfo) == ("NoSuchEntity", f"OpenIDConnect Provider not found for arn {arn}")
+
+
+def test_assume_role_with_a_registered_providers_token(tegata, issuer):
+    arn = register(tegata, issuer)
+    role_arn = role_for(tegata, arn, issuer.host)
+    sts = unsigned(tegata, "sts")
+    answer = sts.assume_role_with_web_identity(
+        RoleArn=role_arn, RoleSessionName="fed", WebIdentityToken=issuer.token(sub="alice")
+    )
+    assert answer["SubjectFromWebIdentityToken"] == "alice"
+    assert answer["Audience"] == CLIENT
+    assert answer["Provider"] == arn
+    credentials = answer["Credentials"]
+    identity = tegata.client(
+        "sts", aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"],
+    ).get_caller_identity()
+    assert identity["Arn"].endswith(":assumed-role/federated/fed")
+
+    # The trust policy pins the audience: a token for another client id of the provider is refused
+    # by the policy, one for a client id the provider does not list by STS itself.
+    tegata.client("iam").add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="other")
+    with pytest.raises(ClientError) as excinfo:
+        sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="fed",
+                                          WebIdentityToken=issuer.token(aud="other"))
+    assert error(excinfo) == ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+    assert issuer.fetches["jwks"] == 1, "the keys are cached"
+
+
+def test_tokens_sts_refuses(tegata, issuer):
+    arn = register(tegata, issuer)
+    role_arn = role_for(tegata, arn, issuer.host)
+    sts = unsigned(tegata, "sts")
+
+    def refused(token):
+        with pytest.raises(ClientError) as excinfo:
+            sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="fed", WebIdentityToken=token)
+        return error(excinfo)
+
+    elsewhere = Issuer()
+    try:
+        assert refused(elsewhere.token()) == (
+            "InvalidIdentityToken", f"No OpenIDConnect provider found in your account for {elsewhere.url}"
+        )
+    finally:
+        elsewhere.close()
+    assert refused(issuer.token(aud="someone-else")) == ("InvalidIdentityToken", "Incorrect token audience")
+    code, message = refused(issuer.random_kid_token())
+    assert code == "InvalidIdentityToken" and "verification key" in message
+    assert refused(issuer.token(lifetime=-3600))[0] == "ExpiredTokenException"
+    # Signed by another key under the issuer's kid.
+    impostor = Issuer()
+    try:
+        assert refused(impostor.token(iss=issuer.url))[0] == "InvalidIdentityToken"
+    finally:
+        impostor.close()
+
+    # A registered provider that does not answer.
+    down = f"http://127.0.0.1:{closed_port()}"
+    down_arn = tegata.client("iam").create_open_id_connect_provider(
+        Url=down, ClientIDList=[CLIENT])["OpenIDConnectProviderArn"]
+    down_role = role_for(tegata, down_arn, down.removeprefix("http://"), name="down")
+    with pytest.raises(ClientError) as excinfo:
+        sts.assume_role_with_web_identity(RoleArn=down_role, RoleSessionName="fed",
+                                          WebIdentityToken=issuer.token(iss=down))
+    assert error(excinfo)[0] == "IDPCommunicationError"
+    assert "127.0.0.1" not in error(excinfo)[1], "internal addresses stay in the log"
+
+
+def test_random_kids_do_not_become_a_flood_of_fetches(tegata, issuer):
+    arn = register(tegata, issuer)
+    role_arn = role_for(tegata, arn, issuer.host)
+    sts = unsigned(tegata, "sts")
+    sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="fed", WebIdentityToken=issuer.token())
+    for _ in range(1000):
+        with pytest.raises(ClientError) as excinfo:
+            sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="fed",
+                                              WebIdentityToken=issuer.random_kid_token())
+        assert error(excinfo)[0] == "InvalidIdentityToken"
+    assert issuer.fetches["jwks"] <= 3, issuer.fetches
+    assert issuer.fetches["discovery"] <= 3, issuer.fetches
