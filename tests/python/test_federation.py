@@ -192,3 +192,134 @@ def test_random_kids_do_not_become_a_flood_of_fetches(tegata, issuer):
         assert error(excinfo)[0] == "InvalidIdentityToken"
     assert issuer.fetches["jwks"] <= 3, issuer.fetches
     assert issuer.fetches["discovery"] <= 3, issuer.fetches
+
+
+def cognito_trust(pool_id, tag_session=False):
+    actions = ["sts:AssumeRoleWithWebIdentity"] + (["sts:TagSession"] if tag_session else [])
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+        "Action": actions,
+        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id},
+                      "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"}},
+    }]}
+
+
+def federated_pool(tegata, issuer, provider_arn, **extra):
+    client = tegata.client("cognito-identity")
+    pool_id = client.create_identity_pool(
+        IdentityPoolName="federated", AllowUnauthenticatedIdentities=False,
+        OpenIdConnectProviderARNs=[provider_arn], **extra,
+    )["IdentityPoolId"]
+    iam = tegata.client("iam")
+    roles = {}
+    for name in ("members", "ops"):
+        roles[name] = iam.create_role(
+            RoleName=f"{name}-{pool_id[10:18]}", AssumeRolePolicyDocument=json.dumps(cognito_trust(pool_id, True))
+        )["Role"]["Arn"]
+    client.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": roles["members"]})
+    return pool_id, roles
+
+
+def session_arn(tegata, credentials):
+    return tegata.client(
+        "sts", aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretKey"],
+        aws_session_token=credentials["SessionToken"],
+    ).get_caller_identity()["Arn"]
+
+
+def test_identity_pool_with_a_providers_tokens(tegata, issuer):
+    arn = register(tegata, issuer)
+    pool_id, roles = federated_pool(tegata, issuer, arn)
+    public = unsigned(tegata, "cognito-identity")
+    logins = {issuer.host: issuer.token(sub="carol")}
+    identity = public.get_id(IdentityPoolId=pool_id, Logins=logins)["IdentityId"]
+    assert public.get_id(IdentityPoolId=pool_id, Logins={issuer.host: issuer.token(sub="carol")})["IdentityId"] == identity
+    assert public.get_id(IdentityPoolId=pool_id, Logins={issuer.host: issuer.token(sub="dan")})["IdentityId"] != identity
+    assert tegata.client("cognito-identity").describe_identity(IdentityId=identity)["Logins"] == [issuer.host]
+    credentials = public.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
+    members = roles["members"].rsplit("/", 1)[1]
+    assert session_arn(tegata, credentials).endswith(f":assumed-role/{members}/CognitoIdentityCredentials")
+
+    # The basic flow's token carries the provider in amr, as AWS writes it.
+    token = public.get_open_id_token(IdentityId=identity, Logins=logins)["Token"]
+    import jwt
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["amr"] == ["authenticated", issuer.host, f"{arn}:OIDC:carol"]
+
+    refusals = [
+        ({issuer.host: issuer.token(aud="nobody")}, "NotAuthorizedException"),
+        ({issuer.host: issuer.token(iss="http://127.0.0.1:1")}, "NotAuthorizedException"),
+        ({issuer.host: issuer.random_kid_token()}, "NotAuthorizedException"),
+        ({"accounts.google.com": "x"}, "NotAuthorizedException"),
+    ]
+    for logins, code in refusals:
+        with pytest.raises(ClientError) as excinfo:
+            public.get_id(IdentityPoolId=pool_id, Logins=logins)
+        assert error(excinfo)[0] == code, logins
+    with pytest.raises(ClientError) as excinfo:
+        public.get_id(IdentityPoolId=pool_id, Logins={issuer.host: issuer.token(iss="http://127.0.0.1:1")})
+    assert error(excinfo)[1] == "Invalid login token. Issuer doesn't match providerName"
+    with pytest.raises(ClientError) as excinfo:
+        public.get_id(IdentityPoolId=pool_id, Logins={"accounts.google.com": "x"})
+    assert error(excinfo)[1] == "Token is not from a supported provider of this identity pool."
+
+
+def test_rules_pick_the_role_by_claim(tegata, issuer):
+    arn = register(tegata, issuer)
+    pool_id, roles = federated_pool(tegata, issuer, arn)
+    client = tegata.client("cognito-identity")
+    public = unsigned(tegata, "cognito-identity")
+
+    def mapping(resolution):
+        client.set_identity_pool_roles(
+            IdentityPoolId=pool_id, Roles={"authenticated": roles["members"]},
+            RoleMappings={issuer.host: {
+                "Type": "Rules", "AmbiguousRoleResolution": resolution,
+                "RulesConfiguration": {"Rules": [
+                    {"Claim": "team", "MatchType": "Equals", "Value": "ops", "RoleARN": roles["ops"]},
+                ]},
+            }},
+        )
+
+    def role_of(sub, **claims):
+        logins = {issuer.host: issuer.token(sub=sub, **claims)}
+        identity = public.get_id(IdentityPoolId=pool_id, Logins=logins)["IdentityId"]
+        credentials = public.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]
+        return session_arn(tegata, credentials).split("/")[1]
+
+    mapping("AuthenticatedRole")
+    assert role_of("erin", team="ops") == roles["ops"].rsplit("/", 1)[1]
+    assert role_of("fay", team="sales") == roles["members"].rsplit("/", 1)[1]
+    mapping("Deny")
+    assert role_of("erin", team="ops") == roles["ops"].rsplit("/", 1)[1]
+    with pytest.raises(ClientError) as excinfo:
+        role_of("fay", team="sales")
+    assert error(excinfo)[0] == "NotAuthorizedException"
+
+
+def test_principal_tags_from_a_providers_claims(tegata, issuer):
+    arn = register(tegata, issuer)
+    pool_id, _ = federated_pool(tegata, issuer, arn)
+    tegata.client("cognito-identity").set_principal_tag_attribute_map(
+        IdentityPoolId=pool_id, IdentityProviderName=issuer.host, UseDefaults=False,
+        PrincipalTags={"department": "dept"},
+    )
+    public = unsigned(tegata, "cognito-identity")
+    logins = {issuer.host: issuer.token(sub="gus", dept="finance")}
+    identity = public.get_id(IdentityPoolId=pool_id, Logins=logins)["IdentityId"]
+    token = public.get_open_id_token(IdentityId=identity, Logins=logins)["Token"]
+    import jwt
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["https://aws.amazon.com/tags"]["principal_tags"] == {"department": ["finance"]}
+    # The roles' trust policies allow sts:TagSession, so the tagged session is made.
+    assert public.get_credentials_for_identity(IdentityId=identity, Logins=logins)["Credentials"]["AccessKeyId"]
+
+
+def test_an_unreachable_provider_is_an_external_service_error(tegata, issuer):
+    down = f"http://127.0.0.1:{closed_port()}"
+    arn = tegata.client("iam").create_open_id_connect_provider(Url=down, ClientIDList=[CLIENT])["OpenIDConnectProviderArn"]
+    pool_id, _ = federated_pool(tegata, issuer, arn)
+    with pytest.raises(ClientError) as excinfo:
+        unsigned(tegata, "cognito-identity").get_id(
+            IdentityPoolId=pool_id, Logins={down.removeprefix("http://"): issuer.token(iss=down)})
+    assert error(excinfo)[0] == "ExternalServiceException"

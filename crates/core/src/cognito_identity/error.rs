@@ -24,6 +24,9 @@ pub enum CognitoIdentityError {
     ConcurrentModification(String),
     #[error("{0}")]
     InvalidIdentityPoolConfiguration(String),
+    /// An identity provider tegata depends on did not answer.
+    #[error("{0}")]
+    ExternalService(String),
     /// A constraint only the domain can check, worded like the model's (`ValidationException`).
     #[error("{0}")]
     Validation(String),
@@ -48,6 +51,7 @@ impl AwsError for CognitoIdentityError {
                 "InvalidIdentityPoolConfigurationException"
             }
             Self::Validation(_) => "ValidationException",
+            Self::ExternalService(_) => "ExternalServiceException",
             Self::TooManyRequests => "TooManyRequestsException",
             Self::Internal(_) => "InternalErrorException",
         }

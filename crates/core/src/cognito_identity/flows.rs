@@ -1,17 +1,25 @@
 //! The enhanced and basic flows: GetId, GetOpenIdToken and GetCredentialsForIdentity
 //! (aws-api.md §2.5). These three are public in AWS (no signature): what proves who the caller
 //! is are the tokens in `Logins`, or, for a guest, nothing but the identity id.
+//!
+//! Three kinds of login are understood: none (a guest), a token this deployment issued for the
+//! identity (under `cognito-identity.amazonaws.com`, the enhanced developer flow), and an ID
+//! token of an OpenID Connect provider the pool lists (under the provider's URL).
 
 use std::collections::BTreeMap;
 
+use super::model::{AmbiguousRoleResolution, RoleMappingType};
 use super::{
     COGNITO_LOGIN_PROVIDER, CognitoIdentity, CognitoIdentityError, IdentityPool, IdentityRecord,
     OpenIdToken, Result, identity_not_found, pool_not_found,
 };
+use crate::deployment::PARTITION;
 use crate::random::Randomness;
+use crate::store::{LinkOutcome, Login};
 use crate::sts::StsError;
 use crate::sts::credentials::TemporaryCredentials;
-use crate::tokens::claims::OpenIdClaims;
+use crate::tokens::claims::{OpenIdClaims, SessionTagsClaim};
+use crate::tokens::federation::{self, ExternalToken};
 use crate::tokens::verify::{self, TokenError, WebIdentityClaims};
 use crate::{UnixSeconds, ids};
 
@@ -40,6 +48,10 @@ fn invalid_pool_configuration() -> CognitoIdentityError {
     )
 }
 
+fn invalid_login(reason: &str) -> CognitoIdentityError {
+    CognitoIdentityError::NotAuthorized(format!("Invalid login token. {reason}"))
+}
+
 /// Credentials of the enhanced flow.
 #[derive(Debug)]
 pub struct IdentityCredentials {
@@ -47,13 +59,40 @@ pub struct IdentityCredentials {
     pub credentials: TemporaryCredentials,
 }
 
+/// A verified ID token of one of the pool's OpenID Connect providers.
+pub(super) struct ProviderLogin {
+    /// The provider's URL: the login's key, and the provider name of the linked login.
+    url: String,
+    arn: String,
+    token: ExternalToken,
+}
+
+impl ProviderLogin {
+    fn login(&self) -> Login<'_> {
+        Login {
+            provider: &self.url,
+            user_key: &self.token.sub,
+        }
+    }
+
+    /// `amr` of an identity signed in through an OpenID Connect provider (§3).
+    fn amr(&self) -> Vec<String> {
+        vec![
+            "authenticated".to_owned(),
+            self.url.clone(),
+            format!("{}:OIDC:{}", self.arn, self.token.sub),
+        ]
+    }
+}
+
 /// Who presented `Logins` for an identity, once the logins are checked.
 pub(super) enum Presented {
     /// No logins: a guest.
     Guest,
-    /// A token this deployment issued for the identity (the `cognito-identity.amazonaws.com`
-    /// login), with its claims.
+    /// A token this deployment issued for the identity, with its claims.
     CognitoToken(WebIdentityClaims),
+    /// An OpenID Connect provider's ID token, linked to the identity.
+    Provider(ProviderLogin),
 }
 
 impl CognitoIdentity {
@@ -75,8 +114,9 @@ impl CognitoIdentity {
         Ok((identity, pool))
     }
 
-    /// GetId: the identity of the logins presented, or a new guest identity when there are none.
-    /// Every call without logins makes a new identity, as in AWS: clients keep theirs.
+    /// GetId: the identity of the login presented (made at its first sight), or a new guest
+    /// identity when there is none. Every call without logins makes a new identity, as in AWS:
+    /// clients keep theirs.
     pub async fn get_id(
         &self,
         pool_id: &str,
@@ -85,8 +125,14 @@ impl CognitoIdentity {
         rng: &dyn Randomness,
     ) -> Result<String> {
         let pool = self.pool(pool_id).await?;
-        if let Some(provider) = logins.keys().next() {
-            return Err(unverifiable_login(&pool, provider, true));
+        if let Some((key, token)) = logins.iter().next() {
+            let login = self.provider_login(&pool, key, token, now, true).await?;
+            let candidate = ids::regional_id(pool.region(), rng);
+            let (identity_id, _) = self
+                .store
+                .find_or_create_identity(&pool.id, login.login(), &candidate, now)
+                .await?;
+            return Ok(identity_id);
         }
         if !pool.spec.allow_unauthenticated_identities {
             return Err(guests_refused());
@@ -103,7 +149,7 @@ impl CognitoIdentity {
     }
 
     /// GetOpenIdToken, the basic flow's token: ten minutes, for a guest or for an identity that
-    /// presents a token of its own.
+    /// presents a login of its own.
     pub async fn get_open_id_token(
         &self,
         identity_id: &str,
@@ -124,9 +170,11 @@ impl CognitoIdentity {
                     .to_owned(),
             ));
         }
-        let (amr, tags) = match self.presented(&identity, &pool, logins, now)? {
+        let presented = self.presented(&identity, &pool, logins, now).await?;
+        let (amr, tags) = match presented {
             Presented::Guest => (vec![UNAUTHENTICATED.to_owned()], None),
             Presented::CognitoToken(token) => (token.amr, token.tags),
+            Presented::Provider(login) => (login.amr(), principal_tags(&pool, &login)),
         };
         let claims = OpenIdClaims {
             sub: identity.identity_id.clone(),
@@ -146,37 +194,49 @@ impl CognitoIdentity {
     }
 
     /// GetCredentialsForIdentity, the enhanced flow: the pool picks the role and makes the
-    /// session itself (session name `CognitoIdentityCredentials`, one hour). Developer
-    /// identities get the pool's authenticated role, as in AWS, which applies no role mapping
-    /// to them; a `CustomRoleArn` only chooses among the roles a mapping allows, so it changes
-    /// nothing for them either.
+    /// session itself (session name `CognitoIdentityCredentials`, one hour).
+    ///
+    /// Developer identities get the pool's authenticated role, as in AWS, which applies no role
+    /// mapping to them; a provider's users get the role their mapping picks (a `CustomRoleArn`
+    /// chooses among the roles the mapping allows), or the authenticated role when the provider
+    /// has no mapping.
     pub async fn get_credentials_for_identity(
         &self,
         identity_id: &str,
         logins: &BTreeMap<String, String>,
+        custom_role_arn: Option<&str>,
         now: UnixSeconds,
         rng: &dyn Randomness,
     ) -> Result<IdentityCredentials> {
         let (identity, pool) = self.identity_and_pool(identity_id).await?;
-        let (role, token) = match self.presented(&identity, &pool, logins, now)? {
-            Presented::Guest => {
-                let token = WebIdentityClaims {
-                    sub: identity.identity_id.clone(),
-                    aud: pool.id.clone(),
-                    amr: vec![UNAUTHENTICATED.to_owned()],
-                    iss: self.deployment.issuer.clone(),
-                    exp: now + OPEN_ID_TOKEN_SECONDS,
-                    iat: Some(now),
-                    tags: None,
-                };
-                (pool.roles.unauthenticated(), token)
+        let presented = self.presented(&identity, &pool, logins, now).await?;
+        let web_identity = |amr: Vec<String>, tags: Option<SessionTagsClaim>| WebIdentityClaims {
+            sub: identity.identity_id.clone(),
+            aud: pool.id.clone(),
+            amr,
+            iss: self.deployment.issuer.clone(),
+            exp: now + OPEN_ID_TOKEN_SECONDS,
+            iat: Some(now),
+            tags,
+        };
+        let (role, token) = match presented {
+            Presented::Guest => (
+                pool.roles.unauthenticated().map(str::to_owned),
+                web_identity(vec![UNAUTHENTICATED.to_owned()], None),
+            ),
+            Presented::CognitoToken(token) => {
+                (pool.roles.authenticated().map(str::to_owned), token)
             }
-            Presented::CognitoToken(token) => (pool.roles.authenticated(), token),
+            Presented::Provider(login) => {
+                let role = mapped_role(&pool, &login, custom_role_arn)?;
+                let tags = principal_tags(&pool, &login);
+                (role, web_identity(login.amr(), tags))
+            }
         };
         let role = role.ok_or_else(invalid_pool_configuration)?;
         let session = self
             .sts
-            .assume_role_for_identity(token, role, now, rng)
+            .assume_role_for_identity(token, &role, now, rng)
             .await
             .map_err(|e| match e {
                 StsError::Throttling => CognitoIdentityError::TooManyRequests,
@@ -191,8 +251,9 @@ impl CognitoIdentity {
         })
     }
 
-    /// Check `logins` as the proof that the caller holds `identity`.
-    pub(super) fn presented(
+    /// Check `logins` as the proof that the caller holds `identity`. A provider's login not yet
+    /// linked to any identity is linked to this one.
+    pub(super) async fn presented(
         &self,
         identity: &IdentityRecord,
         pool: &IdentityPool,
@@ -209,48 +270,204 @@ impl CognitoIdentity {
             }
             return Ok(Presented::Guest);
         }
-        let mut cognito = None;
-        for (provider, token) in logins {
-            if provider == COGNITO_LOGIN_PROVIDER {
-                cognito = Some(token);
+        // Every login is checked; the first that proves the identity answers.
+        let mut proof = None;
+        for (key, token) in logins {
+            let presented = if key == COGNITO_LOGIN_PROVIDER {
+                Presented::CognitoToken(self.own_token(identity, pool, token, now)?)
             } else {
-                return Err(unverifiable_login(pool, provider, false));
-            }
+                let login = self.provider_login(pool, key, token, now, false).await?;
+                self.link_if_free(identity, pool, &login, now).await?;
+                Presented::Provider(login)
+            };
+            proof.get_or_insert(presented);
         }
-        let Some(token) = cognito else {
-            return Err(logins_do_not_match());
-        };
+        proof.ok_or_else(logins_do_not_match)
+    }
+
+    /// A token this deployment issued, for `identity` of `pool`.
+    fn own_token(
+        &self,
+        identity: &IdentityRecord,
+        pool: &IdentityPool,
+        token: &str,
+        now: UnixSeconds,
+    ) -> Result<WebIdentityClaims> {
         let keys = self.issuer.keys();
         let claims =
             verify::verify(token, &keys, &self.deployment.issuer, now).map_err(|e| match e {
-                TokenError::Expired(_) => CognitoIdentityError::NotAuthorized(
-                    "Invalid login token. Token expired.".to_owned(),
-                ),
-                TokenError::Invalid(_) => CognitoIdentityError::NotAuthorized(
-                    "Invalid login token. Couldn't verify signed token.".to_owned(),
-                ),
+                TokenError::Expired(_) => invalid_login("Token expired."),
+                TokenError::Invalid(_) => invalid_login("Couldn't verify signed token."),
             })?;
         if claims.sub != identity.identity_id || claims.aud != pool.id {
             return Err(logins_do_not_match());
         }
-        Ok(Presented::CognitoToken(claims))
+        Ok(claims)
+    }
+
+    /// The login `key` → `token` of one of the pool's OpenID Connect providers, verified.
+    /// `for_get_id` refuses a Cognito token the way GetId does.
+    async fn provider_login(
+        &self,
+        pool: &IdentityPool,
+        key: &str,
+        token: &str,
+        now: UnixSeconds,
+        for_get_id: bool,
+    ) -> Result<ProviderLogin> {
+        if key == COGNITO_LOGIN_PROVIDER && for_get_id {
+            return Err(invalid_login("Can't pass in a Cognito token."));
+        }
+        let arn = pool
+            .spec
+            .open_id_connect_provider_arns
+            .iter()
+            .flatten()
+            .find(|arn| {
+                arn.strip_prefix(&format!(
+                    "arn:{PARTITION}:iam::{}:oidc-provider/",
+                    self.deployment.account_id
+                )) == Some(key)
+            })
+            .cloned();
+        let Some(arn) = arn else {
+            // Public providers, user pools and SAML are not verified by tegata (yet): their
+            // tokens are refused rather than trusted.
+            let message = if pool.has_external_provider(key) {
+                "Invalid login token. Couldn't verify signed token."
+            } else {
+                "Token is not from a supported provider of this identity pool."
+            };
+            return Err(CognitoIdentityError::NotAuthorized(message.to_owned()));
+        };
+        let issued_by = federation::unverified_issuer(token)
+            .and_then(|iss| crate::iam::parse_provider_url(&iss).map(|(_, url)| url));
+        if issued_by.as_deref() != Some(key) {
+            return Err(invalid_login("Issuer doesn't match providerName"));
+        }
+        let verified = self
+            .sts
+            .verify_provider_token(key, token, now)
+            .await
+            .map_err(|e| match e {
+                StsError::IdpCommunication(_) => CognitoIdentityError::ExternalService(format!(
+                    "{key}: the identity provider's keys could not be fetched."
+                )),
+                StsError::ExpiredToken(_) => invalid_login("Token expired."),
+                StsError::InvalidIdentityToken(m) if m == "Incorrect token audience" => {
+                    invalid_login("Incorrect token audience.")
+                }
+                StsError::Throttling => CognitoIdentityError::TooManyRequests,
+                StsError::InternalFailure(internal) => CognitoIdentityError::Internal(internal),
+                _ => invalid_login("Couldn't verify signed token."),
+            })?;
+        let Some((_, token)) = verified else {
+            // Listed by the pool, but no longer registered in IAM.
+            return Err(invalid_login("Couldn't verify signed token."));
+        };
+        Ok(ProviderLogin {
+            url: key.to_owned(),
+            arn,
+            token,
+        })
+    }
+
+    /// Link a provider's login to `identity` when no identity has it yet; refuse it when
+    /// another identity has it.
+    async fn link_if_free(
+        &self,
+        identity: &IdentityRecord,
+        pool: &IdentityPool,
+        login: &ProviderLogin,
+        now: UnixSeconds,
+    ) -> Result<()> {
+        match self
+            .store
+            .link_login(&pool.id, &identity.identity_id, login.login(), now)
+            .await?
+        {
+            LinkOutcome::Linked => Ok(()),
+            LinkOutcome::IdentityNotFound => Err(identity_not_found(&identity.identity_id)),
+            // AWS merges the two identities here; tegata refuses rather than merge silently.
+            LinkOutcome::AlreadyLinkedElsewhere(_) => Err(logins_do_not_match()),
+        }
     }
 }
 
-/// The refusal of a login this deployment cannot check: a Cognito token where one is not
-/// accepted, a provider the pool does not have, or an external provider's token (tegata does
-/// not verify external providers' tokens yet, and refuses rather than trusts them).
-fn unverifiable_login(
+/// The role a provider's user gets (§2.6): its mapping's if the provider has one (keyed by the
+/// provider's URL or ARN), else the pool's authenticated role. `Ok(None)`: no role applies.
+fn mapped_role(
     pool: &IdentityPool,
-    provider: &str,
-    cognito_refused: bool,
-) -> CognitoIdentityError {
-    let message = if provider == COGNITO_LOGIN_PROVIDER && cognito_refused {
-        "Invalid login token. Can't pass in a Cognito token."
-    } else if pool.has_external_provider(provider) {
-        "Invalid login token. Couldn't verify signed token."
-    } else {
-        "Token is not from a supported provider of this identity pool."
+    login: &ProviderLogin,
+    custom_role_arn: Option<&str>,
+) -> Result<Option<String>> {
+    let default = pool.roles.authenticated().map(str::to_owned);
+    let mappings = &pool.roles.role_mappings;
+    let Some(mapping) = mappings
+        .get(&login.url)
+        .or_else(|| mappings.get(&login.arn))
+    else {
+        return Ok(default);
     };
-    CognitoIdentityError::NotAuthorized(message.to_owned())
+    let ambiguous = || match mapping.ambiguous_role_resolution {
+        Some(AmbiguousRoleResolution::Deny) => Err(no_role_matched()),
+        _ => Ok(default.clone()),
+    };
+    match mapping.mapping_type {
+        RoleMappingType::Rules => {
+            let matching: Vec<&str> = mapping
+                .rules
+                .iter()
+                .flatten()
+                .filter(|rule| rule.matches(login.token.claim(&rule.claim).as_deref()))
+                .map(|rule| rule.role_arn.as_str())
+                .collect();
+            match (custom_role_arn, matching.first()) {
+                // A CustomRoleArn picks among the roles the rules give, not beyond them.
+                (Some(custom), _) if matching.contains(&custom) => Ok(Some(custom.to_owned())),
+                (Some(_), _) => Err(no_role_matched()),
+                (None, Some(first)) => Ok(Some((*first).to_owned())),
+                (None, None) => ambiguous(),
+            }
+        }
+        RoleMappingType::Token => {
+            // User pools' claims: `cognito:roles` (a list) and `cognito:preferred_role`.
+            let roles: Vec<String> = match login.token.claims.get("cognito:roles") {
+                Some(serde_json::Value::Array(list)) => list
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+                Some(serde_json::Value::String(one)) => vec![one.clone()],
+                _ => Vec::new(),
+            };
+            let preferred = login.token.claim("cognito:preferred_role");
+            match (custom_role_arn, preferred) {
+                (Some(custom), _) if roles.iter().any(|r| r == custom) => {
+                    Ok(Some(custom.to_owned()))
+                }
+                (Some(_), _) => Err(no_role_matched()),
+                (None, Some(preferred)) => Ok(Some(preferred)),
+                (None, None) if roles.len() == 1 => Ok(roles.into_iter().next()),
+                (None, None) => ambiguous(),
+            }
+        }
+    }
+}
+
+fn no_role_matched() -> CognitoIdentityError {
+    CognitoIdentityError::NotAuthorized(
+        "No role mapping rule matched this user, and the pool's AmbiguousRoleResolution is Deny."
+            .to_owned(),
+    )
+}
+
+/// The principal tags of a provider's user: the pool's map for that provider, tag → claim.
+fn principal_tags(pool: &IdentityPool, login: &ProviderLogin) -> Option<SessionTagsClaim> {
+    let map = pool.principal_tag_maps.get(&login.url)?;
+    let tags: BTreeMap<String, String> = map
+        .principal_tags
+        .iter()
+        .filter_map(|(tag, claim)| Some((tag.clone(), login.token.claim(claim)?)))
+        .collect();
+    SessionTagsClaim::from_principal_tags(&tags)
 }

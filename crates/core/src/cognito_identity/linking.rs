@@ -130,7 +130,7 @@ impl CognitoIdentity {
         now: UnixSeconds,
     ) -> Result<()> {
         let (identity, pool) = self.identity_and_pool(identity_id).await?;
-        if let Presented::Guest = self.presented(&identity, &pool, logins, now)? {
+        if let Presented::Guest = self.presented(&identity, &pool, logins, now).await? {
             // A guest's identity has no login to remove.
             return Ok(());
         }

@@ -104,6 +104,20 @@ pub struct MappingRule {
     pub role_arn: String,
 }
 
+impl MappingRule {
+    /// Whether the rule matches a claim's value. A claim the token lacks matches nothing,
+    /// NotEqual included: AWS skips a rule whose claim is absent.
+    pub fn matches(&self, claim: Option<&str>) -> bool {
+        let Some(actual) = claim else { return false };
+        match self.match_type {
+            MatchType::Equals => actual == self.value,
+            MatchType::NotEqual => actual != self.value,
+            MatchType::StartsWith => actual.starts_with(&self.value),
+            MatchType::Contains => actual.contains(&self.value),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleMapping {
     #[serde(rename = "type")]

@@ -17,13 +17,13 @@ use crate::UnixSeconds;
 use crate::account::Principal;
 use crate::deployment::Deployment;
 use crate::error::Internal;
-use crate::iam::parse_provider_url;
+use crate::iam::{OidcProvider, parse_provider_url};
 use crate::iam::{RoleCache, TrustedRole, role_cache_key};
 use crate::random::Randomness;
 use crate::store::Store;
 use crate::tokens::TokenIssuer;
 use crate::tokens::claims::SessionTagsClaim;
-use crate::tokens::federation::{self, ExternalKeys, ExternalTokenError};
+use crate::tokens::federation::{self, ExternalKeys, ExternalToken, ExternalTokenError};
 use crate::tokens::verify::{self, WebIdentityClaims};
 use credentials::{CredentialMinter, SessionClaims, TemporaryCredentials};
 
@@ -235,26 +235,13 @@ impl Sts {
             ))
         };
         let url = parse_provider_url(issuer).ok_or_else(no_provider)?.1;
-        let provider = self
-            .store
-            .oidc_provider(&url)
+        let (provider, verified) = self
+            .verify_provider_token(&url, token, now)
             .await?
-            .filter(|p| p.issuer() == issuer.trim_end_matches('/'))
             .ok_or_else(no_provider)?;
-        let kid = federation::external_header(token).map_err(external_error)?;
-        let key = self
-            .external_keys
-            .key(issuer, kid.as_deref(), now)
-            .await
-            .map_err(external_error)?;
-        let verified = federation::verify_external(token, &key, issuer, &provider.client_ids, now)
-            .map_err(|e| match e {
-                ExternalTokenError::Expired(exp) => StsError::ExpiredToken(format!(
-                    "Token expired: current date/time {now} must be before the expiration \
-                     date/time{exp}"
-                )),
-                other => external_error(other),
-            })?;
+        if provider.issuer() != issuer.trim_end_matches('/') {
+            return Err(no_provider());
+        }
         let arn = provider.arn(&self.deployment.account_id);
         Ok(FederatedIdentity {
             principal: arn.clone(),
@@ -265,6 +252,36 @@ impl Sts {
             amr: verified.amr,
             tags: None,
         })
+    }
+
+    /// A token of the registered provider whose URL (host and path) is `url`, verified with its
+    /// keys, for one of its client ids; `None` when no provider has that URL. Identity pools
+    /// call this for their logins of OpenID Connect providers.
+    pub async fn verify_provider_token(
+        &self,
+        url: &str,
+        token: &str,
+        now: UnixSeconds,
+    ) -> Result<Option<(OidcProvider, ExternalToken)>> {
+        let Some(provider) = self.store.oidc_provider(url).await? else {
+            return Ok(None);
+        };
+        let issuer = provider.issuer();
+        let kid = federation::external_header(token).map_err(external_error)?;
+        let key = self
+            .external_keys
+            .key(&issuer, kid.as_deref(), now)
+            .await
+            .map_err(external_error)?;
+        let verified = federation::verify_external(token, &key, &issuer, &provider.client_ids, now)
+            .map_err(|e| match e {
+                ExternalTokenError::Expired(exp) => StsError::ExpiredToken(format!(
+                    "Token expired: current date/time {now} must be before the expiration \
+                     date/time{exp}"
+                )),
+                other => external_error(other),
+            })?;
+        Ok(Some((provider, verified)))
     }
 
     /// A session of `session.role_arn` for a trusted token's claims, if the role's trust policy

@@ -235,6 +235,7 @@ pub(super) async fn get_credentials_for_identity(
         .get_credentials_for_identity(
             &input.identity_id.unwrap_or_default(),
             &input.logins.unwrap_or_default(),
+            input.custom_role_arn.as_deref(),
             ctx.unix_now(),
             &*ctx.rng,
         )
