@@ -336,3 +336,49 @@ def test_a_pool_is_found_only_in_its_region(tegata):
             call()
         assert error(excinfo) == ("ResourceNotFoundException", f"IdentityPool '{pool_id}' not found.")
     assert east.describe_identity_pool(IdentityPoolId=pool_id)["IdentityPoolName"] == "east"
+
+
+def test_developer_role_mappings_when_the_pool_opts_in(tegata):
+    """tegata's extension: a pool tagged tegata:developer-role-mappings=true applies a Rules
+    mapping keyed by its developer provider to developer identities (AWS gives them the
+    authenticated role, whatever the mappings say)."""
+    client = tegata.client("cognito-identity")
+    pool_id = client.create_identity_pool(
+        IdentityPoolName="mapped-developers", AllowUnauthenticatedIdentities=False,
+        DeveloperProviderName=PROVIDER,
+    )["IdentityPoolId"]
+    trust = trust_policy(pool_id, "authenticated")
+    trust["Statement"][0]["Action"] = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
+    suffix = pool_id.split(":")[1][:8]
+    members = create_role(tegata, f"members-{suffix}", trust)
+    admins = create_role(tegata, f"admins-{suffix}", trust)
+    mapping = {PROVIDER: {
+        "Type": "Rules", "AmbiguousRoleResolution": "AuthenticatedRole",
+        "RulesConfiguration": {"Rules": [
+            {"Claim": "PrincipalTag/team", "MatchType": "Equals", "Value": "admins", "RoleARN": admins},
+            {"Claim": "DeveloperUserIdentifier", "MatchType": "StartsWith", "Value": "svc-", "RoleARN": admins},
+        ]},
+    }}
+    # Without the opt-in, the developer provider keys no mapping, as in AWS.
+    with pytest.raises(ClientError) as excinfo:
+        client.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": members}, RoleMappings=mapping)
+    assert error(excinfo)[0] == "InvalidParameterException"
+    account = tegata.client("sts").get_caller_identity()["Account"]
+    arn = f"arn:aws:cognito-identity:us-east-1:{account}:identitypool/{pool_id}"
+    client.tag_resource(ResourceArn=arn, Tags={"tegata:developer-role-mappings": "true"})
+    client.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": members}, RoleMappings=mapping)
+
+    def role_of(user, **extra):
+        issued = client.get_open_id_token_for_developer_identity(
+            IdentityPoolId=pool_id, Logins={PROVIDER: user}, **extra)
+        credentials = unsigned(tegata).get_credentials_for_identity(
+            IdentityId=issued["IdentityId"], Logins={"cognito-identity.amazonaws.com": issued["Token"]},
+        )["Credentials"]
+        return caller(tegata, credentials)["Arn"].split("/")[1]
+
+    assert role_of("alice", PrincipalTags={"team": "admins"}) == admins.rsplit("/", 1)[1]
+    assert role_of("svc-backup") == admins.rsplit("/", 1)[1]
+    assert role_of("bob", PrincipalTags={"team": "sales"}) == members.rsplit("/", 1)[1]
+    # Opting out restores AWS's behaviour.
+    client.untag_resource(ResourceArn=arn, TagKeys=["tegata:developer-role-mappings"])
+    assert role_of("svc-backup") == members.rsplit("/", 1)[1]

@@ -197,9 +197,9 @@ impl CognitoIdentity {
     /// session itself (session name `CognitoIdentityCredentials`, one hour).
     ///
     /// Developer identities get the pool's authenticated role, as in AWS, which applies no role
-    /// mapping to them; a provider's users get the role their mapping picks (a `CustomRoleArn`
-    /// chooses among the roles the mapping allows), or the authenticated role when the provider
-    /// has no mapping.
+    /// mapping to them, unless the pool opted in to mapping them (tegata's extension); a
+    /// provider's users get the role their mapping picks (a `CustomRoleArn` chooses among the
+    /// roles the mapping allows), or the authenticated role when the provider has no mapping.
     pub async fn get_credentials_for_identity(
         &self,
         identity_id: &str,
@@ -225,10 +225,19 @@ impl CognitoIdentity {
                 web_identity(vec![UNAUTHENTICATED.to_owned()], None),
             ),
             Presented::CognitoToken(token) => {
-                (pool.roles.authenticated().map(str::to_owned), token)
+                let role = match developer_mapping_key(&pool) {
+                    Some(key) => {
+                        let claims = DeveloperClaims::of(&pool, &token);
+                        mapped_role(&pool, &[key], &|name| claims.claim(name), custom_role_arn)?
+                    }
+                    None => pool.roles.authenticated().map(str::to_owned),
+                };
+                (role, token)
             }
             Presented::Provider(login) => {
-                let role = mapped_role(&pool, &login, custom_role_arn)?;
+                let keys = [login.url.as_str(), login.arn.as_str()];
+                let claims = |name: &str| login.token.claim(name);
+                let role = mapped_role(&pool, &keys, &claims, custom_role_arn)?;
                 let tags = principal_tags(&pool, &login);
                 (role, web_identity(login.amr(), tags))
             }
@@ -394,19 +403,18 @@ impl CognitoIdentity {
     }
 }
 
-/// The role a provider's user gets (§2.6): its mapping's if the provider has one (keyed by the
-/// provider's URL or ARN), else the pool's authenticated role. `Ok(None)`: no role applies.
+/// The role an authenticated user gets (§2.6): the mapping of the first of `keys` that has one,
+/// else the pool's authenticated role. `claim` reads the user's claims by name. `Ok(None)`: no
+/// role applies.
 fn mapped_role(
     pool: &IdentityPool,
-    login: &ProviderLogin,
+    keys: &[&str],
+    claim: &dyn Fn(&str) -> Option<String>,
     custom_role_arn: Option<&str>,
 ) -> Result<Option<String>> {
     let default = pool.roles.authenticated().map(str::to_owned);
     let mappings = &pool.roles.role_mappings;
-    let Some(mapping) = mappings
-        .get(&login.url)
-        .or_else(|| mappings.get(&login.arn))
-    else {
+    let Some(mapping) = keys.iter().find_map(|key| mappings.get(*key)) else {
         return Ok(default);
     };
     let ambiguous = || match mapping.ambiguous_role_resolution {
@@ -419,7 +427,7 @@ fn mapped_role(
                 .rules
                 .iter()
                 .flatten()
-                .filter(|rule| rule.matches(login.token.claim(&rule.claim).as_deref()))
+                .filter(|rule| rule.matches(claim(&rule.claim).as_deref()))
                 .map(|rule| rule.role_arn.as_str())
                 .collect();
             match (custom_role_arn, matching.first()) {
@@ -431,17 +439,12 @@ fn mapped_role(
             }
         }
         RoleMappingType::Token => {
-            // User pools' claims: `cognito:roles` (a list) and `cognito:preferred_role`.
-            let roles: Vec<String> = match login.token.claims.get("cognito:roles") {
-                Some(serde_json::Value::Array(list)) => list
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect(),
-                Some(serde_json::Value::String(one)) => vec![one.clone()],
-                _ => Vec::new(),
-            };
-            let preferred = login.token.claim("cognito:preferred_role");
-            match (custom_role_arn, preferred) {
+            // User pools' claims: `cognito:roles` (a list, read as JSON) and
+            // `cognito:preferred_role`.
+            let roles: Vec<String> = claim("cognito:roles")
+                .map(|text| serde_json::from_str(&text).unwrap_or_else(|_| vec![text]))
+                .unwrap_or_default();
+            match (custom_role_arn, claim("cognito:preferred_role")) {
                 (Some(custom), _) if roles.iter().any(|r| r == custom) => {
                     Ok(Some(custom.to_owned()))
                 }
@@ -450,6 +453,57 @@ fn mapped_role(
                 (None, None) if roles.len() == 1 => Ok(roles.into_iter().next()),
                 (None, None) => ambiguous(),
             }
+        }
+    }
+}
+
+/// The mapping key of developer identities, when the pool opted in to mapping their roles
+/// (see [`super::DEVELOPER_ROLE_MAPPINGS_TAG`]).
+fn developer_mapping_key(pool: &IdentityPool) -> Option<&str> {
+    if !pool.maps_developer_roles() {
+        return None;
+    }
+    pool.spec.developer_provider_name.as_deref()
+}
+
+/// What the rules of a developer identity's mapping can test: `DeveloperProviderName`,
+/// `DeveloperUserIdentifier`, and `PrincipalTag/<key>` for each principal tag the backend gave
+/// GetOpenIdTokenForDeveloperIdentity.
+struct DeveloperClaims {
+    provider: Option<String>,
+    user: Option<String>,
+    tags: BTreeMap<String, String>,
+}
+
+impl DeveloperClaims {
+    fn of(pool: &IdentityPool, token: &WebIdentityClaims) -> Self {
+        let provider = pool.spec.developer_provider_name.clone();
+        // amr's third element is `<provider>:<pool id>:<user>`.
+        let user = provider.as_deref().and_then(|p| {
+            let prefix = format!("{p}:{}:", pool.id);
+            token
+                .amr
+                .iter()
+                .find_map(|a| a.strip_prefix(&prefix).map(str::to_owned))
+        });
+        let tags = token
+            .tags
+            .iter()
+            .flat_map(|t| &t.principal_tags)
+            .filter_map(|(k, v)| Some((k.clone(), v.first()?.clone())))
+            .collect();
+        Self {
+            provider,
+            user,
+            tags,
+        }
+    }
+
+    fn claim(&self, name: &str) -> Option<String> {
+        match name {
+            "DeveloperProviderName" => self.provider.clone(),
+            "DeveloperUserIdentifier" => self.user.clone(),
+            _ => self.tags.get(name.strip_prefix("PrincipalTag/")?).cloned(),
         }
     }
 }

@@ -18,9 +18,9 @@ pub use error::CognitoIdentityError;
 pub use flows::{IdentityCredentials, OPEN_ID_TOKEN_SECONDS};
 pub use linking::{MAX_LOGINS_PER_IDENTITY, UnprocessedIdentity};
 pub use model::{
-    AmbiguousRoleResolution, CognitoIdentityProvider, IdentityPool, IdentityPoolSpec,
-    IdentityRecord, MappingRule, MatchType, PoolRoles, PoolSummary, PrincipalTagMap, RoleMapping,
-    RoleMappingType,
+    AmbiguousRoleResolution, CognitoIdentityProvider, DEVELOPER_ROLE_MAPPINGS_TAG, IdentityPool,
+    IdentityPoolSpec, IdentityRecord, MappingRule, MatchType, PoolRoles, PoolSummary,
+    PrincipalTagMap, RoleMapping, RoleMappingType,
 };
 pub use pool_tags::MAX_TAGS_PER_POOL;
 

@@ -166,11 +166,31 @@ impl IdentityPool {
     }
 }
 
+/// The pool tag that turns on tegata's one extension of identity pools: with the value `true`,
+/// the enhanced flow applies a `Rules` role mapping keyed by the pool's developer provider to
+/// developer identities, which AWS always gives the authenticated role. A tag, so that every
+/// AWS client can set it (CreateIdentityPool's IdentityPoolTags, TagResource) and
+/// DescribeIdentityPool shows it.
+pub const DEVELOPER_ROLE_MAPPINGS_TAG: &str = "tegata:developer-role-mappings";
+
 impl IdentityPool {
-    /// Whether `provider` may key a RoleMapping: a configured external provider, or a user pool
-    /// provider followed by `:` and its client id, as AWS names user pool mappings.
+    /// Whether the pool opted in to role mappings for developer identities.
+    pub fn maps_developer_roles(&self) -> bool {
+        self.spec
+            .tags
+            .as_ref()
+            .and_then(|tags| tags.get(DEVELOPER_ROLE_MAPPINGS_TAG))
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    /// Whether `provider` may key a RoleMapping: a configured external provider, a user pool
+    /// provider followed by `:` and its client id (as AWS names user pool mappings), or, when
+    /// the pool opted in, its developer provider.
     pub fn is_role_mapping_provider(&self, provider: &str) -> bool {
-        self.has_external_provider(provider)
+        let developer = self.maps_developer_roles()
+            && self.spec.developer_provider_name.as_deref() == Some(provider);
+        developer
+            || self.has_external_provider(provider)
             || self
                 .spec
                 .cognito_identity_providers
