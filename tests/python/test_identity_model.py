@@ -67,6 +67,13 @@ def test_merges_stop_at_twenty_logins(tegata):
         client.get_open_id_token_for_developer_identity(
             IdentityPoolId=pool_id, IdentityId=big, Logins={PROVIDER: f"u{n}"}
         )
+    # A 21st login is refused, a login already there is not.
+    with pytest.raises(ClientError) as excinfo:
+        client.get_open_id_token_for_developer_identity(
+            IdentityPoolId=pool_id, IdentityId=big, Logins={PROVIDER: "u20"}
+        )
+    assert error(excinfo)[0] == "ResourceConflictException"
+    client.get_open_id_token_for_developer_identity(IdentityPoolId=pool_id, IdentityId=big, Logins={PROVIDER: "u7"})
     developer(client, pool_id, "extra")
     with pytest.raises(ClientError) as excinfo:
         client.merge_developer_identities(

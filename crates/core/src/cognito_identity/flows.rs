@@ -390,6 +390,8 @@ impl CognitoIdentity {
         login: &ProviderLogin,
         now: UnixSeconds,
     ) -> Result<()> {
+        self.check_room_for_a_login(&identity.identity_id, &pool.id, login.login())
+            .await?;
         match self
             .store
             .link_login(&pool.id, &identity.identity_id, login.login(), now)
