@@ -382,3 +382,38 @@ def test_developer_role_mappings_when_the_pool_opts_in(tegata):
     # Opting out restores AWS's behaviour.
     client.untag_resource(ResourceArn=arn, TagKeys=["tegata:developer-role-mappings"])
     assert role_of("svc-backup") == members.rsplit("/", 1)[1]
+
+
+def test_a_guests_token_does_not_open_the_authenticated_role(tegata):
+    pool_id, _, _ = pool_with_roles(tegata, guests=True)
+    client = unsigned(tegata)
+    guest = client.get_id(IdentityPoolId=pool_id)["IdentityId"]
+    token = client.get_open_id_token(IdentityId=guest)["Token"]
+    with pytest.raises(ClientError) as excinfo:
+        client.get_credentials_for_identity(IdentityId=guest, Logins={"cognito-identity.amazonaws.com": token})
+    assert error(excinfo)[0] == "NotAuthorizedException"
+
+
+def test_merged_and_unlinked_identities_are_closed(tegata):
+    pool_id, _, _ = pool_with_roles(tegata, guests=True)
+    signed = tegata.client("cognito-identity")
+    client = unsigned(tegata)
+    old = signed.get_open_id_token_for_developer_identity(IdentityPoolId=pool_id, Logins={PROVIDER: "src"})
+    signed.get_open_id_token_for_developer_identity(IdentityPoolId=pool_id, Logins={PROVIDER: "dst"})
+    signed.merge_developer_identities(SourceUserIdentifier="src", DestinationUserIdentifier="dst",
+                                      DeveloperProviderName=PROVIDER, IdentityPoolId=pool_id)
+    # The merged-away identity: neither its old token nor nothing opens it.
+    for logins in ({"cognito-identity.amazonaws.com": old["Token"]}, {}):
+        with pytest.raises(ClientError) as excinfo:
+            client.get_credentials_for_identity(IdentityId=old["IdentityId"], Logins=logins)
+        assert error(excinfo)[0] == "NotAuthorizedException", logins
+
+    kept = signed.get_open_id_token_for_developer_identity(IdentityPoolId=pool_id, Logins={PROVIDER: "solo"})
+    signed.unlink_developer_identity(IdentityId=kept["IdentityId"], IdentityPoolId=pool_id,
+                                     DeveloperProviderName=PROVIDER, DeveloperUserIdentifier="solo")
+    # Emptied of its only login, it is not a guest's to take, and the token issued before the
+    # unlink no longer opens it.
+    for logins in ({"cognito-identity.amazonaws.com": kept["Token"]}, {}):
+        with pytest.raises(ClientError) as excinfo:
+            client.get_credentials_for_identity(IdentityId=kept["IdentityId"], Logins=logins)
+        assert error(excinfo)[0] == "NotAuthorizedException", logins

@@ -323,3 +323,29 @@ def test_an_unreachable_provider_is_an_external_service_error(tegata, issuer):
         unsigned(tegata, "cognito-identity").get_id(
             IdentityPoolId=pool_id, Logins={down.removeprefix("http://"): issuer.token(iss=down)})
     assert error(excinfo)[0] == "ExternalServiceException"
+
+
+def test_another_users_token_does_not_take_over_an_identity(tegata, issuer):
+    arn = register(tegata, issuer)
+    pool_id, _ = federated_pool(tegata, issuer, arn)
+    public = unsigned(tegata, "cognito-identity")
+    alice = public.get_id(IdentityPoolId=pool_id, Logins={issuer.host: issuer.token(sub="alice")})["IdentityId"]
+    # Mallory holds a valid token of the same provider, and knows Alice's identity id.
+    mallory = {issuer.host: issuer.token(sub="mallory")}
+    for call in (
+        lambda: public.get_credentials_for_identity(IdentityId=alice, Logins=mallory),
+        lambda: public.get_open_id_token(IdentityId=alice, Logins=mallory),
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert error(excinfo) == ("NotAuthorizedException",
+                                  "Logins don't match. Please include at least one valid login for this identity or identity pool.")
+    assert public.get_id(IdentityPoolId=pool_id, Logins=mallory)["IdentityId"] != alice, "mallory was not linked"
+
+
+def test_issuers_with_a_trailing_slash(tegata, issuer):
+    arn = register(tegata, issuer)
+    role_arn = role_for(tegata, arn, issuer.host)
+    answer = unsigned(tegata, "sts").assume_role_with_web_identity(
+        RoleArn=role_arn, RoleSessionName="slash", WebIdentityToken=issuer.token(iss=issuer.url + "/"))
+    assert answer["Audience"] == CLIENT

@@ -96,8 +96,13 @@ pub trait PoolStore: Send + Sync + 'static {
         login: Login<'_>,
     ) -> Result<Option<(IdentityPool, Option<String>)>, StoreError>;
 
-    /// Replace a pool's configuration; `false` when it does not exist.
-    async fn replace_identity_pool(&self, pool: &IdentityPool) -> Result<bool, StoreError>;
+    /// Replace a pool's configuration with `new`'s if it is still `current`'s; `false` when the
+    /// pool is gone or another writer changed its configuration meanwhile.
+    async fn replace_identity_pool(
+        &self,
+        current: &IdentityPool,
+        new: &IdentityPool,
+    ) -> Result<bool, StoreError>;
 
     /// Replace a pool's roles (SetIdentityPoolRoles); `false` when it does not exist.
     async fn set_identity_pool_roles(
@@ -150,7 +155,7 @@ pub trait IdentityStore: Send + Sync + 'static {
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
 
-    /// Link `login` to the existing identity `identity_id` of `pool_id`.
+    /// Link `login` to the existing, enabled identity `identity_id` of `pool_id`.
     async fn link_login(
         &self,
         pool_id: &str,
@@ -171,7 +176,8 @@ pub trait IdentityStore: Send + Sync + 'static {
     /// Delete an identity and its logins; `false` when it did not exist.
     async fn delete_identity(&self, identity_id: &str) -> Result<bool, StoreError>;
 
-    /// Unlink `login` from `identity_id`; `false` when it was not linked to that identity.
+    /// Unlink `login` from `identity_id`; `false` when it was not linked to that identity. An
+    /// identity left without logins is disabled (AWS: it becomes inaccessible).
     async fn unlink_login(
         &self,
         identity_id: &str,
@@ -179,7 +185,8 @@ pub trait IdentityStore: Send + Sync + 'static {
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
 
-    /// Unlink every login of `provider` from `identity_id`; how many were unlinked.
+    /// Unlink every login of `provider` from `identity_id`; how many were unlinked. An identity
+    /// left without logins is disabled.
     async fn unlink_provider(
         &self,
         identity_id: &str,

@@ -76,12 +76,29 @@ impl KeyFetcher for HttpKeyFetcher {
                 issuer.trim_end_matches('/')
             ))
             .await?;
+        // The document must be the issuer's own (OpenID Connect Discovery §4.3), and its keys
+        // must come over TLS: a plain-http jwks_uri would let anyone on the way swap the keys.
+        let claimed = discovery
+            .get("issuer")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        if claimed.trim_end_matches('/') != issuer.trim_end_matches('/') {
+            return Err(FetchError(format!(
+                "{issuer}: the discovery document names another issuer ({claimed})"
+            )));
+        }
         let jwks_uri = discovery
             .get("jwks_uri")
             .and_then(serde_json::Value::as_str)
             .ok_or_else(|| {
                 FetchError(format!("{issuer}: the discovery document has no jwks_uri"))
             })?;
+        if !jwks_uri_allowed(issuer, jwks_uri) {
+            return Err(FetchError(format!(
+                "{issuer}: jwks_uri {jwks_uri} is not https (plain http only on the loopback \
+                 issuer's own host)"
+            )));
+        }
         let jwks = self.get_json(jwks_uri).await?;
         // Keys of a kind this server cannot use (a new key type, say) are skipped, not fatal.
         let keys: Vec<serde_json::Value> = jwks
@@ -94,5 +111,43 @@ impl KeyFetcher for HttpKeyFetcher {
             .filter_map(|k| serde_json::from_value(k).ok())
             .collect();
         Ok(JwkSet { keys: usable })
+    }
+}
+
+/// A `jwks_uri` over https, or, for an issuer on loopback served over plain http, on that same
+/// scheme and host.
+fn jwks_uri_allowed(issuer: &str, jwks_uri: &str) -> bool {
+    if jwks_uri.starts_with("https://") {
+        return true;
+    }
+    let origin = |url: &str| -> Option<String> {
+        let rest = url.strip_prefix("http://")?;
+        Some(rest.split('/').next()?.to_owned())
+    };
+    matches!((origin(issuer), origin(jwks_uri)), (Some(a), Some(b)) if a == b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_come_over_tls_or_from_the_loopback_issuer_itself() {
+        assert!(jwks_uri_allowed(
+            "https://i.example",
+            "https://keys.example/jwks"
+        ));
+        assert!(!jwks_uri_allowed(
+            "https://i.example",
+            "http://i.example/jwks"
+        ));
+        assert!(jwks_uri_allowed(
+            "http://127.0.0.1:9000",
+            "http://127.0.0.1:9000/jwks"
+        ));
+        assert!(!jwks_uri_allowed(
+            "http://127.0.0.1:9000",
+            "http://169.254.169.254/keys"
+        ));
     }
 }

@@ -97,12 +97,13 @@ where
         now: UnixSeconds,
     ) -> Result<LinkOutcome, StoreError> {
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let owner: Option<Text> =
-            sqlx::query_as("SELECT pool_id FROM identities WHERE identity_id = $1")
-                .bind(identity_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
+        let owner: Option<Text> = sqlx::query_as(
+            "SELECT pool_id FROM identities WHERE identity_id = $1 AND disabled = 0",
+        )
+        .bind(identity_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
         if owner.is_none_or(|Text(owner)| owner != pool_id) {
             tx.rollback().await.map_err(backend)?;
             return Ok(LinkOutcome::IdentityNotFound);
@@ -202,6 +203,7 @@ where
         .map_err(backend)?
         .rows_affected();
         touch(&mut tx, identity_id, now, unlinked).await?;
+        disable_if_emptied(&mut tx, identity_id, unlinked).await?;
         tx.commit().await.map_err(backend)?;
         Ok(unlinked == 1)
     }
@@ -222,6 +224,7 @@ where
                 .map_err(backend)?
                 .rows_affected();
         touch(&mut tx, identity_id, now, unlinked).await?;
+        disable_if_emptied(&mut tx, identity_id, unlinked).await?;
         tx.commit().await.map_err(backend)?;
         Ok(unlinked)
     }
@@ -332,6 +335,33 @@ where
         .execute(&mut **tx)
         .await
         .map_err(backend)?;
+    Ok(())
+}
+
+/// An identity whose last login was unlinked becomes inaccessible, as AWS has it: disabled, so
+/// that nobody can take it as a guest's or link a login of theirs to it.
+async fn disable_if_emptied<DB>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    identity_id: &str,
+    unlinked: u64,
+) -> Result<(), StoreError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+{
+    if unlinked == 0 {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE identities SET disabled = 1 WHERE identity_id = $1
+         AND NOT EXISTS (SELECT 1 FROM identity_logins WHERE identity_id = $1)",
+    )
+    .bind(identity_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
     Ok(())
 }
 

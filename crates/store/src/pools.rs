@@ -93,16 +93,22 @@ where
             .transpose()
     }
 
-    async fn replace_identity_pool(&self, pool: &IdentityPool) -> Result<bool, StoreError> {
-        let config = serde_json::to_string(&pool.spec).map_err(corrupt)?;
+    async fn replace_identity_pool(
+        &self,
+        current: &IdentityPool,
+        new: &IdentityPool,
+    ) -> Result<bool, StoreError> {
+        let old_config = serde_json::to_string(&current.spec).map_err(corrupt)?;
+        let config = serde_json::to_string(&new.spec).map_err(corrupt)?;
         let updated = sqlx::query(
-            "UPDATE identity_pools SET name = $2, config = $3, updated_at = $4
-             WHERE pool_id = $1",
+            "UPDATE identity_pools SET name = $3, config = $4, updated_at = $5
+             WHERE pool_id = $1 AND config = $2",
         )
-        .bind(pool.id.as_str())
-        .bind(pool.spec.name.as_str())
+        .bind(current.id.as_str())
+        .bind(old_config.as_str())
+        .bind(new.spec.name.as_str())
         .bind(config.as_str())
-        .bind(pool.updated_at)
+        .bind(new.updated_at)
         .execute(&self.writer)
         .await
         .map_err(backend)?

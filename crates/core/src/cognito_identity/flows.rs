@@ -125,13 +125,31 @@ impl CognitoIdentity {
         rng: &dyn Randomness,
     ) -> Result<String> {
         let pool = self.pool(pool_id).await?;
-        if let Some((key, token)) = logins.iter().next() {
-            let login = self.provider_login(&pool, key, token, now, true).await?;
+        let mut verified = Vec::with_capacity(logins.len());
+        for (key, token) in logins {
+            verified.push(self.provider_login(&pool, key, token, now, true).await?);
+        }
+        if let Some(first) = verified.first() {
             let candidate = ids::regional_id(pool.region(), rng);
             let (identity_id, _) = self
                 .store
-                .find_or_create_identity(&pool.id, login.login(), &candidate, now)
+                .find_or_create_identity(&pool.id, first.login(), &candidate, now)
                 .await?;
+            // The other logins presented with it join the identity (they are its user's too).
+            if verified.len() > 1 {
+                let (identity, _) = self.identity_and_pool(&identity_id).await?;
+                for login in verified.iter().skip(1) {
+                    let owner = self
+                        .store
+                        .identity_of_login(&pool.id, login.login())
+                        .await?;
+                    match owner {
+                        Some(owner) if owner == identity_id => {}
+                        Some(_) => return Err(logins_do_not_match()),
+                        None => self.link_new_login(&identity, &pool, login, now).await?,
+                    }
+                }
+            }
             return Ok(identity_id);
         }
         if !pool.spec.allow_unauthenticated_identities {
@@ -260,8 +278,15 @@ impl CognitoIdentity {
         })
     }
 
-    /// Check `logins` as the proof that the caller holds `identity`. A provider's login not yet
-    /// linked to any identity is linked to this one.
+    /// Check `logins` as the proof that the caller holds `identity`.
+    ///
+    /// Every login is verified. An identity that has logins is proven only by one already
+    /// linked to it: the developer's token for a developer user still linked to it, or a
+    /// provider's token whose user is linked to it. Only then are the other providers' logins,
+    /// not yet linked anywhere, linked to it. An identity that never had a login is a guest's:
+    /// no logins proves it (when the pool allows guests), and a provider's login links it,
+    /// making it authenticated. A disabled identity (merged away, or emptied of its logins)
+    /// proves nothing.
     pub(super) async fn presented(
         &self,
         identity: &IdentityRecord,
@@ -269,8 +294,13 @@ impl CognitoIdentity {
         logins: &BTreeMap<String, String>,
         now: UnixSeconds,
     ) -> Result<Presented> {
+        if identity.disabled {
+            return Err(CognitoIdentityError::NotAuthorized(format!(
+                "Identity '{}' is disabled.",
+                identity.identity_id
+            )));
+        }
         if logins.is_empty() {
-            // Only an identity that never had a login is a guest's.
             if !identity.logins.is_empty() {
                 return Err(logins_do_not_match());
             }
@@ -279,23 +309,47 @@ impl CognitoIdentity {
             }
             return Ok(Presented::Guest);
         }
-        // Every login is checked; the first that proves the identity answers.
         let mut proof = None;
+        let mut to_link = Vec::new();
         for (key, token) in logins {
-            let presented = if key == COGNITO_LOGIN_PROVIDER {
-                Presented::CognitoToken(self.own_token(identity, pool, token, now)?)
-            } else {
-                let login = self.provider_login(pool, key, token, now, false).await?;
-                self.link_if_free(identity, pool, &login, now).await?;
-                Presented::Provider(login)
-            };
-            proof.get_or_insert(presented);
+            if key == COGNITO_LOGIN_PROVIDER {
+                let claims = self.own_token(identity, pool, token, now).await?;
+                proof.get_or_insert(Presented::CognitoToken(claims));
+                continue;
+            }
+            let login = self.provider_login(pool, key, token, now, false).await?;
+            let linked_to = self
+                .store
+                .identity_of_login(&pool.id, login.login())
+                .await?;
+            match linked_to {
+                Some(owner) if owner == identity.identity_id => {
+                    proof.get_or_insert(Presented::Provider(login));
+                }
+                // AWS merges the two identities here; tegata refuses rather than merge.
+                Some(_) => return Err(logins_do_not_match()),
+                None => to_link.push(login),
+            }
         }
-        proof.ok_or_else(logins_do_not_match)
+        let guest = identity.logins.is_empty();
+        if proof.is_none() && !guest {
+            return Err(logins_do_not_match());
+        }
+        let mut linked = Vec::with_capacity(to_link.len());
+        for login in to_link {
+            self.link_new_login(identity, pool, &login, now).await?;
+            linked.push(login);
+        }
+        proof
+            .or_else(|| linked.into_iter().next().map(Presented::Provider))
+            .ok_or_else(logins_do_not_match)
     }
 
-    /// A token this deployment issued, for `identity` of `pool`.
-    fn own_token(
+    /// The developer's token (GetOpenIdTokenForDeveloperIdentity's) for `identity` of `pool`,
+    /// presented under `cognito-identity.amazonaws.com`: signed by this deployment, for this
+    /// identity and pool, of an authenticated developer user who is still linked to it. A
+    /// guest's token from GetOpenIdToken (amr `unauthenticated`) proves nothing here.
+    async fn own_token(
         &self,
         identity: &IdentityRecord,
         pool: &IdentityPool,
@@ -309,6 +363,32 @@ impl CognitoIdentity {
                 TokenError::Invalid(_) => invalid_login("Couldn't verify signed token."),
             })?;
         if claims.sub != identity.identity_id || claims.aud != pool.id {
+            return Err(logins_do_not_match());
+        }
+        let Some(provider) = pool.spec.developer_provider_name.as_deref() else {
+            return Err(logins_do_not_match());
+        };
+        let prefix = format!("{provider}:{}:", pool.id);
+        let user = claims
+            .amr
+            .iter()
+            .find_map(|a| a.strip_prefix(&prefix))
+            .filter(|_| claims.amr.iter().any(|a| a == "authenticated"));
+        let Some(user) = user else {
+            return Err(logins_do_not_match());
+        };
+        let login = Login {
+            provider,
+            user_key: user,
+        };
+        if self
+            .store
+            .identity_of_login(&pool.id, login)
+            .await?
+            .as_deref()
+            != Some(identity.identity_id.as_str())
+        {
+            // Unlinked, or merged onto another identity, since the token was issued.
             return Err(logins_do_not_match());
         }
         Ok(claims)
@@ -381,15 +461,21 @@ impl CognitoIdentity {
         })
     }
 
-    /// Link a provider's login to `identity` when no identity has it yet; refuse it when
-    /// another identity has it.
-    async fn link_if_free(
+    /// Link a provider's login, linked to no identity, to `identity`: one login per provider
+    /// per identity, at most 20 logins. A login another request linked meanwhile is refused.
+    async fn link_new_login(
         &self,
         identity: &IdentityRecord,
         pool: &IdentityPool,
         login: &ProviderLogin,
         now: UnixSeconds,
     ) -> Result<()> {
+        if identity.logins.contains(&login.url) {
+            return Err(CognitoIdentityError::ResourceConflict(format!(
+                "The identity already has a login of {}.",
+                login.url
+            )));
+        }
         self.check_room_for_a_login(&identity.identity_id, &pool.id, login.login())
             .await?;
         match self
@@ -399,7 +485,6 @@ impl CognitoIdentity {
         {
             LinkOutcome::Linked => Ok(()),
             LinkOutcome::IdentityNotFound => Err(identity_not_found(&identity.identity_id)),
-            // AWS merges the two identities here; tegata refuses rather than merge silently.
             LinkOutcome::AlreadyLinkedElsewhere(_) => Err(logins_do_not_match()),
         }
     }

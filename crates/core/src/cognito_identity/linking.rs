@@ -77,6 +77,19 @@ impl CognitoIdentity {
         if source == destination {
             return Ok(destination);
         }
+        // Two users of one public or OpenID Connect provider are two people: not merged.
+        let providers_of =
+            |record: Option<super::IdentityRecord>| record.map(|r| r.logins).unwrap_or_default();
+        let source_providers = providers_of(self.store.identity(&source).await?);
+        let destination_providers = providers_of(self.store.identity(&destination).await?);
+        if source_providers
+            .iter()
+            .any(|p| p != provider && destination_providers.contains(p))
+        {
+            return Err(CognitoIdentityError::ResourceConflict(
+                "Both identities have a login of the same identity provider.".to_owned(),
+            ));
+        }
         let together =
             self.store.login_count(&source).await? + self.store.login_count(&destination).await?;
         if together > MAX_LOGINS_PER_IDENTITY {

@@ -41,6 +41,9 @@ pub const COGNITO_LOGIN_PROVIDER: &str = "cognito-identity.amazonaws.com";
 /// AWS's fixed quota of identity pools per account and region.
 pub const DEFAULT_MAX_IDENTITY_POOLS: u64 = 1000;
 
+/// How often a pool update is computed again when other writers came first.
+const POOL_UPDATE_ATTEMPTS: usize = 8;
+
 /// Default and bounds of `TokenDuration`, in seconds.
 pub const DEFAULT_TOKEN_DURATION: i64 = 900;
 
@@ -203,37 +206,58 @@ impl CognitoIdentity {
         spec: IdentityPoolSpec,
         now: UnixSeconds,
     ) -> Result<IdentityPool> {
-        let existing = self.pool(pool_id).await?;
-        let mut spec = spec;
-        match (
-            &existing.spec.developer_provider_name,
-            &spec.developer_provider_name,
-        ) {
-            (Some(current), Some(requested)) if current != requested => {
-                return Err(CognitoIdentityError::InvalidParameter(
-                    "DeveloperProviderName cannot be changed once it is set.".to_owned(),
-                ));
+        self.change_pool(pool_id, now, |existing| {
+            let mut spec = spec.clone();
+            match (
+                &existing.spec.developer_provider_name,
+                &spec.developer_provider_name,
+            ) {
+                (Some(current), Some(requested)) if current != requested => {
+                    return Err(CognitoIdentityError::InvalidParameter(
+                        "DeveloperProviderName cannot be changed once it is set.".to_owned(),
+                    ));
+                }
+                (Some(current), None) => spec.developer_provider_name = Some(current.clone()),
+                _ => {}
             }
-            (Some(current), None) => spec.developer_provider_name = Some(current.clone()),
-            _ => {}
+            // Tags are managed by TagResource/UntagResource; UpdateIdentityPool leaves them
+            // alone unless it names them.
+            if spec.tags.is_none() {
+                spec.tags = existing.spec.tags.clone();
+            }
+            Ok(spec)
+        })
+        .await
+    }
+
+    /// Read a pool, compute its new configuration from it, and write that back only if nobody
+    /// changed the configuration meanwhile (else read again; a few times, then
+    /// ConcurrentModificationException): a TagResource and an UpdateIdentityPool arriving
+    /// together must not undo each other.
+    pub(super) async fn change_pool(
+        &self,
+        pool_id: &str,
+        now: UnixSeconds,
+        change: impl Fn(&IdentityPool) -> Result<IdentityPoolSpec>,
+    ) -> Result<IdentityPool> {
+        for _ in 0..POOL_UPDATE_ATTEMPTS {
+            let existing = self.pool(pool_id).await?;
+            let updated = IdentityPool {
+                spec: change(&existing)?,
+                updated_at: now,
+                ..existing.clone()
+            };
+            if self
+                .store
+                .replace_identity_pool(&existing, &updated)
+                .await?
+            {
+                return Ok(updated);
+            }
         }
-        // Tags are managed by TagResource/UntagResource; UpdateIdentityPool leaves them alone
-        // unless it names them.
-        if spec.tags.is_none() {
-            spec.tags = existing.spec.tags.clone();
-        }
-        let pool = IdentityPool {
-            id: existing.id,
-            spec,
-            roles: existing.roles,
-            principal_tag_maps: existing.principal_tag_maps,
-            created_at: existing.created_at,
-            updated_at: now,
-        };
-        if !self.store.replace_identity_pool(&pool).await? {
-            return Err(pool_not_found(pool_id));
-        }
-        Ok(pool)
+        Err(CognitoIdentityError::ConcurrentModification(
+            "The identity pool was changed by another request; retry.".to_owned(),
+        ))
     }
 
     pub async fn delete_identity_pool(&self, pool_id: &str) -> Result<()> {

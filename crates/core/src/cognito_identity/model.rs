@@ -189,7 +189,15 @@ impl IdentityPool {
     pub fn is_role_mapping_provider(&self, provider: &str) -> bool {
         let developer = self.maps_developer_roles()
             && self.spec.developer_provider_name.as_deref() == Some(provider);
+        // An OpenID Connect provider's mapping may be keyed by its URL or by its ARN.
+        let oidc_arn = self
+            .spec
+            .open_id_connect_provider_arns
+            .iter()
+            .flatten()
+            .any(|arn| arn == provider);
         developer
+            || oidc_arn
             || self.has_external_provider(provider)
             || self
                 .spec

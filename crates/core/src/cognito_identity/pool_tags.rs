@@ -34,15 +34,20 @@ impl CognitoIdentity {
         tags: BTreeMap<String, String>,
         now: UnixSeconds,
     ) -> Result<()> {
-        let mut pool = self.pool_of_arn(arn).await?;
-        let current = pool.spec.tags.get_or_insert_with(BTreeMap::new);
-        current.extend(tags);
-        if current.len() > MAX_TAGS_PER_POOL {
-            return Err(CognitoIdentityError::InvalidParameter(format!(
-                "An identity pool has at most {MAX_TAGS_PER_POOL} tags."
-            )));
-        }
-        self.replace_tags(pool, now).await
+        let pool = self.pool_of_arn(arn).await?;
+        self.change_pool(&pool.id, now, |existing| {
+            let mut spec = existing.spec.clone();
+            let current = spec.tags.get_or_insert_with(BTreeMap::new);
+            current.extend(tags.clone());
+            if current.len() > MAX_TAGS_PER_POOL {
+                return Err(CognitoIdentityError::InvalidParameter(format!(
+                    "An identity pool has at most {MAX_TAGS_PER_POOL} tags."
+                )));
+            }
+            Ok(spec)
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn untag_resource(
@@ -51,26 +56,22 @@ impl CognitoIdentity {
         tag_keys: &[String],
         now: UnixSeconds,
     ) -> Result<()> {
-        let mut pool = self.pool_of_arn(arn).await?;
-        if let Some(current) = pool.spec.tags.as_mut() {
-            for key in tag_keys {
-                current.remove(key);
+        let pool = self.pool_of_arn(arn).await?;
+        self.change_pool(&pool.id, now, |existing| {
+            let mut spec = existing.spec.clone();
+            if let Some(current) = spec.tags.as_mut() {
+                for key in tag_keys {
+                    current.remove(key);
+                }
             }
-        }
-        self.replace_tags(pool, now).await
+            Ok(spec)
+        })
+        .await?;
+        Ok(())
     }
 
     pub async fn list_tags_for_resource(&self, arn: &str) -> Result<BTreeMap<String, String>> {
         Ok(self.pool_of_arn(arn).await?.spec.tags.unwrap_or_default())
-    }
-
-    async fn replace_tags(&self, mut pool: IdentityPool, now: UnixSeconds) -> Result<()> {
-        pool.updated_at = now;
-        if self.store.replace_identity_pool(&pool).await? {
-            Ok(())
-        } else {
-            Err(super::pool_not_found(&pool.id))
-        }
     }
 
     /// Which claims of `provider`'s tokens become principal tags. The provider must be one the

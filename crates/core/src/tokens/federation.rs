@@ -202,7 +202,9 @@ pub fn verify_external(
     validation.validate_aud = false;
     // jsonwebtoken reads the clock itself; exp is checked below against the `now` given.
     validation.validate_exp = false;
-    validation.set_issuer(&[issuer]);
+    // Issuers differ on a trailing slash (Auth0's ends in one); the provider's URL has none.
+    let issuer = issuer.trim_end_matches('/');
+    validation.set_issuer(&[issuer.to_owned(), format!("{issuer}/")]);
     validation.set_required_spec_claims(&["exp", "sub", "iss"]);
     let claims = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
         token,
@@ -227,10 +229,10 @@ pub fn verify_external(
     let number = |name: &str| claims.get(name).and_then(serde_json::Value::as_i64);
     let leeway = EXTERNAL_LEEWAY_SECONDS as i64;
     let exp = number("exp").unwrap_or_default();
-    if now > exp + leeway {
+    if now > exp.saturating_add(leeway) {
         return Err(ExternalTokenError::Expired(exp));
     }
-    if number("nbf").is_some_and(|nbf| nbf > now + leeway) {
+    if number("nbf").is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
         return Err(ExternalTokenError::Invalid(
             "The ID Token is not valid yet.".into(),
         ));

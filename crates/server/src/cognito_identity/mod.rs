@@ -163,6 +163,10 @@ mod tests {
                 format!("cognito-identity:{}", endpoint.name)
             );
         }
+        assert!(
+            Operation::ALL.iter().all(|op| op.endpoint().implemented),
+            "every operation of the model is implemented"
+        );
         // The four public operations of the model (authtype none) and no others.
         let anonymous: Vec<&str> = Operation::ALL
             .iter()

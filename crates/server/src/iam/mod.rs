@@ -280,7 +280,8 @@ mod tests {
                 .iter()
                 .filter(|op| op.endpoint().implemented)
                 .count(),
-            10
+            20,
+            "roles and their inline policies, and OpenID Connect providers"
         );
     }
 }
