@@ -349,3 +349,42 @@ def test_issuers_with_a_trailing_slash(tegata, issuer):
     answer = unsigned(tegata, "sts").assume_role_with_web_identity(
         RoleArn=role_arn, RoleSessionName="slash", WebIdentityToken=issuer.token(iss=issuer.url + "/"))
     assert answer["Audience"] == CLIENT
+
+
+def test_implicit_merges(tegata, issuer):
+    """Presenting a login of another identity together with proof of this one merges the
+    other into this one; a guest signing in to an existing identity joins it."""
+    second = Issuer()
+    try:
+        first_arn = register(tegata, issuer)
+        second_arn = register(tegata, second)
+        client = tegata.client("cognito-identity")
+        pool_id = client.create_identity_pool(
+            IdentityPoolName="merging", AllowUnauthenticatedIdentities=True,
+            OpenIdConnectProviderARNs=[first_arn, second_arn],
+        )["IdentityPoolId"]
+        role = tegata.client("iam").create_role(
+            RoleName="merging", AssumeRolePolicyDocument=json.dumps(cognito_trust(pool_id)))["Role"]["Arn"]
+        client.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": role})
+        public = unsigned(tegata, "cognito-identity")
+        work = {issuer.host: issuer.token(sub="hana")}
+        home = {second.host: second.token(sub="hana-at-home")}
+        a = public.get_id(IdentityPoolId=pool_id, Logins=work)["IdentityId"]
+        b = public.get_id(IdentityPoolId=pool_id, Logins=home)["IdentityId"]
+        assert a != b
+        answer = public.get_credentials_for_identity(IdentityId=a, Logins={**work, **home})
+        assert answer["IdentityId"] == a
+        assert sorted(client.describe_identity(IdentityId=a)["Logins"]) == sorted([issuer.host, second.host])
+        shown = client.list_identities(IdentityPoolId=pool_id, MaxResults=60, HideDisabled=True)["Identities"]
+        assert b not in [i["IdentityId"] for i in shown], "the merged identity is disabled"
+        assert public.get_id(IdentityPoolId=pool_id, Logins=home)["IdentityId"] == a
+
+        # A guest who signs in with Hana's login joins Hana's identity.
+        guest = public.get_id(IdentityPoolId=pool_id)["IdentityId"]
+        joined = public.get_credentials_for_identity(IdentityId=guest, Logins=work)
+        assert joined["IdentityId"] == a
+        with pytest.raises(ClientError) as excinfo:
+            public.get_credentials_for_identity(IdentityId=guest)
+        assert error(excinfo)[0] == "NotAuthorizedException"
+    finally:
+        second.close()

@@ -135,9 +135,11 @@ impl CognitoIdentity {
                 .store
                 .find_or_create_identity(&pool.id, first.login(), &candidate, now)
                 .await?;
-            // The other logins presented with it join the identity (they are its user's too).
+            // The other logins presented with it join the identity (they are its user's too):
+            // linked if new, their identities merged into it if not.
             if verified.len() > 1 {
                 let (identity, _) = self.identity_and_pool(&identity_id).await?;
+                let developer = pool.spec.developer_provider_name.as_deref();
                 for login in verified.iter().skip(1) {
                     let owner = self
                         .store
@@ -145,7 +147,10 @@ impl CognitoIdentity {
                         .await?;
                     match owner {
                         Some(owner) if owner == identity_id => {}
-                        Some(_) => return Err(logins_do_not_match()),
+                        Some(owner) => {
+                            self.merge_implicitly(&pool, &owner, &identity, developer, now)
+                                .await?;
+                        }
                         None => self.link_new_login(&identity, &pool, login, now).await?,
                     }
                 }
@@ -188,14 +193,14 @@ impl CognitoIdentity {
                     .to_owned(),
             ));
         }
-        let presented = self.presented(&identity, &pool, logins, now).await?;
+        let (presented, identity_id) = self.presented(&identity, &pool, logins, now).await?;
         let (amr, tags) = match presented {
             Presented::Guest => (vec![UNAUTHENTICATED.to_owned()], None),
             Presented::CognitoToken(token) => (token.amr, token.tags),
             Presented::Provider(login) => (login.amr(), principal_tags(&pool, &login)),
         };
         let claims = OpenIdClaims {
-            sub: identity.identity_id.clone(),
+            sub: identity_id.clone(),
             aud: pool.id.clone(),
             amr,
             iss: self.deployment.issuer.clone(),
@@ -205,10 +210,7 @@ impl CognitoIdentity {
             tags,
         };
         let token = self.issuer.sign(&claims).await?;
-        Ok(OpenIdToken {
-            identity_id: identity.identity_id,
-            token,
-        })
+        Ok(OpenIdToken { identity_id, token })
     }
 
     /// GetCredentialsForIdentity, the enhanced flow: the pool picks the role and makes the
@@ -227,9 +229,9 @@ impl CognitoIdentity {
         rng: &dyn Randomness,
     ) -> Result<IdentityCredentials> {
         let (identity, pool) = self.identity_and_pool(identity_id).await?;
-        let presented = self.presented(&identity, &pool, logins, now).await?;
+        let (presented, identity_id) = self.presented(&identity, &pool, logins, now).await?;
         let web_identity = |amr: Vec<String>, tags: Option<SessionTagsClaim>| WebIdentityClaims {
-            sub: identity.identity_id.clone(),
+            sub: identity_id.clone(),
             aud: pool.id.clone(),
             amr,
             iss: self.deployment.issuer.clone(),
@@ -273,33 +275,38 @@ impl CognitoIdentity {
                 _ => invalid_pool_configuration(),
             })?;
         Ok(IdentityCredentials {
-            identity_id: identity.identity_id,
+            identity_id,
             credentials: session.credentials,
         })
     }
 
-    /// Check `logins` as the proof that the caller holds `identity`.
+    /// Check `logins` as the proof that the caller holds `identity`, and the identity that
+    /// answers (it differs from `identity` after an implicit merge into another).
     ///
     /// Every login is verified. An identity that has logins is proven only by one already
     /// linked to it: the developer's token for a developer user still linked to it, or a
-    /// provider's token whose user is linked to it. Only then are the other providers' logins,
-    /// not yet linked anywhere, linked to it. An identity that never had a login is a guest's:
-    /// no logins proves it (when the pool allows guests), and a provider's login links it,
-    /// making it authenticated. A disabled identity (merged away, or emptied of its logins)
-    /// proves nothing.
+    /// provider's token whose user is linked to it. Then the other logins presented join it:
+    /// a provider's login linked nowhere is linked to it, and one linked to another identity
+    /// merges that identity into it (AWS's implicit merge: the caller proved both; two
+    /// developer identities are never merged implicitly). An identity that never had a login is
+    /// a guest's: no logins proves it (when the pool allows guests), a provider's new login
+    /// links it, and a login of another identity merges the guest's identity into that one,
+    /// which then answers. A disabled identity (merged away, or emptied of its logins) proves
+    /// nothing.
     pub(super) async fn presented(
         &self,
         identity: &IdentityRecord,
         pool: &IdentityPool,
         logins: &BTreeMap<String, String>,
         now: UnixSeconds,
-    ) -> Result<Presented> {
+    ) -> Result<(Presented, String)> {
         if identity.disabled {
             return Err(CognitoIdentityError::NotAuthorized(format!(
                 "Identity '{}' is disabled.",
                 identity.identity_id
             )));
         }
+        let this = identity.identity_id.clone();
         if logins.is_empty() {
             if !identity.logins.is_empty() {
                 return Err(logins_do_not_match());
@@ -307,10 +314,11 @@ impl CognitoIdentity {
             if !pool.spec.allow_unauthenticated_identities {
                 return Err(guests_refused());
             }
-            return Ok(Presented::Guest);
+            return Ok((Presented::Guest, this));
         }
         let mut proof = None;
         let mut to_link = Vec::new();
+        let mut elsewhere: Vec<(String, ProviderLogin)> = Vec::new();
         for (key, token) in logins {
             if key == COGNITO_LOGIN_PROVIDER {
                 let claims = self.own_token(identity, pool, token, now).await?;
@@ -318,31 +326,71 @@ impl CognitoIdentity {
                 continue;
             }
             let login = self.provider_login(pool, key, token, now, false).await?;
-            let linked_to = self
+            match self
                 .store
                 .identity_of_login(&pool.id, login.login())
-                .await?;
-            match linked_to {
-                Some(owner) if owner == identity.identity_id => {
+                .await?
+            {
+                Some(owner) if owner == this => {
                     proof.get_or_insert(Presented::Provider(login));
                 }
-                // AWS merges the two identities here; tegata refuses rather than merge.
-                Some(_) => return Err(logins_do_not_match()),
+                Some(owner) => elsewhere.push((owner, login)),
                 None => to_link.push(login),
             }
         }
         let guest = identity.logins.is_empty();
-        if proof.is_none() && !guest {
+        let developer = pool.spec.developer_provider_name.as_deref();
+        if let Some(proof) = proof {
+            // Proven: the others join this identity.
+            for (owner, _) in &elsewhere {
+                self.merge_implicitly(pool, owner, identity, developer, now)
+                    .await?;
+            }
+            for login in &to_link {
+                self.link_new_login(identity, pool, login, now).await?;
+            }
+            return Ok((proof, this));
+        }
+        if !guest {
             return Err(logins_do_not_match());
+        }
+        if let Some((owner, login)) = elsewhere.into_iter().next() {
+            // A guest signing in to an identity that exists: the guest's identity joins it.
+            self.merge_into(pool, &this, &owner, None, now).await?;
+            return Ok((Presented::Provider(login), owner));
         }
         let mut linked = Vec::with_capacity(to_link.len());
         for login in to_link {
             self.link_new_login(identity, pool, &login, now).await?;
             linked.push(login);
         }
-        proof
-            .or_else(|| linked.into_iter().next().map(Presented::Provider))
-            .ok_or_else(logins_do_not_match)
+        let first = linked.into_iter().next().ok_or_else(logins_do_not_match)?;
+        Ok((Presented::Provider(first), this))
+    }
+
+    /// AWS's implicit merge of `owner` (which a presented login proved) into `identity`, except
+    /// between two developer identities, which only MergeDeveloperIdentities joins.
+    async fn merge_implicitly(
+        &self,
+        pool: &IdentityPool,
+        owner: &str,
+        identity: &IdentityRecord,
+        developer: Option<&str>,
+        now: UnixSeconds,
+    ) -> Result<()> {
+        if let Some(developer) = developer {
+            let theirs = self.store.identity(owner).await?.map(|i| i.logins);
+            let both = identity.logins.iter().any(|p| p == developer)
+                && theirs.is_some_and(|l| l.iter().any(|p| p == developer));
+            if both {
+                return Err(CognitoIdentityError::ResourceConflict(
+                    "Two developer identities are merged only by MergeDeveloperIdentities."
+                        .to_owned(),
+                ));
+            }
+        }
+        self.merge_into(pool, owner, &identity.identity_id, None, now)
+            .await
     }
 
     /// The developer's token (GetOpenIdTokenForDeveloperIdentity's) for `identity` of `pool`,

@@ -77,21 +77,37 @@ impl CognitoIdentity {
         if source == destination {
             return Ok(destination);
         }
-        // Two users of one public or OpenID Connect provider are two people: not merged.
+        self.merge_into(&pool, &source, &destination, Some(provider), now)
+            .await?;
+        Ok(destination)
+    }
+
+    /// Merge `source` into `destination` (both of `pool`): its logins move, it is disabled.
+    /// Refused when both have a login of the same provider (two users of one provider are two
+    /// people; `developer`, when given, is exempt: MergeDeveloperIdentities joins two developer
+    /// users on purpose) or when the merged identity would pass 20 logins.
+    pub(super) async fn merge_into(
+        &self,
+        pool: &IdentityPool,
+        source: &str,
+        destination: &str,
+        developer: Option<&str>,
+        now: UnixSeconds,
+    ) -> Result<()> {
         let providers_of =
             |record: Option<super::IdentityRecord>| record.map(|r| r.logins).unwrap_or_default();
-        let source_providers = providers_of(self.store.identity(&source).await?);
-        let destination_providers = providers_of(self.store.identity(&destination).await?);
+        let source_providers = providers_of(self.store.identity(source).await?);
+        let destination_providers = providers_of(self.store.identity(destination).await?);
         if source_providers
             .iter()
-            .any(|p| p != provider && destination_providers.contains(p))
+            .any(|p| Some(p.as_str()) != developer && destination_providers.contains(p))
         {
             return Err(CognitoIdentityError::ResourceConflict(
                 "Both identities have a login of the same identity provider.".to_owned(),
             ));
         }
         let together =
-            self.store.login_count(&source).await? + self.store.login_count(&destination).await?;
+            self.store.login_count(source).await? + self.store.login_count(destination).await?;
         if together > MAX_LOGINS_PER_IDENTITY {
             return Err(CognitoIdentityError::ResourceConflict(format!(
                 "The merged identity would have {together} logins; an identity has at most \
@@ -99,9 +115,9 @@ impl CognitoIdentity {
             )));
         }
         self.store
-            .merge_identities(&pool.id, &source, &destination, now)
+            .merge_identities(&pool.id, source, destination, now)
             .await?;
-        Ok(destination)
+        Ok(())
     }
 
     /// Unlink one developer user from its identity. The identity stays; the user, seen again,
@@ -143,7 +159,7 @@ impl CognitoIdentity {
         now: UnixSeconds,
     ) -> Result<()> {
         let (identity, pool) = self.identity_and_pool(identity_id).await?;
-        if let Presented::Guest = self.presented(&identity, &pool, logins, now).await? {
+        if let (Presented::Guest, _) = self.presented(&identity, &pool, logins, now).await? {
             // A guest's identity has no login to remove.
             return Ok(());
         }
