@@ -907,11 +907,22 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
                 .map(|e| {
                     format!(
                         " (first {name} error: {})",
-                        e.chars().take(120).collect::<String>()
+                        e.split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .chars()
+                            .take(120)
+                            .collect::<String>()
                     )
                 })
                 .unwrap_or_default();
-            let _ = writeln!(report, "| {} | {ratio:.1}×{note} |", scenario.name());
+            // A peer that completed no flow has no rate to divide by.
+            let ratio = if ratio.is_finite() {
+                format!("{ratio:.1}×")
+            } else {
+                "—".to_owned()
+            };
+            let _ = writeln!(report, "| {} | {ratio}{note} |", scenario.name());
         }
     }
 
