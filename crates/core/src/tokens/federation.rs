@@ -370,6 +370,30 @@ mod tests {
         assert_eq!(fetcher.fetches.load(Ordering::SeqCst), 2);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2000,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Any text as another issuer's token, through every step a client's token takes
+        /// here: refused or accepted, never a panic.
+        #[test]
+        fn arbitrary_external_tokens_never_panic(
+            text in proptest::prop_oneof![
+                "\\PC{0,300}",
+                "[A-Za-z0-9_-]{0,80}\\.[A-Za-z0-9_-]{0,80}\\.[A-Za-z0-9_-]{0,80}",
+            ],
+            now in proptest::prelude::any::<i64>(),
+        ) {
+            let _ = unverified_issuer(&text);
+            let _ = external_header(&text);
+            let key = one_key("k").keys.remove(0);
+            let _ = verify_external(&text, &key, "https://i.example/", &["app".to_owned()], now);
+        }
+    }
+
     #[test]
     fn hmac_tokens_are_refused_before_any_key_is_looked_up() {
         // {"alg":"HS256","typ":"JWT"} . {} . signature
