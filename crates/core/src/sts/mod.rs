@@ -239,9 +239,6 @@ impl Sts {
             .verify_provider_token(&url, token, now)
             .await?
             .ok_or_else(no_provider)?;
-        if provider.issuer() != issuer.trim_end_matches('/') {
-            return Err(no_provider());
-        }
         let arn = provider.arn(&self.deployment.account_id);
         Ok(FederatedIdentity {
             principal: arn.clone(),
@@ -267,20 +264,15 @@ impl Sts {
             return Ok(None);
         };
         let issuer = provider.issuer();
-        let kid = federation::external_header(token).map_err(external_error)?;
+        let refused = |e| external_error(e, now);
+        let kid = federation::external_header(token).map_err(refused)?;
         let key = self
             .external_keys
             .key(&issuer, kid.as_deref(), now)
             .await
-            .map_err(external_error)?;
+            .map_err(refused)?;
         let verified = federation::verify_external(token, &key, &issuer, &provider.client_ids, now)
-            .map_err(|e| match e {
-                ExternalTokenError::Expired(exp) => StsError::ExpiredToken(format!(
-                    "Token expired: current date/time {now} must be before the expiration \
-                     date/time{exp}"
-                )),
-                other => external_error(other),
-            })?;
+            .map_err(refused)?;
         Ok(Some((provider, verified)))
     }
 
@@ -425,7 +417,8 @@ impl FederatedIdentity {
     }
 }
 
-fn external_error(e: ExternalTokenError) -> StsError {
+/// STS's answer to a refused token of another issuer, at `now`.
+fn external_error(e: ExternalTokenError, now: UnixSeconds) -> StsError {
     match e {
         ExternalTokenError::Unreachable => StsError::IdpCommunication(
             // AWS's wording, double space included.
@@ -433,17 +426,15 @@ fn external_error(e: ExternalTokenError) -> StsError {
              AssumeRoleWithWebIdentity documentation for requirements"
                 .to_owned(),
         ),
-        ExternalTokenError::UnknownKey => StsError::InvalidIdentityToken(
-            "Couldn't retrieve verification key from your identity provider, please reference \
-             AssumeRoleWithWebIdentity documentation for requirements"
-                .to_owned(),
-        ),
+        ExternalTokenError::UnknownKey => {
+            StsError::InvalidIdentityToken(verify::UNKNOWN_KEY.to_owned())
+        }
         ExternalTokenError::WrongAudience => {
             StsError::InvalidIdentityToken("Incorrect token audience".to_owned())
         }
         ExternalTokenError::Invalid(message) => StsError::InvalidIdentityToken(message),
         ExternalTokenError::Expired(exp) => {
-            StsError::ExpiredToken(format!("Token expired: the expiration date/time was {exp}"))
+            StsError::ExpiredToken(verify::expired_message(now, exp))
         }
     }
 }

@@ -32,6 +32,16 @@ pub enum TokenError {
 /// How far past `exp` a token is still accepted, for clocks that disagree a little.
 pub const EXPIRY_LEEWAY_SECONDS: u64 = 5;
 
+/// AWS's answer to a token whose `kid` names no key of its issuer.
+pub const UNKNOWN_KEY: &str = "Couldn't retrieve verification key from your identity provider, \
+                               please reference AssumeRoleWithWebIdentity documentation for \
+                               requirements";
+
+/// AWS's answer to a token past its `exp` (its wording, missing space included).
+pub fn expired_message(now: UnixSeconds, exp: UnixSeconds) -> String {
+    format!("Token expired: current date/time {now} must be before the expiration date/time{exp}")
+}
+
 const NOT_A_JWT: &str = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,12 +88,7 @@ pub fn verify(
         .kid
         .as_deref()
         .and_then(|kid| keys.verifying(kid))
-        .ok_or_else(|| {
-            invalid(
-                "Couldn't retrieve verification key from your identity provider, please \
-                 reference AssumeRoleWithWebIdentity documentation for requirements",
-            )
-        })?;
+        .ok_or_else(|| invalid(UNKNOWN_KEY))?;
     let mut validation = Validation::new(header.alg);
     validation.leeway = EXPIRY_LEEWAY_SECONDS;
     validation.validate_aud = false;
@@ -111,11 +116,7 @@ pub fn verify(
         })?
         .claims;
     if now > claims.exp + EXPIRY_LEEWAY_SECONDS as i64 {
-        // AWS's wording, missing space included.
-        return Err(TokenError::Expired(format!(
-            "Token expired: current date/time {now} must be before the expiration date/time{}",
-            claims.exp
-        )));
+        return Err(TokenError::Expired(expired_message(now, claims.exp)));
     }
     Ok(claims)
 }
