@@ -13,12 +13,12 @@ use super::{
     COGNITO_LOGIN_PROVIDER, CognitoIdentity, CognitoIdentityError, IdentityPool, IdentityRecord,
     OpenIdToken, Result, identity_not_found, pool_not_found,
 };
-use crate::deployment::PARTITION;
+use crate::iam::{oidc_provider_arn_prefix, parse_provider_url};
 use crate::random::Randomness;
 use crate::store::{LinkOutcome, Login};
 use crate::sts::StsError;
 use crate::sts::credentials::TemporaryCredentials;
-use crate::tokens::claims::{OpenIdClaims, SessionTagsClaim};
+use crate::tokens::claims::{OpenIdClaims, SessionTagsClaim, developer_user_of_amr};
 use crate::tokens::federation::{self, ExternalToken};
 use crate::tokens::verify::{self, TokenError, WebIdentityClaims};
 use crate::{UnixSeconds, ids};
@@ -416,11 +416,7 @@ impl CognitoIdentity {
         let Some(provider) = pool.spec.developer_provider_name.as_deref() else {
             return Err(logins_do_not_match());
         };
-        let prefix = format!("{provider}:{}:", pool.id);
-        let user = claims
-            .amr
-            .iter()
-            .find_map(|a| a.strip_prefix(&prefix))
+        let user = developer_user_of_amr(&claims.amr, provider, &pool.id)
             .filter(|_| claims.amr.iter().any(|a| a == "authenticated"));
         let Some(user) = user else {
             return Err(logins_do_not_match());
@@ -455,17 +451,13 @@ impl CognitoIdentity {
         if key == COGNITO_LOGIN_PROVIDER && for_get_id {
             return Err(invalid_login("Can't pass in a Cognito token."));
         }
+        let prefix = oidc_provider_arn_prefix(&self.deployment.account_id);
         let arn = pool
             .spec
             .open_id_connect_provider_arns
             .iter()
             .flatten()
-            .find(|arn| {
-                arn.strip_prefix(&format!(
-                    "arn:{PARTITION}:iam::{}:oidc-provider/",
-                    self.deployment.account_id
-                )) == Some(key)
-            })
+            .find(|arn| arn.strip_prefix(&prefix) == Some(key))
             .cloned();
         let Some(arn) = arn else {
             // Public providers, user pools and SAML are not verified by tegata (yet): their
@@ -478,7 +470,7 @@ impl CognitoIdentity {
             return Err(CognitoIdentityError::NotAuthorized(message.to_owned()));
         };
         let issued_by = federation::unverified_issuer(token)
-            .and_then(|iss| crate::iam::parse_provider_url(&iss).map(|(_, url)| url));
+            .and_then(|iss| parse_provider_url(&iss).map(|(_, url)| url));
         if issued_by.as_deref() != Some(key) {
             return Err(invalid_login("Issuer doesn't match providerName"));
         }
@@ -613,14 +605,10 @@ struct DeveloperClaims {
 impl DeveloperClaims {
     fn of(pool: &IdentityPool, token: &WebIdentityClaims) -> Self {
         let provider = pool.spec.developer_provider_name.clone();
-        // amr's third element is `<provider>:<pool id>:<user>`.
-        let user = provider.as_deref().and_then(|p| {
-            let prefix = format!("{p}:{}:", pool.id);
-            token
-                .amr
-                .iter()
-                .find_map(|a| a.strip_prefix(&prefix).map(str::to_owned))
-        });
+        let user = provider
+            .as_deref()
+            .and_then(|p| developer_user_of_amr(&token.amr, p, &pool.id))
+            .map(str::to_owned);
         let tags = token
             .tags
             .iter()

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use tegata_policy::{PolicyDocument, PolicyKind};
 
 pub use error::IamError;
-pub use oidc::{CreateOidcProviderInput, OidcProvider, parse_provider_url};
+pub use oidc::{
+    CreateOidcProviderInput, OidcProvider, oidc_provider_arn_prefix, parse_provider_url,
+};
 
 use crate::cache::SecondCache;
 use crate::deployment::{Deployment, PARTITION};

@@ -25,12 +25,14 @@ pub struct OidcProvider {
     pub created_at: UnixSeconds,
 }
 
+/// `arn:aws:iam::<account>:oidc-provider/`: an OpenID Connect provider's ARN without its URL.
+pub fn oidc_provider_arn_prefix(account_id: &str) -> String {
+    format!("arn:{PARTITION}:iam::{account_id}:oidc-provider/")
+}
+
 impl OidcProvider {
     pub fn arn(&self, account_id: &str) -> String {
-        format!(
-            "arn:{PARTITION}:iam::{account_id}:oidc-provider/{}",
-            self.url
-        )
+        oidc_provider_arn_prefix(account_id) + &self.url
     }
 
     /// The `iss` its tokens carry.
@@ -88,11 +90,7 @@ fn not_found_for_get(arn: &str) -> IamError {
 impl Iam {
     /// The provider URL an ARN of this account names, or the error AWS gives.
     fn provider_url_of<'a>(&self, arn: &'a str) -> Result<&'a str> {
-        let prefix = format!(
-            "arn:{PARTITION}:iam::{}:oidc-provider/",
-            self.deployment.account_id
-        );
-        match arn.strip_prefix(&prefix) {
+        match arn.strip_prefix(&oidc_provider_arn_prefix(&self.deployment.account_id)) {
             Some(url) if !url.is_empty() => Ok(url),
             _ if arn.starts_with(&format!("arn:{PARTITION}:iam::"))
                 && arn.contains(":oidc-provider/") =>

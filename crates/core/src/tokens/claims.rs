@@ -63,3 +63,36 @@ pub fn developer_amr(provider: &str, pool_id: &str, developer_user_id: &str) -> 
         format!("{provider}:{pool_id}:{developer_user_id}"),
     ]
 }
+
+/// The developer user id in a developer identity's `amr`: what [`developer_amr`] put after
+/// `<provider>:<pool id>:`.
+pub fn developer_user_of_amr<'a>(
+    amr: &'a [String],
+    provider: &str,
+    pool_id: &str,
+) -> Option<&'a str> {
+    let prefix = format!("{provider}:{pool_id}:");
+    amr.iter().find_map(|a| a.strip_prefix(&prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_developer_user_is_read_back_from_amr() {
+        let amr = developer_amr("login.app", "us-east-1:pool", "user:with:colons");
+        assert_eq!(
+            developer_user_of_amr(&amr, "login.app", "us-east-1:pool"),
+            Some("user:with:colons")
+        );
+        assert_eq!(
+            developer_user_of_amr(&amr, "login.other", "us-east-1:pool"),
+            None
+        );
+        assert_eq!(
+            developer_user_of_amr(&amr, "login.app", "us-east-1:other"),
+            None
+        );
+    }
+}
