@@ -138,8 +138,11 @@ impl CognitoIdentity {
             // The other logins presented with it join the identity (they are its user's too):
             // linked if new, their identities merged into it if not.
             if verified.len() > 1 {
-                let (identity, _) = self.identity_and_pool(&identity_id).await?;
-                let developer = pool.spec.developer_provider_name.as_deref();
+                let identity = self
+                    .store
+                    .identity(&identity_id)
+                    .await?
+                    .ok_or_else(|| identity_not_found(&identity_id))?;
                 for login in verified.iter().skip(1) {
                     let owner = self
                         .store
@@ -148,7 +151,7 @@ impl CognitoIdentity {
                     match owner {
                         Some(owner) if owner == identity_id => {}
                         Some(owner) => {
-                            self.merge_implicitly(&pool, &owner, &identity, developer, now)
+                            self.merge_into(&pool, &owner, &identity_id, false, now)
                                 .await?;
                         }
                         None => self.link_new_login(&identity, &pool, login, now).await?,
@@ -339,12 +342,10 @@ impl CognitoIdentity {
             }
         }
         let guest = identity.logins.is_empty();
-        let developer = pool.spec.developer_provider_name.as_deref();
         if let Some(proof) = proof {
             // Proven: the others join this identity.
             for (owner, _) in &elsewhere {
-                self.merge_implicitly(pool, owner, identity, developer, now)
-                    .await?;
+                self.merge_into(pool, owner, &this, false, now).await?;
             }
             for login in &to_link {
                 self.link_new_login(identity, pool, login, now).await?;
@@ -356,7 +357,7 @@ impl CognitoIdentity {
         }
         if let Some((owner, login)) = elsewhere.into_iter().next() {
             // A guest signing in to an identity that exists: the guest's identity joins it.
-            self.merge_into(pool, &this, &owner, None, now).await?;
+            self.merge_into(pool, &this, &owner, false, now).await?;
             return Ok((Presented::Provider(login), owner));
         }
         let mut linked = Vec::with_capacity(to_link.len());
@@ -366,31 +367,6 @@ impl CognitoIdentity {
         }
         let first = linked.into_iter().next().ok_or_else(logins_do_not_match)?;
         Ok((Presented::Provider(first), this))
-    }
-
-    /// AWS's implicit merge of `owner` (which a presented login proved) into `identity`, except
-    /// between two developer identities, which only MergeDeveloperIdentities joins.
-    async fn merge_implicitly(
-        &self,
-        pool: &IdentityPool,
-        owner: &str,
-        identity: &IdentityRecord,
-        developer: Option<&str>,
-        now: UnixSeconds,
-    ) -> Result<()> {
-        if let Some(developer) = developer {
-            let theirs = self.store.identity(owner).await?.map(|i| i.logins);
-            let both = identity.logins.iter().any(|p| p == developer)
-                && theirs.is_some_and(|l| l.iter().any(|p| p == developer));
-            if both {
-                return Err(CognitoIdentityError::ResourceConflict(
-                    "Two developer identities are merged only by MergeDeveloperIdentities."
-                        .to_owned(),
-                ));
-            }
-        }
-        self.merge_into(pool, owner, &identity.identity_id, None, now)
-            .await
     }
 
     /// The developer's token (GetOpenIdTokenForDeveloperIdentity's) for `identity` of `pool`,
@@ -516,8 +492,7 @@ impl CognitoIdentity {
                 login.url
             )));
         }
-        self.check_room_for_a_login(&identity.identity_id, &pool.id, login.login())
-            .await?;
+        self.check_room_for_a_login(&identity.identity_id).await?;
         match self
             .store
             .link_login(&pool.id, &identity.identity_id, login.login(), now)

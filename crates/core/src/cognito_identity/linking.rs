@@ -77,34 +77,40 @@ impl CognitoIdentity {
         if source == destination {
             return Ok(destination);
         }
-        self.merge_into(&pool, &source, &destination, Some(provider), now)
+        self.merge_into(&pool, &source, &destination, true, now)
             .await?;
         Ok(destination)
     }
 
     /// Merge `source` into `destination` (both of `pool`): its logins move, it is disabled.
-    /// Refused when both have a login of the same provider (two users of one provider are two
-    /// people; `developer`, when given, is exempt: MergeDeveloperIdentities joins two developer
-    /// users on purpose) or when the merged identity would pass 20 logins.
+    /// Refused when both have a login of the same provider, since two users of one provider
+    /// are two people; for the developer provider that holds unless `developer_merge`
+    /// (MergeDeveloperIdentities joins two developer users on purpose; an implicit merge never
+    /// does). Refused too when the merged identity would pass 20 logins.
     pub(super) async fn merge_into(
         &self,
         pool: &IdentityPool,
         source: &str,
         destination: &str,
-        developer: Option<&str>,
+        developer_merge: bool,
         now: UnixSeconds,
     ) -> Result<()> {
         let providers_of =
             |record: Option<super::IdentityRecord>| record.map(|r| r.logins).unwrap_or_default();
         let source_providers = providers_of(self.store.identity(source).await?);
         let destination_providers = providers_of(self.store.identity(destination).await?);
-        if source_providers
+        let developer = pool.spec.developer_provider_name.as_deref();
+        let shared = source_providers
             .iter()
-            .any(|p| Some(p.as_str()) != developer && destination_providers.contains(p))
-        {
-            return Err(CognitoIdentityError::ResourceConflict(
-                "Both identities have a login of the same identity provider.".to_owned(),
-            ));
+            .filter(|p| destination_providers.contains(p))
+            .find(|p| !(developer_merge && Some(p.as_str()) == developer));
+        if let Some(shared) = shared {
+            let message = if Some(shared.as_str()) == developer {
+                "Two developer identities are merged only by MergeDeveloperIdentities."
+            } else {
+                "Both identities have a login of the same identity provider."
+            };
+            return Err(CognitoIdentityError::ResourceConflict(message.to_owned()));
         }
         let together =
             self.store.login_count(source).await? + self.store.login_count(destination).await?;

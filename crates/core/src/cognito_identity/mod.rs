@@ -318,8 +318,16 @@ impl CognitoIdentity {
                 }
             },
             Some(identity_id) => {
-                self.check_room_for_a_login(identity_id, &pool.id, login.clone())
-                    .await?;
+                // A login already linked to the identity takes no room.
+                let linked_here = self
+                    .store
+                    .identity_of_login(&pool.id, login.clone())
+                    .await?
+                    .as_deref()
+                    == Some(identity_id.as_str());
+                if !linked_here {
+                    self.check_room_for_a_login(identity_id).await?;
+                }
                 match self
                     .store
                     .link_login(&pool.id, identity_id, login, now)
@@ -353,24 +361,9 @@ impl CognitoIdentity {
         Ok(OpenIdToken { identity_id, token })
     }
 
-    /// Refuse to link a 21st login to an identity (AWS's limit). A login already linked to it
-    /// takes no room. Counted before the link, not with it: two links racing for the last
-    /// place may both get it.
-    pub(super) async fn check_room_for_a_login(
-        &self,
-        identity_id: &str,
-        pool_id: &str,
-        login: Login<'_>,
-    ) -> Result<()> {
-        if self
-            .store
-            .identity_of_login(pool_id, login)
-            .await?
-            .as_deref()
-            == Some(identity_id)
-        {
-            return Ok(());
-        }
+    /// Refuse to link a 21st login to an identity (AWS's limit). Counted before the link, not
+    /// with it: two links racing for the last place may both get it.
+    pub(super) async fn check_room_for_a_login(&self, identity_id: &str) -> Result<()> {
         if self.store.login_count(identity_id).await? >= linking::MAX_LOGINS_PER_IDENTITY {
             return Err(CognitoIdentityError::ResourceConflict(format!(
                 "An identity has at most {} logins.",
