@@ -76,25 +76,46 @@ pub struct PrincipalTagMap {
     pub principal_tags: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RoleMappingType {
-    Token,
-    Rules,
+/// An enum of the service model: its variants are its values on the wire, in the model's order
+/// (`NAMES`, which validation messages quote), read by `from_name` and written by `name`.
+macro_rules! model_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),+];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => stringify!($variant)),+
+                }
+            }
+
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $(stringify!($variant) => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AmbiguousRoleResolution {
+model_enum!(RoleMappingType { Token, Rules });
+model_enum!(AmbiguousRoleResolution {
     AuthenticatedRole,
-    Deny,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum MatchType {
+    Deny
+});
+model_enum!(MatchType {
     Equals,
     Contains,
     StartsWith,
-    NotEqual,
-}
+    NotEqual
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MappingRule {

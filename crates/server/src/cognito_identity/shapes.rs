@@ -47,9 +47,6 @@ static ROLE_TYPE: Text = Text::new(1, 128).pattern(&ROLE_TYPE_PATTERN);
 static CLAIM_NAME: Text = Text::new(1, 64).pattern(&CLAIM_NAME_PATTERN);
 static CLAIM_VALUE: Text = Text::new(1, 128);
 static ACCOUNT_ID: Text = Text::new(1, 15).pattern(&ACCOUNT_ID_PATTERN);
-const ROLE_MAPPING_TYPES: &[&str] = &["Token", "Rules"];
-const AMBIGUOUS_ROLE_RESOLUTIONS: &[&str] = &["AuthenticatedRole", "Deny"];
-const MATCH_TYPES: &[&str] = &["Equals", "Contains", "StartsWith", "NotEqual"];
 /// `QueryLimit`.
 const MAX_RESULTS: (i64, i64) = (1, 60);
 const TOKEN_DURATION: (i64, i64) = (1, 86_400);
@@ -835,12 +832,12 @@ impl Validate for SetIdentityPoolRolesInput {
             v.one_of(
                 &format!("{member}.type"),
                 mapping.mapping_type.as_deref(),
-                ROLE_MAPPING_TYPES,
+                RoleMappingType::NAMES,
             );
             v.one_of(
                 &format!("{member}.ambiguousRoleResolution"),
                 mapping.ambiguous_role_resolution.as_deref(),
-                AMBIGUOUS_ROLE_RESOLUTIONS,
+                AmbiguousRoleResolution::NAMES,
             );
             let Some(config) = &mapping.rules_configuration else {
                 continue;
@@ -855,7 +852,11 @@ impl Validate for SetIdentityPoolRolesInput {
                 let m = |name: &str| format!("{rules_member}.member.{name}");
                 v.required_text(&m("claim"), rule.claim.as_deref(), &CLAIM_NAME);
                 v.required(&m("matchType"), &rule.match_type);
-                v.one_of(&m("matchType"), rule.match_type.as_deref(), MATCH_TYPES);
+                v.one_of(
+                    &m("matchType"),
+                    rule.match_type.as_deref(),
+                    MatchType::NAMES,
+                );
                 v.required_text(&m("value"), rule.value.as_deref(), &CLAIM_VALUE);
                 v.required_text(&m("roleARN"), rule.role_arn.as_deref(), &ARN);
             }
@@ -866,49 +867,47 @@ impl Validate for SetIdentityPoolRolesInput {
 impl SetIdentityPoolRolesInput {
     /// The domain's view; call only after validation passed.
     pub fn into_roles(self) -> PoolRoles {
-        let role_mappings =
-            self.role_mappings
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(provider, mapping)| {
-                    let mapping_type = match mapping.mapping_type.as_deref() {
-                        Some("Rules") => RoleMappingType::Rules,
-                        _ => RoleMappingType::Token,
-                    };
-                    let ambiguous_role_resolution = mapping
-                        .ambiguous_role_resolution
-                        .as_deref()
-                        .map(|r| match r {
-                            "Deny" => AmbiguousRoleResolution::Deny,
-                            _ => AmbiguousRoleResolution::AuthenticatedRole,
-                        });
-                    let rules = mapping
-                        .rules_configuration
-                        .and_then(|c| c.rules)
-                        .map(|rules| {
-                            rules
-                                .into_iter()
-                                .map(|rule| MappingRule {
-                                    claim: rule.claim.unwrap_or_default(),
-                                    match_type: match rule.match_type.as_deref() {
-                                        Some("Contains") => MatchType::Contains,
-                                        Some("StartsWith") => MatchType::StartsWith,
-                                        Some("NotEqual") => MatchType::NotEqual,
-                                        _ => MatchType::Equals,
-                                    },
-                                    value: rule.value.unwrap_or_default(),
-                                    role_arn: rule.role_arn.unwrap_or_default(),
-                                })
-                                .collect()
-                        });
-                    let mapping = RoleMapping {
-                        mapping_type,
-                        ambiguous_role_resolution,
-                        rules,
-                    };
-                    (provider, mapping)
-                })
-                .collect();
+        let role_mappings = self
+            .role_mappings
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(provider, mapping)| {
+                // Validated: every name is one of the model's, and a mapping has a type.
+                let mapping_type = mapping
+                    .mapping_type
+                    .as_deref()
+                    .and_then(RoleMappingType::from_name)
+                    .unwrap_or(RoleMappingType::Token);
+                let ambiguous_role_resolution = mapping
+                    .ambiguous_role_resolution
+                    .as_deref()
+                    .and_then(AmbiguousRoleResolution::from_name);
+                let rules = mapping
+                    .rules_configuration
+                    .and_then(|c| c.rules)
+                    .map(|rules| {
+                        rules
+                            .into_iter()
+                            .map(|rule| MappingRule {
+                                claim: rule.claim.unwrap_or_default(),
+                                match_type: rule
+                                    .match_type
+                                    .as_deref()
+                                    .and_then(MatchType::from_name)
+                                    .unwrap_or(MatchType::Equals),
+                                value: rule.value.unwrap_or_default(),
+                                role_arn: rule.role_arn.unwrap_or_default(),
+                            })
+                            .collect()
+                    });
+                let mapping = RoleMapping {
+                    mapping_type,
+                    ambiguous_role_resolution,
+                    rules,
+                };
+                (provider, mapping)
+            })
+            .collect();
         PoolRoles {
             roles: self.roles.unwrap_or_default(),
             role_mappings,
@@ -933,20 +932,10 @@ impl From<&IdentityPool> for GetIdentityPoolRolesOutput {
             .iter()
             .map(|(provider, mapping)| {
                 let shape = RoleMappingShape {
-                    mapping_type: Some(
-                        match mapping.mapping_type {
-                            RoleMappingType::Token => "Token",
-                            RoleMappingType::Rules => "Rules",
-                        }
-                        .to_owned(),
-                    ),
-                    ambiguous_role_resolution: mapping.ambiguous_role_resolution.map(|r| {
-                        match r {
-                            AmbiguousRoleResolution::AuthenticatedRole => "AuthenticatedRole",
-                            AmbiguousRoleResolution::Deny => "Deny",
-                        }
-                        .to_owned()
-                    }),
+                    mapping_type: Some(mapping.mapping_type.name().to_owned()),
+                    ambiguous_role_resolution: mapping
+                        .ambiguous_role_resolution
+                        .map(|r| r.name().to_owned()),
                     rules_configuration: mapping.rules.as_ref().map(|rules| {
                         RulesConfigurationShape {
                             rules: Some(
@@ -954,15 +943,7 @@ impl From<&IdentityPool> for GetIdentityPoolRolesOutput {
                                     .iter()
                                     .map(|rule| MappingRuleShape {
                                         claim: Some(rule.claim.clone()),
-                                        match_type: Some(
-                                            match rule.match_type {
-                                                MatchType::Equals => "Equals",
-                                                MatchType::Contains => "Contains",
-                                                MatchType::StartsWith => "StartsWith",
-                                                MatchType::NotEqual => "NotEqual",
-                                            }
-                                            .to_owned(),
-                                        ),
+                                        match_type: Some(rule.match_type.name().to_owned()),
                                         value: Some(rule.value.clone()),
                                         role_arn: Some(rule.role_arn.clone()),
                                     })
