@@ -79,6 +79,7 @@ fn session() -> SessionClaims {
         expires_at: 1_900_003_600,
         session_policy: None,
         tags: vec![],
+        web_identity_key_prefix: None,
     }
 }
 

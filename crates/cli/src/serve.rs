@@ -8,8 +8,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use tegata_core::access_keys::AccessKeys;
 use tegata_core::account::{AccessKeyRecord, Bootstrap};
+use tegata_core::authz::{PermissionCache, Permissions};
 use tegata_core::cognito_identity::CognitoIdentity;
-use tegata_core::iam::{Iam, RoleCache};
+use tegata_core::iam::{Iam, IamShared, RoleCache};
 use tegata_core::master_key::MasterKey;
 use tegata_core::store::Store;
 use tegata_core::sts::Sts;
@@ -94,6 +95,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         master.clone(),
         identity.clone(),
     ));
+    // Principals' policies read by authorization, shared with IAM so its writes are seen at once.
+    let permissions = Arc::new(PermissionCache::default());
     let limits = config.limits;
     // Keys of registered OpenID Connect providers, fetched when first needed: a deployment
     // without egress works on with tegata's own tokens.
@@ -117,12 +120,21 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             sts.clone(),
             config.max_identity_pools,
         ),
-        iam: Iam::new(store.clone(), identity.clone(), roles),
+        iam: Iam::new(
+            store.clone(),
+            identity.clone(),
+            IamShared {
+                roles,
+                permissions: permissions.clone(),
+                access_keys: access_keys.clone(),
+                master: master.clone(),
+            },
+        ),
         sts,
         deployment: identity,
         issuer,
         authenticator: Authenticator::new(access_keys, minter),
-        authorizer: Authorizer,
+        authorizer: Authorizer::new(Arc::new(Permissions::new(store.clone(), permissions))),
         clock: clock(&config),
         request_ids: RequestIds::new(rng.clone()),
         cors: config.cors.clone(),

@@ -1,20 +1,28 @@
 //! Long-term access keys (`AKIA…`) as request authentication needs them: the secret (decrypted
-//! with the master key) and whose key it is. Kept for a short while per node, so a busy node does
+//! with the master key) and whose key it is. Kept for a second per node, so a busy node does
 //! not read the database on every request; an operation that changes a key forgets it here, and
-//! the other nodes see the change within [`KEY_CACHE_TTL`].
+//! the other nodes see the change (a key deactivated or deleted) within [`KEY_CACHE_TTL`].
+//!
+//! Each key's last use (GetAccessKeyLastUsed) is recorded at most once per
+//! [`LAST_USE_EVERY`] per node, so signing many requests costs no write per request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::UnixSeconds;
 use crate::account::Principal;
 use crate::deployment::Deployment;
 use crate::error::Internal;
 use crate::master_key::MasterKey;
 use crate::store::Store;
 
-/// How long a looked-up key is trusted before it is read again.
-pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+/// How long a looked-up key is trusted before it is read again: a deactivated key is refused
+/// by every node within it.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// How often a key's last use is written, at most.
+pub const LAST_USE_EVERY: Duration = Duration::from_secs(60);
 
 /// Keys remembered at most; beyond it the oldest half is dropped.
 const MAX_CACHED_KEYS: usize = 4096;
@@ -46,6 +54,8 @@ pub struct AccessKeys {
     master: Arc<MasterKey>,
     deployment: Arc<Deployment>,
     cache: Mutex<HashMap<String, Arc<ResolvedKey>>>,
+    /// When this node last recorded each key's use.
+    recorded_uses: Mutex<HashMap<String, Instant>>,
 }
 
 impl AccessKeys {
@@ -55,6 +65,45 @@ impl AccessKeys {
             master,
             deployment,
             cache: Mutex::new(HashMap::new()),
+            recorded_uses: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether this node should record a use of `access_key_id` now: not when it did less than
+    /// [`LAST_USE_EVERY`] ago. A `true` is remembered as the recording.
+    pub fn use_is_due(&self, access_key_id: &str) -> bool {
+        let mut recorded = self
+            .recorded_uses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if recorded
+            .get(access_key_id)
+            .is_some_and(|at| at.elapsed() < LAST_USE_EVERY)
+        {
+            return false;
+        }
+        if recorded.len() >= MAX_CACHED_KEYS {
+            recorded.retain(|_, at| at.elapsed() < LAST_USE_EVERY);
+        }
+        recorded.insert(access_key_id.to_owned(), Instant::now());
+        true
+    }
+
+    /// Record that `access_key_id` signed a request for `service` in `region`. Best effort: a
+    /// failed write is only logged.
+    pub async fn record_use(
+        &self,
+        access_key_id: &str,
+        now: UnixSeconds,
+        region: &str,
+        service: &str,
+    ) {
+        if let Err(e) = self
+            .store
+            .record_access_key_use(access_key_id, now, region, service)
+            .await
+        {
+            tracing::warn!(error = %e, "recording an access key's last use failed");
         }
     }
 

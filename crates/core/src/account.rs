@@ -33,6 +33,15 @@ pub struct AccessKeyRecord {
     pub master_key_id: String,
     pub active: bool,
     pub created_at: UnixSeconds,
+    pub last_used: Option<KeyLastUse>,
+}
+
+/// When, where and for what service an access key last signed a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLastUse {
+    pub at: UnixSeconds,
+    pub region: String,
+    pub service: String,
 }
 
 impl std::fmt::Debug for AccessKeyRecord {
@@ -70,6 +79,7 @@ impl AccessKeyRecord {
             master_key_id: master.id().to_owned(),
             active: true,
             created_at: now,
+            last_used: None,
         };
         (record, secret)
     }

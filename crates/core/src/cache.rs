@@ -69,6 +69,14 @@ impl<V: Clone> SecondCache<V> {
         entries.remove(key);
     }
 
+    /// Drop every entry, after a write that may change many of them (a managed policy's new
+    /// default version changes every principal it is attached to).
+    pub fn forget_all(&self) {
+        let mut entries = self.write();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, (UnixSeconds, V)>> {
         self.entries
             .read()

@@ -14,7 +14,10 @@ use crate::account::{AccessKeyRecord, Bootstrap};
 use crate::cognito_identity::{
     IdentityPool, IdentityRecord, PoolRoles, PoolSummary, PrincipalTagMap,
 };
-use crate::iam::{OidcProvider, Role};
+use crate::iam::{
+    DeleteOutcome, EntityKind, Group, ManagedPolicy, OidcProvider, PolicyEntity, PolicyInfo,
+    PolicyVersion, PrincipalPolicySet, Role, User,
+};
 use crate::tokens::keys::SigningKeyRecord;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,6 +57,8 @@ pub enum DeleteRoleOutcome {
     NotFound,
     /// Inline policies remain; nothing was deleted.
     HasPolicies,
+    /// Managed policies are still attached; nothing was deleted.
+    HasAttachedPolicies,
 }
 
 /// A login to link: which provider, and the provider's key for the user.
@@ -64,9 +69,21 @@ pub struct Login<'a> {
 }
 
 /// Everything the domain persists: one trait per aggregate, and a store has them all.
-pub trait Store: AccountStore + PoolStore + IdentityStore + RoleStore + OidcProviderStore {}
+pub trait Store:
+    AccountStore + PoolStore + IdentityStore + RoleStore + OidcProviderStore + UserStore + PolicyStore
+{
+}
 
-impl<T: AccountStore + PoolStore + IdentityStore + RoleStore + OidcProviderStore> Store for T {}
+impl<T> Store for T where
+    T: AccountStore
+        + PoolStore
+        + IdentityStore
+        + RoleStore
+        + OidcProviderStore
+        + UserStore
+        + PolicyStore
+{
+}
 
 /// The deployment's account, its signing keys and its access keys.
 #[async_trait]
@@ -259,33 +276,6 @@ pub trait RoleStore: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Role>, StoreError>;
-
-    /// Create or replace an inline policy; `false` when the role does not exist.
-    async fn put_role_policy(
-        &self,
-        role_name: &str,
-        policy_name: &str,
-        document: &str,
-    ) -> Result<bool, StoreError>;
-
-    async fn role_policy(
-        &self,
-        role_name: &str,
-        policy_name: &str,
-    ) -> Result<Option<String>, StoreError>;
-
-    async fn delete_role_policy(
-        &self,
-        role_name: &str,
-        policy_name: &str,
-    ) -> Result<bool, StoreError>;
-
-    async fn list_role_policies(
-        &self,
-        role_name: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<String>, StoreError>;
 }
 
 /// IAM OpenID Connect providers, by URL (host and path).
@@ -309,4 +299,267 @@ pub trait OidcProviderStore: Send + Sync + 'static {
         current: &OidcProvider,
         new: &OidcProvider,
     ) -> Result<bool, StoreError>;
+}
+
+/// The result of a write that names an entity and may name a second one (a user and a group, an
+/// entity and a policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairOutcome {
+    Done,
+    /// The first entity named (the user, or the entity a policy is attached to) does not exist.
+    FirstMissing,
+    /// The second entity named (the group, or the policy) does not exist.
+    SecondMissing,
+}
+
+/// The result of creating an access key or a policy version, which IAM caps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CappedInsert {
+    Inserted,
+    /// The owner (user, policy) does not exist.
+    OwnerMissing,
+    /// The owner already has the most it may have.
+    AtLimit,
+}
+
+/// The result of deleting a managed policy's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteVersionOutcome {
+    Deleted,
+    NotFound,
+    IsDefault,
+}
+
+/// IAM users, their access keys and groups. Names compare case-insensitively, as IAM's do.
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// `false` when a user of that name (in any case) exists.
+    async fn insert_user(&self, user: &User) -> Result<bool, StoreError>;
+
+    async fn user(&self, user_name: &str) -> Result<Option<User>, StoreError>;
+
+    /// Every user whose path starts with `path_prefix`, by lower-cased name.
+    async fn list_users(&self, path_prefix: &str) -> Result<Vec<User>, StoreError>;
+
+    /// Rename or move a user (UpdateUser); its keys, policies and groups follow. `None` when the
+    /// user does not exist, `Some(false)` when the new name is taken.
+    async fn update_user(
+        &self,
+        user_name: &str,
+        new_name: Option<&str>,
+        new_path: Option<&str>,
+    ) -> Result<Option<bool>, StoreError>;
+
+    /// Delete a user that has no access keys, policies or groups left.
+    async fn delete_user(&self, user_name: &str) -> Result<DeleteOutcome, StoreError>;
+
+    /// Replace a user's tags if they are still `current`; `None` when the user does not exist,
+    /// `Some(false)` when another writer changed them meanwhile.
+    async fn replace_user_tags(
+        &self,
+        user_name: &str,
+        current: &[(String, String)],
+        new: &[(String, String)],
+    ) -> Result<Option<bool>, StoreError>;
+
+    /// Add a key to its user, unless the user has `max_per_user` already.
+    async fn insert_access_key(
+        &self,
+        key: &AccessKeyRecord,
+        max_per_user: u64,
+    ) -> Result<CappedInsert, StoreError>;
+
+    /// A user's keys, oldest first.
+    async fn access_keys_of_user(
+        &self,
+        user_name: &str,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError>;
+
+    /// `false` when the user has no key of that id.
+    async fn set_access_key_active(
+        &self,
+        user_name: &str,
+        access_key_id: &str,
+        active: bool,
+    ) -> Result<bool, StoreError>;
+
+    /// `false` when the user has no key of that id.
+    async fn delete_access_key(
+        &self,
+        user_name: &str,
+        access_key_id: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Record that a key signed a request (GetAccessKeyLastUsed).
+    async fn record_access_key_use(
+        &self,
+        access_key_id: &str,
+        at: UnixSeconds,
+        region: &str,
+        service: &str,
+    ) -> Result<(), StoreError>;
+
+    /// `false` when a group of that name (in any case) exists.
+    async fn insert_group(&self, group: &Group) -> Result<bool, StoreError>;
+
+    async fn group(&self, group_name: &str) -> Result<Option<Group>, StoreError>;
+
+    async fn list_groups(&self, path_prefix: &str) -> Result<Vec<Group>, StoreError>;
+
+    /// Delete a group that has no members or policies left.
+    async fn delete_group(&self, group_name: &str) -> Result<DeleteOutcome, StoreError>;
+
+    /// `FirstMissing`: no such user; `SecondMissing`: no such group. Adding a member twice is
+    /// not an error.
+    async fn add_user_to_group(
+        &self,
+        user_name: &str,
+        group_name: &str,
+        now: UnixSeconds,
+    ) -> Result<PairOutcome, StoreError>;
+
+    /// `false` when the user is not a member.
+    async fn remove_user_from_group(
+        &self,
+        user_name: &str,
+        group_name: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// The groups a user is in, by lower-cased name.
+    async fn groups_of_user(&self, user_name: &str) -> Result<Vec<Group>, StoreError>;
+
+    /// A group's members, by lower-cased name.
+    async fn users_of_group(&self, group_name: &str) -> Result<Vec<User>, StoreError>;
+}
+
+/// Inline and managed policies, their attachments and permissions boundaries.
+#[async_trait]
+pub trait PolicyStore: Send + Sync + 'static {
+    /// Create or replace an inline policy of a user, group or role; `false` when the entity does
+    /// not exist.
+    async fn put_inline_policy(
+        &self,
+        kind: EntityKind,
+        entity: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<bool, StoreError>;
+
+    async fn inline_policy(
+        &self,
+        kind: EntityKind,
+        entity: &str,
+        policy_name: &str,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// `false` when there was none.
+    async fn delete_inline_policy(
+        &self,
+        kind: EntityKind,
+        entity: &str,
+        policy_name: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Names of an entity's inline policies, ordered.
+    async fn inline_policy_names(
+        &self,
+        kind: EntityKind,
+        entity: &str,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// A new customer managed policy with its first version (`v1`, the default); `false` when a
+    /// policy of that name exists (whatever its path).
+    async fn insert_managed_policy(
+        &self,
+        policy: &ManagedPolicy,
+        document: &str,
+    ) -> Result<bool, StoreError>;
+
+    async fn managed_policy(&self, arn: &str) -> Result<Option<PolicyInfo>, StoreError>;
+
+    /// Every customer managed policy whose path starts with `path_prefix`, by lower-cased name.
+    async fn list_managed_policies(&self, path_prefix: &str)
+    -> Result<Vec<PolicyInfo>, StoreError>;
+
+    /// Delete a policy and its versions; `FirstMissing` when it does not exist and
+    /// `SecondMissing` when it is still attached or used as a boundary (nothing is deleted).
+    async fn delete_managed_policy(&self, arn: &str) -> Result<PairOutcome, StoreError>;
+
+    /// Add a version (`v<N>`, numbered on from the last one ever created), making it the default
+    /// when asked, unless the policy has `max_versions` already.
+    async fn insert_policy_version(
+        &self,
+        arn: &str,
+        document: &str,
+        set_as_default: bool,
+        max_versions: u64,
+        now: UnixSeconds,
+    ) -> Result<(CappedInsert, Option<PolicyVersion>), StoreError>;
+
+    /// A policy's versions, newest first.
+    async fn policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>, StoreError>;
+
+    /// `FirstMissing`: no such policy; `SecondMissing`: no such version.
+    async fn set_default_policy_version(
+        &self,
+        arn: &str,
+        version_id: &str,
+        now: UnixSeconds,
+    ) -> Result<PairOutcome, StoreError>;
+
+    async fn delete_policy_version(
+        &self,
+        arn: &str,
+        version_id: &str,
+    ) -> Result<DeleteVersionOutcome, StoreError>;
+
+    /// Attach a managed policy to an entity. `FirstMissing`: no such entity; `SecondMissing`: no
+    /// such customer managed policy (AWS managed ARNs are checked by the domain, not here).
+    /// Attaching twice is not an error.
+    async fn attach_policy(
+        &self,
+        kind: EntityKind,
+        entity: &str,
+        arn: &str,
+        now: UnixSeconds,
+    ) -> Result<PairOutcome, StoreError>;
+
+    /// `FirstMissing`: no such entity; `SecondMissing`: the policy is not attached to it.
+    async fn detach_policy(
+        &self,
+        kind: EntityKind,
+        entity: &str,
+        arn: &str,
+    ) -> Result<PairOutcome, StoreError>;
+
+    /// ARNs of the managed policies attached to an entity (`None` when it does not exist), in
+    /// the order attached.
+    async fn attached_policies(
+        &self,
+        kind: EntityKind,
+        entity: &str,
+    ) -> Result<Option<Vec<String>>, StoreError>;
+
+    /// The entities a managed policy is attached to.
+    async fn entities_for_policy(&self, arn: &str) -> Result<Vec<PolicyEntity>, StoreError>;
+
+    /// How many entities a policy is attached to (AWS managed ones included).
+    async fn attachment_count(&self, arn: &str) -> Result<u64, StoreError>;
+
+    /// Set or clear the permissions boundary of a user or role. `FirstMissing` when the entity does not exist, `SecondMissing` when the (customer
+    /// managed) policy does not.
+    async fn set_permissions_boundary(
+        &self,
+        kind: EntityKind,
+        entity: &str,
+        arn: Option<&str>,
+    ) -> Result<PairOutcome, StoreError>;
+
+    /// What authorizing a user (with its groups) or a role reads, in one read; `None` when the
+    /// principal does not exist.
+    async fn principal_policies(
+        &self,
+        kind: EntityKind,
+        name: &str,
+    ) -> Result<Option<PrincipalPolicySet>, StoreError>;
 }

@@ -98,6 +98,20 @@ pub fn has_only_policy_characters(text: &str) -> bool {
 }
 
 impl PolicyDocument {
+    /// Whether evaluating this document can depend on the request's condition keys: a
+    /// condition, or a policy variable in a resource. Without either, an empty context gives
+    /// the same answer as the full one.
+    pub fn reads_context(&self) -> bool {
+        self.statements.iter().any(|s| {
+            !s.conditions.is_empty()
+                || s.resource
+                    .iter()
+                    .chain(&s.not_resource)
+                    .flatten()
+                    .any(|r| r.contains("${"))
+        })
+    }
+
     /// Parse and validate a document for the given use.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Self, PolicyError> {
         if !has_only_policy_characters(text) {

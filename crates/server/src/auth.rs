@@ -204,6 +204,14 @@ impl Authenticator {
             .ok_or(AuthError::UnknownAccessKey)?;
         tegata_sigv4::verify(&request, &signed, key.secret(), now, &options)
             .map_err(AuthError::Signature)?;
+        if self.access_keys.use_is_due(&signed.access_key_id) {
+            let (keys, id) = (self.access_keys.clone(), signed.access_key_id.clone());
+            let (region, service) = (signed.scope.region.clone(), service.to_owned());
+            tokio::spawn(async move {
+                keys.record_use(&id, now.unix_timestamp(), &region, &service)
+                    .await;
+            });
+        }
         Ok(Some(Caller {
             principal: key.principal.clone(),
             access_key_id: signed.access_key_id,
@@ -240,6 +248,7 @@ mod tests {
             expires_at: SIGNED_AT + 900,
             session_policy: None,
             tags: Vec::new(),
+            web_identity_key_prefix: None,
         };
         let creds = minter.mint(&claims, &rng);
         (SessionVerifier::new(minter), creds)

@@ -1,23 +1,51 @@
 //! The one authorization hook of the pipeline: may this caller perform this row's action on this
-//! resource?
-//!
-//! Today's rules, until principals' policies are evaluated (the permissions issue): the
-//! deployment's IAM users (the administrator created at first start) may do everything; a role
-//! session may call what needs no permission (GetCallerIdentity) and is refused the rest with
-//! IAM's implicit deny, which is the safe answer while its role's policies are not evaluated.
+//! resource? The principal's policies are evaluated by the domain's [`decide`]; this module
+//! knows the request: who signed it, the action and resource from the endpoint table, and the
+//! condition keys AWS puts in a request's context.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use tegata_core::authz::{Permissions, PrincipalPermissions, Verdict, decide};
+use tegata_core::iam::EntityKind;
+use tegata_core::sts::credentials::SessionClaims;
+use tegata_policy::{Context, PolicyDocument, PolicyKind};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::auth::Caller;
-use crate::pipeline::{Auth, Endpoint, RequestError, Resource};
+use crate::pipeline::{Auth, Endpoint, RequestError};
 
-#[derive(Debug, Default)]
-pub struct Authorizer;
+/// The prefix of a Cognito web identity's condition keys.
+const COGNITO_KEYS: &str = "cognito-identity.amazonaws.com";
+
+pub struct Authorizer {
+    permissions: Arc<Permissions>,
+}
+
+/// What the request says beyond its principal, for the condition keys.
+pub struct RequestFacts<'a> {
+    pub now: OffsetDateTime,
+    pub source_ip: Option<IpAddr>,
+    /// Tags the request asks to set (`aws:RequestTag/*`, `aws:TagKeys`).
+    pub request_tags: &'a [(String, String)],
+}
 
 impl Authorizer {
-    pub fn authorize(
+    pub fn new(permissions: Arc<Permissions>) -> Self {
+        Self { permissions }
+    }
+
+    pub fn permissions(&self) -> &Permissions {
+        &self.permissions
+    }
+
+    pub async fn authorize(
         &self,
         caller: Option<&Caller>,
         endpoint: &Endpoint,
         resource: &str,
+        facts: &RequestFacts<'_>,
     ) -> Result<(), RequestError> {
         let caller = match (endpoint.auth, caller) {
             (Auth::Anonymous | Auth::SignedOnly, _) => return Ok(()),
@@ -25,55 +53,141 @@ impl Authorizer {
             // The pipeline authenticates signed operations before it gets here.
             (Auth::Signed, None) => return Err(RequestError::MissingAuthenticationToken),
         };
-        if !caller.is_session() {
-            return Ok(());
-        }
-        Err(RequestError::AccessDenied(denial(
-            &caller.principal.arn,
-            endpoint,
+        let (kind, name) = principal_entity(caller);
+        let permissions = self
+            .permissions
+            .of(kind, name, facts.now.unix_timestamp())
+            .await
+            .map_err(|e| RequestError::Internal(e.to_string()))?
+            // A principal that no longer exists (a role deleted under its sessions) holds no
+            // policy: everything is implicitly denied.
+            .unwrap_or_default();
+        let session_policies = session_policies(caller)?;
+        let needs_context =
+            permissions.reads_context || session_policies.iter().any(PolicyDocument::reads_context);
+        let context = if needs_context {
+            request_context(caller, &permissions, facts)
+        } else {
+            Context::new()
+        };
+        match decide(
+            &permissions,
+            &session_policies,
+            endpoint.action,
             resource,
-        )))
+            &context,
+        ) {
+            Verdict::Allowed => Ok(()),
+            denied => Err(RequestError::AccessDenied(denied.denial_message(
+                &caller.principal.arn,
+                endpoint.action,
+                resource,
+            ))),
+        }
     }
 }
 
-/// AWS's wording of an implicit deny; actions without a resource leave out `on resource:`.
-fn denial(principal_arn: &str, endpoint: &Endpoint, resource: &str) -> String {
-    let action = endpoint.action;
-    match endpoint.resource {
-        Resource::None => format!(
-            "User: {principal_arn} is not authorized to perform: {action} because no \
-             identity-based policy allows the {action} action"
-        ),
-        Resource::Arn(_) => format!(
-            "User: {principal_arn} is not authorized to perform: {action} on resource: \
-             {resource} because no identity-based policy allows the {action} action"
+/// The entity whose policies apply: the signing user, or the role of a session.
+pub fn principal_entity(caller: &Caller) -> (EntityKind, &str) {
+    match &caller.session {
+        Some(claims) => (EntityKind::Role, claims.role_name.as_str()),
+        // A user's ARN ends with its name, after its path.
+        None => (
+            EntityKind::User,
+            caller.principal.arn.rsplit('/').next().unwrap_or_default(),
         ),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The session policy a session was made with, parsed (it was validated when the session was
+/// made, so a failure here is ours).
+fn session_policies(caller: &Caller) -> Result<Vec<PolicyDocument>, RequestError> {
+    let Some(text) = caller
+        .session
+        .as_ref()
+        .and_then(|claims| claims.session_policy.as_deref())
+    else {
+        return Ok(Vec::new());
+    };
+    PolicyDocument::parse(text, PolicyKind::Identity)
+        .map(|doc| vec![doc])
+        .map_err(|e| RequestError::Internal(format!("a session's policy does not parse: {e}")))
+}
 
-    #[test]
-    fn denials_use_aws_wording() {
-        let endpoint = Endpoint {
-            name: "DescribeIdentityPool",
-            action: "cognito-identity:DescribeIdentityPool",
-            auth: Auth::Signed,
-            resource: Resource::Arn("x"),
-            implemented: true,
-        };
-        assert_eq!(
-            denial("arn:aws:sts::1:assumed-role/r/s", &endpoint, "arn:p"),
-            "User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: \
-             cognito-identity:DescribeIdentityPool on resource: arn:p because no identity-based \
-             policy allows the cognito-identity:DescribeIdentityPool action"
+/// The condition keys of a request, as AWS fills them for a principal in its own account.
+pub fn request_context(
+    caller: &Caller,
+    permissions: &PrincipalPermissions,
+    facts: &RequestFacts<'_>,
+) -> Context {
+    let mut context = Context::new();
+    let principal = &caller.principal;
+    context
+        .insert("aws:PrincipalAccount", principal.account_id.clone())
+        .insert("aws:userid", principal.user_id.clone())
+        .insert("aws:RequestedRegion", caller.region.clone())
+        .insert("aws:SecureTransport", "false")
+        .insert(
+            "aws:CurrentTime",
+            facts.now.format(&Rfc3339).unwrap_or_default(),
+        )
+        .insert("aws:EpochTime", facts.now.unix_timestamp().to_string());
+    if let Some(ip) = facts.source_ip {
+        context.insert("aws:SourceIp", ip.to_string());
+    }
+    let mut tags = permissions.tags.clone();
+    match &caller.session {
+        None => {
+            let (_, user_name) = principal_entity(caller);
+            context
+                .insert("aws:PrincipalArn", principal.arn.clone())
+                .insert("aws:PrincipalType", "User")
+                .insert("aws:username", user_name.to_owned());
+        }
+        Some(claims) => {
+            session_keys(&mut context, claims);
+            // Session tags override the role's tags of the same key.
+            for (key, value) in &claims.tags {
+                tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+                tags.push((key.clone(), value.clone()));
+            }
+        }
+    }
+    for (key, value) in &tags {
+        context.insert(&format!("aws:PrincipalTag/{key}"), value.clone());
+    }
+    if !facts.request_tags.is_empty() {
+        for (key, value) in facts.request_tags {
+            context.insert(&format!("aws:RequestTag/{key}"), value.clone());
+        }
+        context.insert_multi(
+            "aws:TagKeys",
+            facts.request_tags.iter().map(|(k, _)| k.clone()).collect(),
         );
-        let no_resource = Endpoint {
-            resource: Resource::None,
-            ..endpoint
-        };
-        assert!(!denial("u", &no_resource, "*").contains("on resource"));
+    }
+    context
+}
+
+/// The keys only temporary credentials carry: the role, the issue time, MFA (absent for
+/// long-term keys), and the web identity the session was made from.
+fn session_keys(context: &mut Context, claims: &SessionClaims) {
+    let issued = OffsetDateTime::from_unix_timestamp(claims.issued_at)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default();
+    context
+        .insert("aws:PrincipalArn", claims.role_arn())
+        .insert("aws:PrincipalType", "AssumedRole")
+        .insert("aws:TokenIssueTime", issued)
+        .insert("aws:MultiFactorAuthPresent", "false");
+    let prefix = claims
+        .web_identity_key_prefix
+        .as_deref()
+        .unwrap_or(COGNITO_KEYS);
+    context
+        .insert(&format!("{prefix}:sub"), claims.subject.clone())
+        .insert(&format!("{prefix}:aud"), claims.audience.clone());
+    if !claims.amr.is_empty() {
+        context.insert_multi(&format!("{prefix}:amr"), claims.amr.clone());
     }
 }

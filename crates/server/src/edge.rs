@@ -196,6 +196,10 @@ async fn read(request: Request, limit: usize) -> Result<RawRequest, RequestError
         })?
         .to_bytes();
     Ok(RawRequest {
+        peer: parts
+            .extensions
+            .get::<crate::request::PeerAddr>()
+            .map(|peer| peer.0),
         method: parts.method,
         uri: parts.uri,
         headers: parts.headers,

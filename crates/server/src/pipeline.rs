@@ -17,6 +17,7 @@ use std::sync::Arc;
 use axum::response::Response;
 use http::StatusCode;
 use tegata_core::deployment::PARTITION;
+use tegata_core::iam::EntityKind;
 use tegata_core::{AwsError, Deployment, Randomness};
 use tegata_sigv4::SigV4Error;
 use time::OffsetDateTime;
@@ -44,9 +45,12 @@ pub enum Resource {
     /// The operation acts on no resource of its own (a policy must say `"Resource": "*"`).
     None,
     /// An ARN template. `${Path}` is the input's `Path` (default `/`): IAM's templates use it
-    /// only for operations that create an entity, whose `Path` member is validated; see the IAM
-    /// table for existing entities' paths.
+    /// only for operations that create an entity, whose `Path` member is validated.
     Arn(&'static str),
+    /// An existing IAM user, group or role named by an input member: its ARN includes its stored
+    /// path, which the authorizer reads. A user operation without a `UserName` acts on the
+    /// signing user.
+    Entity(EntityKind, &'static str),
 }
 
 /// One row of a service's endpoint table.
@@ -63,11 +67,26 @@ pub struct Endpoint {
 /// A source of input members by name, for resource ARNs.
 pub trait Members {
     fn member(&self, name: &str) -> Option<&str>;
+
+    /// The tags the request asks to set, for `aws:RequestTag/*` and `aws:TagKeys`.
+    fn request_tags(&self) -> Vec<(String, String)>;
 }
 
 impl Members for crate::protocol::aws_json::JsonBody {
     fn member(&self, name: &str) -> Option<&str> {
         crate::protocol::aws_json::JsonBody::member(self, name)
+    }
+
+    /// Cognito's tag maps: `Tags` (TagResource) and `IdentityPoolTags` (Create/Update).
+    fn request_tags(&self) -> Vec<(String, String)> {
+        ["Tags", "IdentityPoolTags"]
+            .iter()
+            .filter_map(|name| self.object(name))
+            .flat_map(|map| {
+                map.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+            })
+            .collect()
     }
 }
 
@@ -75,13 +94,33 @@ impl Members for crate::protocol::aws_query::QueryParams {
     fn member(&self, name: &str) -> Option<&str> {
         self.get(name)
     }
+
+    /// awsQuery's `Tags.member.N.Key` / `.Value` lists.
+    fn request_tags(&self) -> Vec<(String, String)> {
+        self.struct_list("Tags")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|mut tag| {
+                Some((tag.remove("Key")?, tag.remove("Value").unwrap_or_default()))
+            })
+            .collect()
+    }
 }
 
 impl Resource {
     /// The resource's ARN for a request in `region` with `members`; `*` for [`Resource::None`].
     pub fn arn(self, deployment: &Deployment, region: &str, members: &dyn Members) -> String {
-        let Resource::Arn(template) = self else {
-            return "*".to_owned();
+        let template = match self {
+            Resource::None => return "*".to_owned(),
+            Resource::Arn(template) => template,
+            Resource::Entity(kind, member) => {
+                return tegata_core::iam::entity_arn(
+                    &deployment.account_id,
+                    kind,
+                    "/",
+                    members.member(member).unwrap_or_default(),
+                );
+            }
         };
         let mut out = String::with_capacity(template.len() + 64);
         let mut rest = template;
@@ -113,6 +152,8 @@ pub struct Context {
     /// Present for signed operations; anonymous ones have no caller.
     pub caller: Option<Caller>,
     pub rng: Arc<dyn Randomness>,
+    /// The address the request came from (`aws:SourceIp`).
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 /// The region of requests that were not signed (which name none).
@@ -396,25 +437,73 @@ impl<'a, Raw: Members> Call<'a, Raw> {
     }
 
     /// The operation's input: decoded, checked against the model, and authorized.
-    pub fn input<I: Decode<Raw> + Validate>(&mut self) -> Result<I, Failure> {
+    pub async fn input<I: Decode<Raw> + Validate>(&mut self) -> Result<I, Failure> {
         let raw = self
             .raw
             .take()
             .ok_or_else(|| RequestError::Internal("the input was read twice".to_owned()))?;
-        // Rendered now, while the raw members are at hand; used only in a refusal's message.
-        let resource = self
+        // Read now, while the raw members are at hand.
+        let mut resource = self
             .endpoint
             .resource
             .arn(self.deployment, self.ctx.region(), &raw);
+        let entity = match self.endpoint.resource {
+            Resource::Entity(kind, member) => {
+                let named = raw.member(member).map(str::to_owned);
+                Some((kind, named))
+            }
+            _ => None,
+        };
+        let request_tags = if self.endpoint.auth == Auth::Signed {
+            raw.request_tags()
+        } else {
+            Vec::new()
+        };
         let mut violations = Violations::new();
         let input = I::decode(raw, &mut violations)?;
         input.validate(&mut violations);
         if let Some(message) = violations.message() {
             return Err(RequestError::Validation(message).into());
         }
+        if let (Some((kind, named)), Some(caller)) = (entity, self.ctx.caller.as_ref()) {
+            resource = self.entity_arn(kind, named, caller).await?;
+        }
+        let facts = crate::authorize::RequestFacts {
+            now: self.ctx.now,
+            source_ip: self.ctx.source_ip,
+            request_tags: &request_tags,
+        };
         self.authorizer
-            .authorize(self.ctx.caller.as_ref(), &self.endpoint, &resource)?;
+            .authorize(self.ctx.caller.as_ref(), &self.endpoint, &resource, &facts)
+            .await?;
         Ok(input)
+    }
+
+    /// The ARN of the user, group or role an operation acts on, with its stored path; a user
+    /// operation that names no user acts on the signing user.
+    async fn entity_arn(
+        &self,
+        kind: EntityKind,
+        named: Option<String>,
+        caller: &Caller,
+    ) -> Result<String, RequestError> {
+        let name = match named {
+            Some(name) => name,
+            None => crate::authorize::principal_entity(caller).1.to_owned(),
+        };
+        let path = self
+            .authorizer
+            .permissions()
+            .entity_path(kind, &name)
+            .await
+            .map_err(|e| RequestError::Internal(e.to_string()))?
+            .unwrap_or_else(|| "/".to_owned());
+        Ok(tegata_core::iam::entity_arn(
+            &self.deployment.account_id,
+            kind,
+            &path,
+            &name,
+        ))
     }
 
     pub fn not_implemented(&self) -> Result<Response, Failure> {
@@ -493,6 +582,7 @@ async fn authenticate(
         now,
         caller,
         rng: state.rng.clone(),
+        source_ip: raw.peer,
     })
 }
 
@@ -556,7 +646,7 @@ macro_rules! endpoint_table {
     (@implemented $handler:ident) => { true };
     (@run $call:ident, $service:ident, $answer:path, unimplemented) => { $call.not_implemented() };
     (@run $call:ident, $service:ident, $answer:path, $handler:ident) => {{
-        let input = $call.input()?;
+        let input = $call.input().await?;
         let output = handlers::$handler($service, &$call.ctx, input)
             .await
             .map_err($crate::pipeline::Failure::service)?;

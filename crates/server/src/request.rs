@@ -15,7 +15,14 @@ pub struct RawRequest {
     pub uri: Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The address of the connection's other end (`aws:SourceIp`); absent when the server was
+    /// not given it (the router driven directly, in tests).
+    pub peer: Option<std::net::IpAddr>,
 }
+
+/// The peer address of a connection, put on each of its requests by the HTTP server.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerAddr(pub std::net::IpAddr);
 
 impl std::fmt::Debug for RawRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -3,14 +3,15 @@
 use async_trait::async_trait;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 use tegata_core::account::{ADMIN_USER_NAME, AccessKeyRecord, Bootstrap};
+use tegata_core::iam::aws_managed::ADMINISTRATOR_ACCESS;
 use tegata_core::store::{AccountStore, StoreError};
 use tegata_core::tokens::keys::SigningKeyRecord;
 
 use crate::rows::{AccessKeyRow, AccountRow, SigningKeyRow, Text};
 use crate::{RowsAffected, SqlStore, backend, corrupt};
 
-const ACCESS_KEY_COLUMNS: &str =
-    "access_key_id, user_name, user_id, encrypted_secret, master_key_id, active, created_at";
+pub(crate) const ACCESS_KEY_COLUMNS: &str = "access_key_id, user_name, user_id, encrypted_secret,
+    master_key_id, active, created_at, last_used_at, last_used_region, last_used_service";
 
 #[async_trait]
 impl<DB> AccountStore for SqlStore<DB>
@@ -54,6 +55,28 @@ where
             .bind(key.encrypted_secret.as_slice())
             .bind(key.master_key_id.as_str())
             .bind(i64::from(key.active))
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            // The administrator is an IAM user holding AdministratorAccess.
+            sqlx::query(
+                "INSERT INTO users (user_key, user_name, path, user_id, tags, created_at)
+                 VALUES ($1, $2, '/', $3, '[]', $4)",
+            )
+            .bind(crate::entity_key(&key.user_name).as_str())
+            .bind(key.user_name.as_str())
+            .bind(key.user_id.as_str())
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            sqlx::query(
+                "INSERT INTO policy_attachments (policy_arn, entity_kind, entity_key, attached_at)
+                 VALUES ($1, 'user', $2, $3)",
+            )
+            .bind(ADMINISTRATOR_ACCESS)
+            .bind(crate::entity_key(&key.user_name).as_str())
             .bind(key.created_at)
             .execute(&mut *tx)
             .await

@@ -3,7 +3,8 @@
 //! One implementation serves both, generic over sqlx's `Database`: the same SQL text runs on each
 //! (`$N` placeholders, Unix-second integers, 0/1 booleans, `ON CONFLICT … DO NOTHING`), so the two
 //! cannot drift apart; only the schema files differ (BLOB vs BYTEA). Each aggregate of the
-//! domain's store has a module: `account`, `pools`, `identities` (with the group writer), `roles`.
+//! domain's store has a module: `account`, `pools`, `identities` (with the group writer), `roles`,
+//! `oidc_providers`, `users` (with access keys and groups), `policies`.
 //!
 //! Every impl states the same bounds on the database: that a connection executes queries, and
 //! that the store's few column types (`&str`, `Option<&str>`, `i64`, `Option<i64>`, `&[u8]`)
@@ -15,11 +16,13 @@ mod identities;
 mod identity_writer;
 mod migrate;
 mod oidc_providers;
+mod policies;
 mod pools;
 #[cfg(feature = "prefill")]
 mod prefill;
 mod roles;
 mod rows;
+mod users;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -169,8 +172,9 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
-/// Role names are unique regardless of case, as in IAM: rows are keyed by the lower-cased name.
-fn role_key(name: &str) -> String {
+/// IAM names (of roles, users, groups, policies) are unique regardless of case: rows are keyed by
+/// the lower-cased name.
+fn entity_key(name: &str) -> String {
     name.to_lowercase()
 }
 

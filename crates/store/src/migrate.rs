@@ -41,6 +41,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_oidc_providers.sql"),
         postgres: include_str!("../migrations/postgres/0004_oidc_providers.sql"),
     },
+    Migration {
+        version: 5,
+        description: "IAM users, groups, managed policies and attachments",
+        sqlite: include_str!("../migrations/sqlite/0005_permissions.sql"),
+        postgres: include_str!("../migrations/postgres/0005_permissions.sql"),
+    },
 ];
 
 const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS tegata_schema (

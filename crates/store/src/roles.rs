@@ -1,4 +1,4 @@
-//! IAM roles and their inline policies, keyed by the lower-cased name.
+//! IAM roles, keyed by the lower-cased name (their inline policies are in `policies`).
 
 use async_trait::async_trait;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
@@ -6,10 +6,10 @@ use tegata_core::iam::Role;
 use tegata_core::store::{DeleteRoleOutcome, RoleStore, StoreError};
 
 use crate::rows::{Count, RoleRow, Text};
-use crate::{RowsAffected, SqlStore, backend, corrupt, role_key};
+use crate::{RowsAffected, SqlStore, backend, corrupt, entity_key};
 
 const ROLE_COLUMNS: &str = "role_name, path, role_id, assume_role_policy_document, description,
-    max_session_duration, tags, created_at";
+    max_session_duration, tags, permissions_boundary, created_at";
 
 #[async_trait]
 impl<DB> RoleStore for SqlStore<DB>
@@ -30,11 +30,12 @@ where
         let tags = serde_json::to_string(&role.tags).map_err(corrupt)?;
         let inserted = sqlx::query(
             "INSERT INTO roles (role_key, role_name, path, role_id, assume_role_policy_document,
-                                description, max_session_duration, tags, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                description, max_session_duration, tags, permissions_boundary,
+                                created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (role_key) DO NOTHING",
         )
-        .bind(role_key(&role.role_name).as_str())
+        .bind(entity_key(&role.role_name).as_str())
         .bind(role.role_name.as_str())
         .bind(role.path.as_str())
         .bind(role.role_id.as_str())
@@ -42,6 +43,7 @@ where
         .bind(role.description.as_deref())
         .bind(role.max_session_duration)
         .bind(tags.as_str())
+        .bind(role.permissions_boundary.as_deref())
         .bind(role.created_at)
         .execute(&self.writer)
         .await
@@ -55,7 +57,7 @@ where
             "SELECT {ROLE_COLUMNS} FROM roles WHERE role_key = $1"
         ));
         let row: Option<RoleRow> = sqlx::query_as(sql)
-            .bind(role_key(role_name).as_str())
+            .bind(entity_key(role_name).as_str())
             .fetch_optional(&self.reader)
             .await
             .map_err(backend)?;
@@ -75,7 +77,7 @@ where
                               max_session_duration = COALESCE($3, max_session_duration)
              WHERE role_key = $1",
         )
-        .bind(role_key(role_name).as_str())
+        .bind(entity_key(role_name).as_str())
         .bind(description)
         .bind(max_session_duration)
         .execute(&self.writer)
@@ -92,7 +94,7 @@ where
     ) -> Result<bool, StoreError> {
         let updated =
             sqlx::query("UPDATE roles SET assume_role_policy_document = $2 WHERE role_key = $1")
-                .bind(role_key(role_name).as_str())
+                .bind(entity_key(role_name).as_str())
                 .bind(document)
                 .execute(&self.writer)
                 .await
@@ -102,7 +104,7 @@ where
     }
 
     async fn delete_role(&self, role_name: &str) -> Result<DeleteRoleOutcome, StoreError> {
-        let key = role_key(role_name);
+        let key = entity_key(role_name);
         let mut tx = self.writer.begin().await.map_err(backend)?;
         let Count(policies) =
             sqlx::query_as("SELECT COUNT(*) FROM role_policies WHERE role_key = $1")
@@ -110,6 +112,13 @@ where
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(backend)?;
+        let Count(attached) = sqlx::query_as(
+            "SELECT COUNT(*) FROM policy_attachments WHERE entity_kind = 'role' AND entity_key = $1",
+        )
+        .bind(key.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
         let exists: Option<Text> = sqlx::query_as("SELECT role_key FROM roles WHERE role_key = $1")
             .bind(key.as_str())
             .fetch_optional(&mut *tx)
@@ -119,6 +128,8 @@ where
             DeleteRoleOutcome::NotFound
         } else if policies > 0 {
             DeleteRoleOutcome::HasPolicies
+        } else if attached > 0 {
+            DeleteRoleOutcome::HasAttachedPolicies
         } else {
             sqlx::query("DELETE FROM roles WHERE role_key = $1")
                 .bind(key.as_str())
@@ -152,85 +163,5 @@ where
             .await
             .map_err(backend)?;
         rows.into_iter().map(TryInto::try_into).collect()
-    }
-
-    async fn put_role_policy(
-        &self,
-        role_name: &str,
-        policy_name: &str,
-        document: &str,
-    ) -> Result<bool, StoreError> {
-        let key = role_key(role_name);
-        let mut tx = self.writer.begin().await.map_err(backend)?;
-        let exists: Option<Text> = sqlx::query_as("SELECT role_key FROM roles WHERE role_key = $1")
-            .bind(key.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if exists.is_some() {
-            sqlx::query(
-                "INSERT INTO role_policies (role_key, policy_name, document) VALUES ($1, $2, $3)
-                 ON CONFLICT (role_key, policy_name) DO UPDATE SET document = $3",
-            )
-            .bind(key.as_str())
-            .bind(policy_name)
-            .bind(document)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(exists.is_some())
-    }
-
-    async fn role_policy(
-        &self,
-        role_name: &str,
-        policy_name: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let row: Option<Text> = sqlx::query_as(
-            "SELECT document FROM role_policies WHERE role_key = $1 AND policy_name = $2",
-        )
-        .bind(role_key(role_name).as_str())
-        .bind(policy_name)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(backend)?;
-        Ok(row.map(|Text(document)| document))
-    }
-
-    async fn delete_role_policy(
-        &self,
-        role_name: &str,
-        policy_name: &str,
-    ) -> Result<bool, StoreError> {
-        let deleted =
-            sqlx::query("DELETE FROM role_policies WHERE role_key = $1 AND policy_name = $2")
-                .bind(role_key(role_name).as_str())
-                .bind(policy_name)
-                .execute(&self.writer)
-                .await
-                .map_err(backend)?
-                .rows_affected();
-        Ok(deleted == 1)
-    }
-
-    async fn list_role_policies(
-        &self,
-        role_name: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<Text> = sqlx::query_as(
-            "SELECT policy_name FROM role_policies WHERE role_key = $1 AND policy_name > $2
-             ORDER BY policy_name LIMIT $3",
-        )
-        .bind(role_key(role_name).as_str())
-        .bind(after.unwrap_or_default())
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(backend)?;
-        Ok(rows.into_iter().map(|Text(name)| name).collect())
     }
 }

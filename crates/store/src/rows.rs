@@ -2,11 +2,11 @@
 //! the portable ones (TEXT, BIGINT, BLOB/BYTEA), so one row type serves both databases.
 
 use sqlx::FromRow;
-use tegata_core::account::{AccessKeyRecord, AccountRecord};
+use tegata_core::account::{AccessKeyRecord, AccountRecord, KeyLastUse};
 use tegata_core::cognito_identity::{
     IdentityPool, IdentityPoolSpec, IdentityRecord, PoolRoles, PoolSummary,
 };
-use tegata_core::iam::{OidcProvider, Role};
+use tegata_core::iam::{Group, ManagedPolicy, OidcProvider, PolicyInfo, PolicyVersion, Role, User};
 use tegata_core::store::StoreError;
 use tegata_core::tokens::keys::{KeyState, SigningKeyRecord};
 
@@ -36,11 +36,19 @@ pub(crate) struct AccessKeyRow {
     master_key_id: String,
     active: i64,
     created_at: i64,
+    last_used_at: Option<i64>,
+    last_used_region: Option<String>,
+    last_used_service: Option<String>,
 }
 
 impl From<AccessKeyRow> for AccessKeyRecord {
     fn from(row: AccessKeyRow) -> Self {
         Self {
+            last_used: row.last_used_at.map(|at| KeyLastUse {
+                at,
+                region: row.last_used_region.unwrap_or_default(),
+                service: row.last_used_service.unwrap_or_default(),
+            }),
             access_key_id: row.access_key_id,
             user_name: row.user_name,
             user_id: row.user_id,
@@ -179,6 +187,7 @@ pub(crate) struct RoleRow {
     max_session_duration: i64,
     /// JSON list of `[key, value]`.
     tags: String,
+    permissions_boundary: Option<String>,
     created_at: i64,
 }
 
@@ -194,10 +203,124 @@ impl TryFrom<RoleRow> for Role {
             description: row.description,
             max_session_duration: row.max_session_duration,
             tags: serde_json::from_str(&row.tags).map_err(corrupt)?,
+            permissions_boundary: row.permissions_boundary,
             created_at: row.created_at,
         })
     }
 }
+
+#[derive(FromRow)]
+pub(crate) struct UserRow {
+    user_name: String,
+    path: String,
+    user_id: String,
+    tags: String,
+    permissions_boundary: Option<String>,
+    created_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            user_name: row.user_name,
+            path: row.path,
+            user_id: row.user_id,
+            tags: serde_json::from_str(&row.tags).map_err(corrupt)?,
+            permissions_boundary: row.permissions_boundary,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct GroupRow {
+    group_name: String,
+    path: String,
+    group_id: String,
+    created_at: i64,
+}
+
+impl From<GroupRow> for Group {
+    fn from(row: GroupRow) -> Self {
+        Self {
+            group_name: row.group_name,
+            path: row.path,
+            group_id: row.group_id,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// A customer managed policy with its use counts.
+#[derive(FromRow)]
+pub(crate) struct PolicyRow {
+    policy_arn: String,
+    policy_name: String,
+    path: String,
+    policy_id: String,
+    description: Option<String>,
+    default_version: String,
+    tags: String,
+    created_at: i64,
+    updated_at: i64,
+    attachments: i64,
+    boundary_uses: i64,
+}
+
+impl TryFrom<PolicyRow> for PolicyInfo {
+    type Error = StoreError;
+
+    fn try_from(row: PolicyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            policy: ManagedPolicy {
+                arn: row.policy_arn,
+                policy_name: row.policy_name,
+                path: row.path,
+                policy_id: row.policy_id,
+                description: row.description,
+                default_version: row.default_version,
+                tags: serde_json::from_str(&row.tags).map_err(corrupt)?,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            },
+            attachment_count: u64::try_from(row.attachments).unwrap_or_default(),
+            boundary_usage_count: u64::try_from(row.boundary_uses).unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct PolicyVersionRow {
+    version_id: String,
+    document: String,
+    is_default: i64,
+    created_at: i64,
+}
+
+impl From<PolicyVersionRow> for PolicyVersion {
+    fn from(row: PolicyVersionRow) -> Self {
+        Self {
+            version_id: row.version_id,
+            document: row.document,
+            is_default: row.is_default != 0,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Two text columns (an attachment's kind and key, a policy's ARN and document, …).
+#[derive(FromRow)]
+pub(crate) struct TextPair(pub String, pub Option<String>);
+
+/// Three text columns (an entity's kind, name and id).
+#[derive(FromRow)]
+pub(crate) struct TextTriple(pub String, pub String, pub String);
+
+/// An inline policy with the kind and name of the entity it belongs to.
+#[derive(FromRow)]
+pub(crate) struct InlinePolicyRow(pub String, pub String, pub String, pub String);
 
 #[derive(FromRow)]
 pub(crate) struct OidcProviderRow {

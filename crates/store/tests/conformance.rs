@@ -6,15 +6,20 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use tegata_core::Deployment;
+use tegata_core::access_keys::AccessKeys;
 use tegata_core::account::Bootstrap;
+use tegata_core::authz::PermissionCache;
 use tegata_core::cognito_identity::{
     AmbiguousRoleResolution, IdentityPool, IdentityPoolSpec, MappingRule, MatchType, PoolRoles,
     PrincipalTagMap, RoleMapping, RoleMappingType,
 };
-use tegata_core::iam::{CreateRoleInput, Iam, OidcProvider, Role, RoleCache};
+use tegata_core::iam::{
+    CreateRoleInput, EntityKind, Group, Iam, IamShared, ManagedPolicy, OidcProvider, PolicySource,
+    Role, RoleCache, User,
+};
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SeededRandomness;
-use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, Store};
+use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, PairOutcome, Store};
 use tegata_testkit::PgCluster;
 
 const PROVIDER: &str = "login.mycompany.myapp";
@@ -51,6 +56,7 @@ fn role(name: &str, path: &str) -> Role {
         description: None,
         max_session_duration: 3600,
         tags: vec![("k".into(), "v".into())],
+        permissions_boundary: None,
         created_at: 5,
     }
 }
@@ -781,25 +787,42 @@ async fn roles(store: Arc<dyn Store>) {
 
     assert!(
         store
-            .put_role_policy("app", "p1", "{\"a\":1}")
+            .put_inline_policy(EntityKind::Role, "app", "p1", "{\"a\":1}")
             .await
             .unwrap()
     );
     assert!(
         store
-            .put_role_policy("app", "p1", "{\"a\":2}")
+            .put_inline_policy(EntityKind::Role, "app", "p1", "{\"a\":2}")
             .await
             .unwrap(),
         "replaced"
     );
-    assert!(store.put_role_policy("app", "p0", "{}").await.unwrap());
-    assert!(!store.put_role_policy("ghost", "p", "{}").await.unwrap());
+    assert!(
+        store
+            .put_inline_policy(EntityKind::Role, "app", "p0", "{}")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .put_inline_policy(EntityKind::Role, "ghost", "p", "{}")
+            .await
+            .unwrap()
+    );
     assert_eq!(
-        store.role_policy("app", "p1").await.unwrap().as_deref(),
+        store
+            .inline_policy(EntityKind::Role, "app", "p1")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("{\"a\":2}")
     );
     assert_eq!(
-        store.list_role_policies("app", None, 10).await.unwrap(),
+        store
+            .inline_policy_names(EntityKind::Role, "app")
+            .await
+            .unwrap(),
         ["p0", "p1"]
     );
     assert_eq!(
@@ -810,9 +833,24 @@ async fn roles(store: Arc<dyn Store>) {
         store.role("app").await.unwrap().is_some(),
         "nothing deleted"
     );
-    assert!(store.delete_role_policy("app", "p0").await.unwrap());
-    assert!(store.delete_role_policy("app", "p1").await.unwrap());
-    assert!(!store.delete_role_policy("app", "p1").await.unwrap());
+    assert!(
+        store
+            .delete_inline_policy(EntityKind::Role, "app", "p0")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_inline_policy(EntityKind::Role, "app", "p1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_inline_policy(EntityKind::Role, "app", "p1")
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store.delete_role("app").await.unwrap(),
         DeleteRoleOutcome::Deleted
@@ -894,10 +932,17 @@ async fn updates_of_one_role_do_not_undo_each_other(store: Arc<dyn Store>) {
         account_id: "123456789012".to_owned(),
         issuer: "http://localhost".to_owned(),
     });
+    let rng = SeededRandomness::new(5);
+    let master = Arc::new(MasterKey::generate(&rng));
     let iam = Arc::new(Iam::new(
         store.clone(),
-        deployment,
-        Arc::new(RoleCache::default()),
+        deployment.clone(),
+        IamShared {
+            roles: Arc::new(RoleCache::default()),
+            permissions: Arc::new(PermissionCache::default()),
+            access_keys: Arc::new(AccessKeys::new(store.clone(), master.clone(), deployment)),
+            master,
+        },
     ));
     let trust = |round: i64| {
         format!(
@@ -915,6 +960,7 @@ async fn updates_of_one_role_do_not_undo_each_other(store: Arc<dyn Store>) {
             description: None,
             max_session_duration: None,
             tags: Vec::new(),
+            permissions_boundary: None,
         },
         1,
         &rng,
@@ -961,6 +1007,179 @@ async fn updates_of_one_role_do_not_undo_each_other(store: Arc<dyn Store>) {
 }
 
 /// Every check, each on a fresh store from `fresh`.
+/// Users in groups, inline and managed policies, boundaries: the one read that authorizes a
+/// principal sees all of them, and what still refers to an entity keeps it from being deleted.
+async fn users_groups_and_policies(store: Arc<dyn Store>) {
+    let user = User {
+        user_name: "Dev".into(),
+        path: "/team/".into(),
+        user_id: "AIDADEV".into(),
+        tags: vec![("team".into(), "a".into())],
+        permissions_boundary: None,
+        created_at: 1,
+    };
+    assert!(store.insert_user(&user).await.unwrap());
+    assert!(
+        !store.insert_user(&user).await.unwrap(),
+        "names ignore case"
+    );
+    let group = Group {
+        group_name: "readers".into(),
+        path: "/".into(),
+        group_id: "AGPAREADERS".into(),
+        created_at: 1,
+    };
+    assert!(store.insert_group(&group).await.unwrap());
+    assert_eq!(
+        store.add_user_to_group("dev", "readers", 2).await.unwrap(),
+        PairOutcome::Done
+    );
+    assert_eq!(
+        store
+            .add_user_to_group("ghost", "readers", 2)
+            .await
+            .unwrap(),
+        PairOutcome::FirstMissing
+    );
+    let managed = |name: &str| ManagedPolicy {
+        arn: format!("arn:aws:iam::123456789012:policy/{name}"),
+        policy_name: name.into(),
+        path: "/".into(),
+        policy_id: format!("ANPA{name}"),
+        description: None,
+        default_version: "v1".into(),
+        tags: Vec::new(),
+        created_at: 1,
+        updated_at: 1,
+    };
+    assert!(
+        store
+            .insert_managed_policy(&managed("p"), "{\"v\":1}")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_managed_policy(&managed("P"), "{}")
+            .await
+            .unwrap()
+    );
+    let arn = managed("p").arn;
+    let (_, v2) = store
+        .insert_policy_version(&arn, "{\"v\":2}", true, 5, 3)
+        .await
+        .unwrap();
+    assert_eq!(v2.unwrap().version_id, "v2");
+    assert!(
+        store
+            .put_inline_policy(EntityKind::User, "dev", "mine", "{\"u\":1}")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_inline_policy(EntityKind::Group, "readers", "ours", "{\"g\":1}")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .attach_policy(EntityKind::Group, "readers", &arn, 4)
+            .await
+            .unwrap(),
+        PairOutcome::Done
+    );
+    assert_eq!(
+        store
+            .attach_policy(
+                EntityKind::User,
+                "dev",
+                "arn:aws:iam::aws:policy/AdministratorAccess",
+                5
+            )
+            .await
+            .unwrap(),
+        PairOutcome::Done
+    );
+    assert_eq!(
+        store
+            .set_permissions_boundary(EntityKind::User, "dev", Some(&arn))
+            .await
+            .unwrap(),
+        PairOutcome::Done
+    );
+    let set = store
+        .principal_policies(EntityKind::User, "DEV")
+        .await
+        .unwrap()
+        .unwrap();
+    let inline: Vec<(&str, &str)> = set
+        .inline
+        .iter()
+        .map(|d| (d.source.id(), d.document.as_str()))
+        .collect();
+    assert_eq!(inline, [("mine", "{\"u\":1}"), ("ours", "{\"g\":1}")]);
+    assert!(matches!(
+        &set.inline[1].source,
+        PolicySource::Inline {
+            kind: EntityKind::Group,
+            ..
+        }
+    ));
+    assert_eq!(
+        set.attached,
+        [
+            (arn.clone(), Some("{\"v\":2}".to_owned())),
+            (
+                "arn:aws:iam::aws:policy/AdministratorAccess".to_owned(),
+                None
+            )
+        ]
+    );
+    assert_eq!(
+        set.boundary,
+        Some((arn.clone(), Some("{\"v\":2}".to_owned())))
+    );
+    assert_eq!(set.tags, user.tags);
+    assert!(
+        store
+            .principal_policies(EntityKind::Role, "none")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let info = store.managed_policy(&arn).await.unwrap().unwrap();
+    assert_eq!((info.attachment_count, info.boundary_usage_count), (1, 1));
+    assert_eq!(
+        store.delete_managed_policy(&arn).await.unwrap(),
+        PairOutcome::SecondMissing
+    );
+    assert!(matches!(
+        store.delete_group("readers").await.unwrap(),
+        tegata_core::iam::DeleteOutcome::Conflict(_)
+    ));
+    // A rename carries everything that names the user.
+    assert_eq!(
+        store
+            .update_user("dev", Some("developer"), None)
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    let renamed = store
+        .principal_policies(EntityKind::User, "developer")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.inline.len(), 2);
+    assert_eq!(
+        store.user("developer").await.unwrap().unwrap().user_id,
+        "AIDADEV"
+    );
+    assert_eq!(store.groups_of_user("developer").await.unwrap().len(), 1);
+}
+
 async fn conformance<F, Fut>(fresh: F)
 where
     F: Fn() -> Fut,
@@ -977,6 +1196,7 @@ where
     roles(fresh().await).await;
     large_pool_deletion(fresh().await).await;
     updates_of_one_role_do_not_undo_each_other(fresh().await).await;
+    users_groups_and_policies(fresh().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1047,7 +1267,7 @@ async fn migrations_refuse_a_newer_schema_on_both_backends() {
             PgCluster::database_name(&url),
             "SELECT count(*) FROM tegata_schema"
         ),
-        "4"
+        "5"
     );
     drop(tegata_store::open_postgres(&url).await.unwrap());
     cluster.psql(

@@ -273,22 +273,6 @@ async fn hostile_requests_get_the_service_envelope_and_the_server_goes_on() {
     // Inputs that narrow permissions are refused rather than ignored, until tegata has them.
     let response = query_call(
         &server,
-        "iam",
-        &[
-            ("Action", "CreateRole"),
-            ("Version", "2010-05-08"),
-            ("RoleName", "bounded"),
-            ("AssumeRolePolicyDocument", "{}"),
-            (
-                "PermissionsBoundary",
-                "arn:aws:iam::123456789012:policy/boundary",
-            ),
-        ],
-    )
-    .await;
-    assert_eq!(assert_query_refusal(&response, "boundary"), "InvalidInput");
-    let response = query_call(
-        &server,
         "sts",
         &[
             ("Action", "AssumeRoleWithWebIdentity"),

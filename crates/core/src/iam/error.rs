@@ -23,6 +23,10 @@ pub enum IamError {
     Validation(String),
     #[error("{0}")]
     ConcurrentModification(String),
+    /// IAM's own refusals that are not policy decisions (a key the caller may not learn of,
+    /// changing an AWS managed policy).
+    #[error("{0}")]
+    AccessDenied(String),
     #[error("Rate exceeded")]
     Throttling,
     /// IAM's modelled server fault (`ServiceFailure`, HTTP 500).
@@ -41,6 +45,7 @@ impl AwsError for IamError {
             Self::InvalidInput(_) => "InvalidInput",
             Self::Validation(_) => "ValidationError",
             Self::ConcurrentModification(_) => "ConcurrentModification",
+            Self::AccessDenied(_) => "AccessDenied",
             Self::Throttling => "Throttling",
             Self::ServiceFailure(_) => "ServiceFailure",
         }
@@ -53,6 +58,7 @@ impl AwsError for IamError {
             | Self::DeleteConflict(_)
             | Self::LimitExceeded(_)
             | Self::ConcurrentModification(_) => 409,
+            Self::AccessDenied(_) => 403,
             Self::ServiceFailure(_) => 500,
             _ => 400,
         }

@@ -1,23 +1,41 @@
-//! IAM roles and their inline policies: what AssumeRoleWithWebIdentity assumes.
+//! IAM: roles (what AssumeRoleWithWebIdentity assumes), users and their access keys, groups,
+//! inline and managed policies, permissions boundaries, OpenID Connect providers.
 //!
 //! Operations are named after their IAM actions. Shape constraints (name patterns, lengths) are
 //! checked by the protocol layer; this layer checks what needs the stored state and the policy
 //! language (trust policies must parse as trust policies, inline policies as identity policies).
 
+pub mod aws_managed;
 mod error;
+mod model;
 mod oidc;
+mod policies;
+mod tags;
+mod users;
 
 use std::sync::Arc;
 
 use tegata_policy::{PolicyDocument, PolicyKind};
 
+pub use aws_managed::AWS_MANAGED_PREFIX;
 pub use error::IamError;
+pub use model::{
+    DeleteConflict, DeleteOutcome, EntityKind, Group, ManagedPolicy, PolicyEntity, PolicyInfo,
+    PolicySource, PolicyVersion, PrincipalPolicySet, SourcedDocument, User, entity_arn,
+};
 pub use oidc::{
     CreateOidcProviderInput, OidcProvider, oidc_provider_arn_prefix, parse_provider_url,
 };
+pub use policies::{
+    AttachedPolicy, CreatePolicyInput, MAX_POLICY_VERSIONS, PolicyScope, policy_name_of,
+};
+pub use users::{CreateUserInput, GroupWithUsers, MAX_ACCESS_KEYS_PER_USER};
 
+use crate::access_keys::AccessKeys;
+use crate::authz::{PermissionCache, cache_key};
 use crate::cache::SecondCache;
 use crate::deployment::{Deployment, PARTITION};
+use crate::master_key::MasterKey;
 use crate::pagination::{self, Page};
 use crate::random::Randomness;
 use crate::store::{DeleteRoleOutcome, Store};
@@ -39,6 +57,8 @@ pub struct Role {
     pub description: Option<String>,
     pub max_session_duration: i64,
     pub tags: Vec<(String, String)>,
+    /// A managed policy's ARN.
+    pub permissions_boundary: Option<String>,
     pub created_at: UnixSeconds,
 }
 
@@ -74,20 +94,49 @@ pub struct CreateRoleInput {
     pub description: Option<String>,
     pub max_session_duration: Option<i64>,
     pub tags: Vec<(String, String)>,
+    pub permissions_boundary: Option<String>,
 }
 
 pub struct Iam {
     store: Arc<dyn Store>,
     deployment: Arc<Deployment>,
     roles: Arc<RoleCache>,
+    /// Principals' permissions as authorization reads them: IAM's writes forget what they
+    /// change.
+    permissions: Arc<PermissionCache>,
+    /// Access keys as authentication reads them: a key changed here is forgotten at once.
+    access_keys: Arc<AccessKeys>,
+    /// Seals the secrets of new access keys.
+    master: Arc<MasterKey>,
+}
+
+/// The caches IAM's writes must keep honest, and the master key new access keys are sealed
+/// with.
+pub struct IamShared {
+    pub roles: Arc<RoleCache>,
+    pub permissions: Arc<PermissionCache>,
+    pub access_keys: Arc<AccessKeys>,
+    pub master: Arc<MasterKey>,
+}
+
+/// A page of `items` (all of them, in any order) after `marker`, ordered by `key`: IAM's lists
+/// are small (thousands at most), so they are read whole and paged here.
+fn page_of<T>(
+    mut items: Vec<T>,
+    marker: Option<&str>,
+    max_items: u32,
+    key: impl Fn(&T) -> String,
+) -> Result<Page<T>> {
+    let after = marker.map(pagination::decode_token).transpose()?;
+    items.sort_by_key(|item| key(item));
+    if let Some(after) = after {
+        items.retain(|item| key(item) > after);
+    }
+    Ok(pagination::paginate(items, max_items as usize, key))
 }
 
 fn no_such_role(name: &str) -> IamError {
     IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
-}
-
-fn no_such_role_policy(name: &str) -> IamError {
-    IamError::NoSuchEntity(format!("The role policy with name {name} cannot be found."))
 }
 
 fn malformed(e: tegata_policy::PolicyError) -> IamError {
@@ -95,11 +144,14 @@ fn malformed(e: tegata_policy::PolicyError) -> IamError {
 }
 
 impl Iam {
-    pub fn new(store: Arc<dyn Store>, deployment: Arc<Deployment>, roles: Arc<RoleCache>) -> Self {
+    pub fn new(store: Arc<dyn Store>, deployment: Arc<Deployment>, shared: IamShared) -> Self {
         Self {
             store,
             deployment,
-            roles,
+            roles: shared.roles,
+            permissions: shared.permissions,
+            access_keys: shared.access_keys,
+            master: shared.master,
         }
     }
 
@@ -115,6 +167,10 @@ impl Iam {
     ) -> Result<Role> {
         PolicyDocument::parse(&input.assume_role_policy_document, PolicyKind::Trust)
             .map_err(malformed)?;
+        tags::check_unique_keys(&input.tags)?;
+        if let Some(boundary) = &input.permissions_boundary {
+            self.require_boundary_policy(boundary).await?;
+        }
         let role = Role {
             role_id: ids::unique_id("AROA", rng),
             path: input.path.unwrap_or_else(|| "/".to_owned()),
@@ -124,6 +180,7 @@ impl Iam {
                 .max_session_duration
                 .unwrap_or(DEFAULT_MAX_SESSION_DURATION),
             tags: input.tags,
+            permissions_boundary: input.permissions_boundary,
             created_at: now,
             role_name: input.role_name,
         };
@@ -197,68 +254,17 @@ impl Iam {
     pub async fn delete_role(&self, role_name: &str) -> Result<()> {
         let outcome = self.store.delete_role(role_name).await?;
         self.roles.forget(&role_cache_key(role_name));
+        self.permissions
+            .forget(&cache_key(EntityKind::Role, role_name));
         match outcome {
             DeleteRoleOutcome::Deleted => Ok(()),
             DeleteRoleOutcome::NotFound => Err(no_such_role(role_name)),
             DeleteRoleOutcome::HasPolicies => Err(IamError::DeleteConflict(
-                "Cannot delete entity, must delete policies first.".to_owned(),
+                DeleteConflict::InlinePolicies.message().to_owned(),
+            )),
+            DeleteRoleOutcome::HasAttachedPolicies => Err(IamError::DeleteConflict(
+                DeleteConflict::AttachedPolicies.message().to_owned(),
             )),
         }
-    }
-
-    pub async fn put_role_policy(
-        &self,
-        role_name: &str,
-        policy_name: &str,
-        document: &str,
-    ) -> Result<()> {
-        PolicyDocument::parse(document, PolicyKind::Identity).map_err(malformed)?;
-        if !self
-            .store
-            .put_role_policy(role_name, policy_name, document)
-            .await?
-        {
-            return Err(no_such_role(role_name));
-        }
-        Ok(())
-    }
-
-    pub async fn get_role_policy(&self, role_name: &str, policy_name: &str) -> Result<String> {
-        self.get_role(role_name).await?;
-        self.store
-            .role_policy(role_name, policy_name)
-            .await?
-            .ok_or_else(|| no_such_role_policy(policy_name))
-    }
-
-    pub async fn delete_role_policy(&self, role_name: &str, policy_name: &str) -> Result<()> {
-        self.get_role(role_name).await?;
-        if !self
-            .store
-            .delete_role_policy(role_name, policy_name)
-            .await?
-        {
-            return Err(no_such_role_policy(policy_name));
-        }
-        Ok(())
-    }
-
-    pub async fn list_role_policies(
-        &self,
-        role_name: &str,
-        marker: Option<&str>,
-        max_items: u32,
-    ) -> Result<Page<String>> {
-        self.get_role(role_name).await?;
-        let after = marker.map(pagination::decode_token).transpose()?;
-        let rows = self
-            .store
-            .list_role_policies(role_name, after.as_deref(), max_items + 1)
-            .await?;
-        Ok(pagination::paginate(
-            rows,
-            max_items as usize,
-            String::clone,
-        ))
     }
 }

@@ -1,7 +1,7 @@
 //! IAM OpenID Connect providers: the issuers whose tokens AssumeRoleWithWebIdentity and identity
 //! pools accept besides tegata's own (iam-facts.md §3, §4).
 
-use super::{Iam, IamError, Result};
+use super::{Iam, IamError, Result, tags};
 use crate::UnixSeconds;
 use crate::deployment::PARTITION;
 use crate::pagination::{self, Page};
@@ -9,7 +9,6 @@ use crate::pagination::{self, Page};
 /// AWS's quotas.
 pub(super) const MAX_CLIENT_IDS: usize = 100;
 pub(super) const MAX_THUMBPRINTS: usize = 5;
-pub(super) const MAX_TAGS: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OidcProvider {
@@ -130,7 +129,7 @@ impl Iam {
         if client_ids.len() > MAX_CLIENT_IDS {
             return Err(client_id_quota());
         }
-        check_tag_keys_unique(&input.tags)?;
+        tags::check_unique_keys(&input.tags)?;
         let provider = OidcProvider {
             url,
             scheme: scheme.to_owned(),
@@ -224,21 +223,11 @@ impl Iam {
     pub async fn tag_open_id_connect_provider(
         &self,
         arn: &str,
-        tags: Vec<(String, String)>,
+        new_tags: Vec<(String, String)>,
     ) -> Result<()> {
-        check_tag_keys_unique(&tags)?;
+        tags::check_unique_keys(&new_tags)?;
         self.change_provider(arn, |p| {
-            for (key, value) in &tags {
-                match p.tags.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
-                    Some(existing) => *existing = (key.clone(), value.clone()),
-                    None => p.tags.push((key.clone(), value.clone())),
-                }
-            }
-            if p.tags.len() > MAX_TAGS {
-                return Err(IamError::LimitExceeded(
-                    "The number of tags has reached the maximum limit.".to_owned(),
-                ));
-            }
+            p.tags = tags::merged(&p.tags, &new_tags)?;
             Ok(())
         })
         .await
@@ -246,8 +235,7 @@ impl Iam {
 
     pub async fn untag_open_id_connect_provider(&self, arn: &str, keys: &[String]) -> Result<()> {
         self.change_provider(arn, |p| {
-            p.tags
-                .retain(|(k, _)| !keys.iter().any(|key| key.eq_ignore_ascii_case(k)));
+            p.tags = tags::without(&p.tags, keys)?;
             Ok(())
         })
         .await
@@ -302,22 +290,6 @@ fn client_id_quota() -> IamError {
     IamError::LimitExceeded(format!(
         "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}"
     ))
-}
-
-fn check_tag_keys_unique(tags: &[(String, String)]) -> Result<()> {
-    for (i, (key, _)) in tags.iter().enumerate() {
-        if tags
-            .iter()
-            .skip(i + 1)
-            .any(|(other, _)| other.eq_ignore_ascii_case(key))
-        {
-            return Err(IamError::InvalidInput(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-                    .to_owned(),
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

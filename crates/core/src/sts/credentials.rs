@@ -55,6 +55,11 @@ pub struct SessionClaims {
     pub session_policy: Option<String>,
     #[serde(rename = "tag", default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
+    /// The prefix of the web identity's condition keys (`<prefix>:sub`, `:aud`, `:amr`) when
+    /// the token came from a registered OpenID Connect provider (its URL); absent for
+    /// Cognito's, whose prefix is `cognito-identity.amazonaws.com`.
+    #[serde(rename = "kp", default, skip_serializing_if = "Option::is_none")]
+    pub web_identity_key_prefix: Option<String>,
 }
 
 impl SessionClaims {
@@ -230,6 +235,7 @@ mod tests {
             expires_at: 3700,
             session_policy: None,
             tags: vec![("team".into(), "blue".into())],
+            web_identity_key_prefix: None,
         }
     }
 

@@ -363,6 +363,8 @@ impl Sts {
             expires_at: now + duration,
             session_policy: input.policy,
             tags,
+            web_identity_key_prefix: (token.key_prefix != COGNITO_FEDERATED_PRINCIPAL)
+                .then(|| token.key_prefix.clone()),
         };
         let credentials = self.minter.mint(&claims, rng);
         Ok(AssumeRoleWithWebIdentityOutput {

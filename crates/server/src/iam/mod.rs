@@ -1,11 +1,12 @@
-//! IAM over awsQuery: every operation of the model has its row; tegata implements roles and
-//! their inline policies so far.
+//! IAM over awsQuery: every operation of the model has its row; tegata implements roles, users
+//! and their access keys, groups, inline and managed policies, permissions boundaries and OpenID
+//! Connect providers.
 
 mod handlers;
 mod shapes;
 
 use axum::response::Response;
-use tegata_core::iam::Iam;
+use tegata_core::iam::{EntityKind, Iam};
 
 use crate::edge::{Answer, Envelope};
 use crate::pipeline::{Call, Failure, ProtocolKind, Resource, drive, endpoint_table};
@@ -24,14 +25,14 @@ pub const ENVELOPE: Envelope = Envelope {
 
 // The resource types of the Service Authorization Reference, each with the input member that
 // names it. `${…NameWithPath}` is `${Path}${Name}` for the operations that create the entity
-// (their input has a validated `Path`); an existing entity's stored path is not read here, so
-// its ARN is written with `/` until the authorizer that evaluates policies resolves it (IAM
-// authorizes GetRole of `/app/r` on `role/app/r`).
-const ROLE: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:role/${RoleName}");
+// (their input has a validated `Path`); an existing user, group or role is authorized on its ARN
+// with its stored path, which the pipeline reads (IAM authorizes GetRole of `/app/r` on
+// `role/app/r`).
+const ROLE: Resource = Resource::Entity(EntityKind::Role, "RoleName");
 const NEW_ROLE: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:role${Path}${RoleName}");
-const USER: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:user/${UserName}");
+const USER: Resource = Resource::Entity(EntityKind::User, "UserName");
 const NEW_USER: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:user${Path}${UserName}");
-const GROUP: Resource = Resource::Arn("arn:${Partition}:iam::${Account}:group/${GroupName}");
+const GROUP: Resource = Resource::Entity(EntityKind::Group, "GroupName");
 const NEW_GROUP: Resource =
     Resource::Arn("arn:${Partition}:iam::${Account}:group${Path}${GroupName}");
 const POLICY: Resource = Resource::Arn("${PolicyArn}");
@@ -58,40 +59,40 @@ endpoint_table! {
     AcquireRole:                                   Signed, NONE               => unimplemented;
     AddClientIDToOpenIDConnectProvider:            Signed, OIDC_PROVIDER      => add_client_id_to_open_id_connect_provider;
     AddRoleToInstanceProfile:                      Signed, INSTANCE_PROFILE   => unimplemented;
-    AddUserToGroup:                                Signed, GROUP              => unimplemented;
+    AddUserToGroup:                                Signed, GROUP              => add_user_to_group;
     AssociateDelegationRequest:                    Signed, NONE               => unimplemented;
-    AttachGroupPolicy:                             Signed, GROUP              => unimplemented;
-    AttachRolePolicy:                              Signed, ROLE               => unimplemented;
-    AttachUserPolicy:                              Signed, USER               => unimplemented;
+    AttachGroupPolicy:                             Signed, GROUP              => attach_group_policy;
+    AttachRolePolicy:                              Signed, ROLE               => attach_role_policy;
+    AttachUserPolicy:                              Signed, USER               => attach_user_policy;
     ChangePassword:                                Signed, USER               => unimplemented;
-    CreateAccessKey:                               Signed, USER               => unimplemented;
+    CreateAccessKey:                               Signed, USER               => create_access_key;
     CreateAccountAlias:                            Signed, NONE               => unimplemented;
     CreateDelegationRequest:                       Signed, NONE               => unimplemented;
-    CreateGroup:                                   Signed, NEW_GROUP          => unimplemented;
+    CreateGroup:                                   Signed, NEW_GROUP          => create_group;
     CreateInstanceProfile:                         Signed, NEW_INSTANCE_PROFILE => unimplemented;
     CreateLoginProfile:                            Signed, USER               => unimplemented;
     CreateOpenIDConnectProvider:                   Signed, NONE               => create_open_id_connect_provider;
-    CreatePolicy:                                  Signed, NEW_POLICY         => unimplemented;
-    CreatePolicyVersion:                           Signed, POLICY             => unimplemented;
+    CreatePolicy:                                  Signed, NEW_POLICY         => create_policy;
+    CreatePolicyVersion:                           Signed, POLICY             => create_policy_version;
     CreateRole:                                    Signed, NEW_ROLE           => create_role;
     CreateSAMLProvider:                            Signed, NONE               => unimplemented;
     CreateServiceLinkedRole:                       Signed, ROLE               => unimplemented;
     CreateServiceSpecificCredential:               Signed, USER               => unimplemented;
-    CreateUser:                                    Signed, NEW_USER           => unimplemented;
+    CreateUser:                                    Signed, NEW_USER           => create_user;
     CreateVirtualMFADevice:                        Signed, NONE               => unimplemented;
     DeactivateMFADevice:                           Signed, USER               => unimplemented;
-    DeleteAccessKey:                               Signed, USER               => unimplemented;
+    DeleteAccessKey:                               Signed, USER               => delete_access_key;
     DeleteAccountAlias:                            Signed, NONE               => unimplemented;
     DeleteAccountPasswordPolicy:                   Signed, NONE               => unimplemented;
-    DeleteGroup:                                   Signed, GROUP              => unimplemented;
-    DeleteGroupPolicy:                             Signed, GROUP              => unimplemented;
+    DeleteGroup:                                   Signed, GROUP              => delete_group;
+    DeleteGroupPolicy:                             Signed, GROUP              => delete_group_policy;
     DeleteInstanceProfile:                         Signed, INSTANCE_PROFILE   => unimplemented;
     DeleteLoginProfile:                            Signed, USER               => unimplemented;
     DeleteOpenIDConnectProvider:                   Signed, OIDC_PROVIDER      => delete_open_id_connect_provider;
-    DeletePolicy:                                  Signed, POLICY             => unimplemented;
-    DeletePolicyVersion:                           Signed, POLICY             => unimplemented;
+    DeletePolicy:                                  Signed, POLICY             => delete_policy;
+    DeletePolicyVersion:                           Signed, POLICY             => delete_policy_version;
     DeleteRole:                                    Signed, ROLE               => delete_role;
-    DeleteRolePermissionsBoundary:                 Signed, ROLE               => unimplemented;
+    DeleteRolePermissionsBoundary:                 Signed, ROLE               => delete_role_permissions_boundary;
     DeleteRolePolicy:                              Signed, ROLE               => delete_role_policy;
     DeleteSAMLProvider:                            Signed, SAML_PROVIDER      => unimplemented;
     DeleteSSHPublicKey:                            Signed, USER               => unimplemented;
@@ -99,13 +100,13 @@ endpoint_table! {
     DeleteServiceLinkedRole:                       Signed, ROLE               => unimplemented;
     DeleteServiceSpecificCredential:               Signed, USER               => unimplemented;
     DeleteSigningCertificate:                      Signed, USER               => unimplemented;
-    DeleteUser:                                    Signed, USER               => unimplemented;
-    DeleteUserPermissionsBoundary:                 Signed, USER               => unimplemented;
-    DeleteUserPolicy:                              Signed, USER               => unimplemented;
+    DeleteUser:                                    Signed, USER               => delete_user;
+    DeleteUserPermissionsBoundary:                 Signed, USER               => delete_user_permissions_boundary;
+    DeleteUserPolicy:                              Signed, USER               => delete_user_policy;
     DeleteVirtualMFADevice:                        Signed, NONE               => unimplemented;
-    DetachGroupPolicy:                             Signed, GROUP              => unimplemented;
-    DetachRolePolicy:                              Signed, ROLE               => unimplemented;
-    DetachUserPolicy:                              Signed, USER               => unimplemented;
+    DetachGroupPolicy:                             Signed, GROUP              => detach_group_policy;
+    DetachRolePolicy:                              Signed, ROLE               => detach_role_policy;
+    DetachUserPolicy:                              Signed, USER               => detach_user_policy;
     DisableOrganizationsRootCredentialsManagement: Signed, NONE               => unimplemented;
     DisableOrganizationsRootSessions:              Signed, NONE               => unimplemented;
     DisableOutboundWebIdentityFederation:          Signed, NONE               => unimplemented;
@@ -116,7 +117,7 @@ endpoint_table! {
     GenerateCredentialReport:                      Signed, NONE               => unimplemented;
     GenerateOrganizationsAccessReport:             Signed, NONE               => unimplemented;
     GenerateServiceLastAccessedDetails:            Signed, NONE               => unimplemented;
-    GetAccessKeyLastUsed:                          Signed, USER               => unimplemented;
+    GetAccessKeyLastUsed:                          Signed, USER               => get_access_key_last_used;
     GetAccountAuthorizationDetails:                Signed, NONE               => unimplemented;
     GetAccountPasswordPolicy:                      Signed, NONE               => unimplemented;
     GetAccountProperties:                          Signed, NONE               => unimplemented;
@@ -125,8 +126,8 @@ endpoint_table! {
     GetContextKeysForPrincipalPolicy:              Signed, NONE               => unimplemented;
     GetCredentialReport:                           Signed, NONE               => unimplemented;
     GetDelegationRequest:                          Signed, NONE               => unimplemented;
-    GetGroup:                                      Signed, GROUP              => unimplemented;
-    GetGroupPolicy:                                Signed, GROUP              => unimplemented;
+    GetGroup:                                      Signed, GROUP              => get_group;
+    GetGroupPolicy:                                Signed, GROUP              => get_group_policy;
     GetHumanReadableSummary:                       Signed, NONE               => unimplemented;
     GetInstanceProfile:                            Signed, INSTANCE_PROFILE   => unimplemented;
     GetLoginProfile:                               Signed, USER               => unimplemented;
@@ -134,8 +135,8 @@ endpoint_table! {
     GetOpenIDConnectProvider:                      Signed, OIDC_PROVIDER      => get_open_id_connect_provider;
     GetOrganizationsAccessReport:                  Signed, NONE               => unimplemented;
     GetOutboundWebIdentityFederationInfo:          Signed, NONE               => unimplemented;
-    GetPolicy:                                     Signed, POLICY             => unimplemented;
-    GetPolicyVersion:                              Signed, POLICY             => unimplemented;
+    GetPolicy:                                     Signed, POLICY             => get_policy;
+    GetPolicyVersion:                              Signed, POLICY             => get_policy_version;
     GetRole:                                       Signed, ROLE               => get_role;
     GetRolePolicy:                                 Signed, ROLE               => get_role_policy;
     GetRoleTemplateVersion:                        Signed, NONE               => unimplemented;
@@ -145,18 +146,18 @@ endpoint_table! {
     GetServiceLastAccessedDetails:                 Signed, NONE               => unimplemented;
     GetServiceLastAccessedDetailsWithEntities:     Signed, NONE               => unimplemented;
     GetServiceLinkedRoleDeletionStatus:            Signed, ROLE               => unimplemented;
-    GetUser:                                       Signed, USER               => unimplemented;
-    GetUserPolicy:                                 Signed, USER               => unimplemented;
-    ListAccessKeys:                                Signed, USER               => unimplemented;
+    GetUser:                                       Signed, USER               => get_user;
+    GetUserPolicy:                                 Signed, USER               => get_user_policy;
+    ListAccessKeys:                                Signed, USER               => list_access_keys;
     ListAccountAliases:                            Signed, NONE               => unimplemented;
-    ListAttachedGroupPolicies:                     Signed, GROUP              => unimplemented;
-    ListAttachedRolePolicies:                      Signed, ROLE               => unimplemented;
-    ListAttachedUserPolicies:                      Signed, USER               => unimplemented;
+    ListAttachedGroupPolicies:                     Signed, GROUP              => list_attached_group_policies;
+    ListAttachedRolePolicies:                      Signed, ROLE               => list_attached_role_policies;
+    ListAttachedUserPolicies:                      Signed, USER               => list_attached_user_policies;
     ListDelegationRequests:                        Signed, NONE               => unimplemented;
-    ListEntitiesForPolicy:                         Signed, POLICY             => unimplemented;
-    ListGroupPolicies:                             Signed, GROUP              => unimplemented;
-    ListGroups:                                    Signed, NONE               => unimplemented;
-    ListGroupsForUser:                             Signed, USER               => unimplemented;
+    ListEntitiesForPolicy:                         Signed, POLICY             => list_entities_for_policy;
+    ListGroupPolicies:                             Signed, GROUP              => list_group_policies;
+    ListGroups:                                    Signed, NONE               => list_groups;
+    ListGroupsForUser:                             Signed, USER               => list_groups_for_user;
     ListInstanceProfileTags:                       Signed, INSTANCE_PROFILE   => unimplemented;
     ListInstanceProfiles:                          Signed, NONE               => unimplemented;
     ListInstanceProfilesForRole:                   Signed, ROLE               => unimplemented;
@@ -165,10 +166,10 @@ endpoint_table! {
     ListOpenIDConnectProviderTags:                 Signed, OIDC_PROVIDER      => list_open_id_connect_provider_tags;
     ListOpenIDConnectProviders:                    Signed, NONE               => list_open_id_connect_providers;
     ListOrganizationsFeatures:                     Signed, NONE               => unimplemented;
-    ListPolicies:                                  Signed, NONE               => unimplemented;
+    ListPolicies:                                  Signed, NONE               => list_policies;
     ListPoliciesGrantingServiceAccess:             Signed, NONE               => unimplemented;
     ListPolicyTags:                                Signed, POLICY             => unimplemented;
-    ListPolicyVersions:                            Signed, POLICY             => unimplemented;
+    ListPolicyVersions:                            Signed, POLICY             => list_policy_versions;
     ListRolePolicies:                              Signed, ROLE               => list_role_policies;
     ListRoleTags:                                  Signed, ROLE               => unimplemented;
     ListRoles:                                     Signed, NONE               => list_roles;
@@ -179,24 +180,24 @@ endpoint_table! {
     ListServerCertificates:                        Signed, NONE               => unimplemented;
     ListServiceSpecificCredentials:                Signed, USER               => unimplemented;
     ListSigningCertificates:                       Signed, USER               => unimplemented;
-    ListUserPolicies:                              Signed, USER               => unimplemented;
-    ListUserTags:                                  Signed, USER               => unimplemented;
-    ListUsers:                                     Signed, NONE               => unimplemented;
+    ListUserPolicies:                              Signed, USER               => list_user_policies;
+    ListUserTags:                                  Signed, USER               => list_user_tags;
+    ListUsers:                                     Signed, NONE               => list_users;
     ListVirtualMFADevices:                         Signed, NONE               => unimplemented;
     PutAccountProperties:                          Signed, NONE               => unimplemented;
-    PutGroupPolicy:                                Signed, GROUP              => unimplemented;
-    PutRolePermissionsBoundary:                    Signed, ROLE               => unimplemented;
+    PutGroupPolicy:                                Signed, GROUP              => put_group_policy;
+    PutRolePermissionsBoundary:                    Signed, ROLE               => put_role_permissions_boundary;
     PutRolePolicy:                                 Signed, ROLE               => put_role_policy;
-    PutUserPermissionsBoundary:                    Signed, USER               => unimplemented;
-    PutUserPolicy:                                 Signed, USER               => unimplemented;
+    PutUserPermissionsBoundary:                    Signed, USER               => put_user_permissions_boundary;
+    PutUserPolicy:                                 Signed, USER               => put_user_policy;
     RejectDelegationRequest:                       Signed, NONE               => unimplemented;
     RemoveClientIDFromOpenIDConnectProvider:       Signed, OIDC_PROVIDER      => remove_client_id_from_open_id_connect_provider;
     RemoveRoleFromInstanceProfile:                 Signed, INSTANCE_PROFILE   => unimplemented;
-    RemoveUserFromGroup:                           Signed, GROUP              => unimplemented;
+    RemoveUserFromGroup:                           Signed, GROUP              => remove_user_from_group;
     ResetServiceSpecificCredential:                Signed, USER               => unimplemented;
     ResyncMFADevice:                               Signed, USER               => unimplemented;
     SendDelegationToken:                           Signed, NONE               => unimplemented;
-    SetDefaultPolicyVersion:                       Signed, POLICY             => unimplemented;
+    SetDefaultPolicyVersion:                       Signed, POLICY             => set_default_policy_version;
     SetSecurityTokenServicePreferences:            Signed, NONE               => unimplemented;
     SimulateCustomPolicy:                          Signed, NONE               => unimplemented;
     SimulatePrincipalPolicy:                       Signed, NONE               => unimplemented;
@@ -207,7 +208,7 @@ endpoint_table! {
     TagRole:                                       Signed, ROLE               => unimplemented;
     TagSAMLProvider:                               Signed, SAML_PROVIDER      => unimplemented;
     TagServerCertificate:                          Signed, SERVER_CERTIFICATE => unimplemented;
-    TagUser:                                       Signed, USER               => unimplemented;
+    TagUser:                                       Signed, USER               => tag_user;
     UntagInstanceProfile:                          Signed, INSTANCE_PROFILE   => unimplemented;
     UntagMFADevice:                                Signed, NONE               => unimplemented;
     UntagOpenIDConnectProvider:                    Signed, OIDC_PROVIDER      => untag_open_id_connect_provider;
@@ -215,8 +216,8 @@ endpoint_table! {
     UntagRole:                                     Signed, ROLE               => unimplemented;
     UntagSAMLProvider:                             Signed, SAML_PROVIDER      => unimplemented;
     UntagServerCertificate:                        Signed, SERVER_CERTIFICATE => unimplemented;
-    UntagUser:                                     Signed, USER               => unimplemented;
-    UpdateAccessKey:                               Signed, USER               => unimplemented;
+    UntagUser:                                     Signed, USER               => untag_user;
+    UpdateAccessKey:                               Signed, USER               => update_access_key;
     UpdateAccountPasswordPolicy:                   Signed, NONE               => unimplemented;
     UpdateAssumeRolePolicy:                        Signed, ROLE               => update_assume_role_policy;
     UpdateDelegationRequest:                       Signed, NONE               => unimplemented;
@@ -231,7 +232,7 @@ endpoint_table! {
     UpdateServerCertificate:                       Signed, SERVER_CERTIFICATE => unimplemented;
     UpdateServiceSpecificCredential:               Signed, USER               => unimplemented;
     UpdateSigningCertificate:                      Signed, USER               => unimplemented;
-    UpdateUser:                                    Signed, USER               => unimplemented;
+    UpdateUser:                                    Signed, USER               => update_user;
     UploadSSHPublicKey:                            Signed, USER               => unimplemented;
     UploadServerCertificate:                       Signed, SERVER_CERTIFICATE => unimplemented;
     UploadSigningCertificate:                      Signed, USER               => unimplemented;
@@ -280,8 +281,9 @@ mod tests {
                 .iter()
                 .filter(|op| op.endpoint().implemented)
                 .count(),
-            20,
-            "roles and their inline policies, and OpenID Connect providers"
+            71,
+            "roles, users, access keys, groups, inline and managed policies, boundaries, and \
+             OpenID Connect providers"
         );
     }
 }

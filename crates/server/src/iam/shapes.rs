@@ -4,6 +4,10 @@
 use tegata_core::iam::{OidcProvider, Role};
 use tegata_core::pagination::Page;
 
+mod permissions;
+
+pub(super) use permissions::*;
+
 use crate::pipeline::{Decode, RequestError};
 use crate::protocol::aws_query::{self, QueryParams, Xml, XmlOutput};
 use crate::validate::{Pattern, Text, Validate, Violations};
@@ -588,6 +592,12 @@ fn role_members(xml: &mut Xml, role: &Role, account_id: &str) {
         )
         .optional("Description", role.description.as_deref())
         .element("MaxSessionDuration", &role.max_session_duration.to_string());
+    if let Some(arn) = &role.permissions_boundary {
+        xml.open("PermissionsBoundary")
+            .element("PermissionsBoundaryType", "Policy")
+            .element("PermissionsBoundaryArn", arn)
+            .close("PermissionsBoundary");
+    }
     if !role.tags.is_empty() {
         xml.open("Tags");
         for (key, value) in &role.tags {

@@ -49,6 +49,11 @@ impl JsonBody {
         self.0.get(name).and_then(serde_json::Value::as_str)
     }
 
+    /// A member that is a JSON object (a map of tags).
+    pub fn object(&self, name: &str) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.0.get(name).and_then(serde_json::Value::as_object)
+    }
+
     /// The body as an operation's input shape. Unknown members are ignored, as AWS ignores them.
     pub fn decode<T: DeserializeOwned>(self) -> Result<T, SerializationError> {
         serde_json::from_value(serde_json::Value::Object(self.0)).map_err(|_| {

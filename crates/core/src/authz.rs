@@ -1,0 +1,354 @@
+//! Authorization of a signed request, the way AWS evaluates a principal's identity-based
+//! policies within its own account: the principal's policies (a user's with its groups', a role
+//! session's with its role's), its permissions boundary, and a session's session policy. An
+//! explicit deny in any of them wins; otherwise every kind present must allow.
+//!
+//! The same [`decide`] answers real requests and IAM's policy simulator, so the simulator says
+//! what will happen.
+//!
+//! A principal's policies are read and parsed once per second per node at most
+//! ([`PermissionCache`]); writes through this node forget what they change, and other nodes see
+//! them within the second, as roles are seen.
+
+use std::sync::Arc;
+
+use tegata_policy::{Context, Decision, PolicyDocument, PolicyKind, Request};
+
+use crate::UnixSeconds;
+use crate::cache::SecondCache;
+use crate::error::Internal;
+use crate::iam::{EntityKind, PolicySource, PrincipalPolicySet, aws_managed};
+use crate::store::Store;
+
+/// A parsed policy and where it comes from.
+#[derive(Debug)]
+pub struct SourcedPolicy {
+    pub source: PolicySource,
+    pub document: PolicyDocument,
+}
+
+/// What authorizes a principal: its identity-based policies, its boundary, its tags.
+#[derive(Debug, Default)]
+pub struct PrincipalPermissions {
+    pub identity: Vec<SourcedPolicy>,
+    pub boundary: Option<SourcedPolicy>,
+    /// The user's or role's tags (`aws:PrincipalTag/*`).
+    pub tags: Vec<(String, String)>,
+    /// Whether any policy has a condition or a policy variable, so evaluation needs the request
+    /// context; most principals' policies do not, and their requests skip building it.
+    pub reads_context: bool,
+}
+
+impl PrincipalPermissions {
+    /// Parse what the store read. A stored document that no longer parses (written by another
+    /// version, say) is an internal fault, never a silent allow or deny.
+    pub fn from_set(set: PrincipalPolicySet) -> Result<Self, Internal> {
+        let parse = |source: PolicySource, text: &str| {
+            PolicyDocument::parse(text, PolicyKind::Identity)
+                .map(|document| SourcedPolicy { source, document })
+                .map_err(|e| Internal::new(format!("stored policy does not parse: {}", e.0)))
+        };
+        let managed =
+            |arn: &str, stored: Option<&str>| -> Result<Option<SourcedPolicy>, Internal> {
+                let text = match stored {
+                    Some(text) => text,
+                    // AWS managed policies are built in; an ARN that is neither is a policy
+                    // deleted while attached, which grants nothing.
+                    None => match aws_managed::find(arn) {
+                        Some(policy) => policy.document,
+                        None => return Ok(None),
+                    },
+                };
+                parse(
+                    PolicySource::Managed {
+                        arn: arn.to_owned(),
+                    },
+                    text,
+                )
+                .map(Some)
+            };
+        let mut identity = Vec::with_capacity(set.inline.len() + set.attached.len());
+        for doc in set.inline {
+            identity.push(parse(doc.source, &doc.document)?);
+        }
+        for (arn, stored) in &set.attached {
+            identity.extend(managed(arn, stored.as_deref())?);
+        }
+        let boundary = match &set.boundary {
+            Some((arn, stored)) => Some(managed(arn, stored.as_deref())?.unwrap_or_else(|| {
+                // A boundary whose policy is gone allows nothing.
+                SourcedPolicy {
+                    source: PolicySource::Managed { arn: arn.clone() },
+                    document: PolicyDocument {
+                        version: tegata_policy::Version::V2012_10_17,
+                        id: None,
+                        statements: Vec::new(),
+                    },
+                }
+            })),
+            None => None,
+        };
+        let reads_context = identity
+            .iter()
+            .chain(boundary.as_ref())
+            .any(|p| p.document.reads_context());
+        Ok(Self {
+            identity,
+            boundary,
+            tags: set.tags,
+            reads_context,
+        })
+    }
+}
+
+/// Which kind of policy decided a denial; AWS names it in the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyType {
+    IdentityBased,
+    PermissionsBoundary,
+    SessionPolicy,
+}
+
+impl PolicyType {
+    fn phrase(self) -> &'static str {
+        match self {
+            Self::IdentityBased => "identity-based policy",
+            Self::PermissionsBoundary => "permissions boundary",
+            Self::SessionPolicy => "session policy",
+        }
+    }
+}
+
+/// The outcome of authorizing one action on one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    ExplicitDeny(PolicyType),
+    /// Nothing of that kind allows.
+    ImplicitDeny(PolicyType),
+}
+
+impl Verdict {
+    /// AWS's AccessDenied message for this verdict (the IAM user guide's "access denied error
+    /// messages"): `on resource:` is left out for actions without a resource.
+    pub fn denial_message(self, principal_arn: &str, action: &str, resource: &str) -> String {
+        let on = if resource == "*" {
+            String::new()
+        } else {
+            format!(" on resource: {resource}")
+        };
+        match self {
+            Self::Allowed => String::new(),
+            Self::ExplicitDeny(kind) => format!(
+                "User: {principal_arn} is not authorized to perform: {action}{on} with an \
+                 explicit deny in {} {}",
+                article(kind),
+                kind.phrase()
+            ),
+            Self::ImplicitDeny(kind) => format!(
+                "User: {principal_arn} is not authorized to perform: {action}{on} because no {} \
+                 allows the {action} action",
+                kind.phrase()
+            ),
+        }
+    }
+}
+
+fn article(kind: PolicyType) -> &'static str {
+    match kind {
+        PolicyType::IdentityBased => "an",
+        _ => "a",
+    }
+}
+
+/// Decide a request: an explicit deny anywhere wins; then the identity-based policies must
+/// allow, and the boundary and the session policies too when there are any.
+pub fn decide(
+    permissions: &PrincipalPermissions,
+    session_policies: &[PolicyDocument],
+    action: &str,
+    resource: &str,
+    context: &Context,
+) -> Verdict {
+    let request = Request {
+        principal: None,
+        action,
+        resource,
+        context,
+    };
+    let identity =
+        tegata_policy::evaluate(permissions.identity.iter().map(|p| &p.document), &request);
+    let boundary = permissions
+        .boundary
+        .as_ref()
+        .map(|b| tegata_policy::evaluate([&b.document], &request));
+    let session =
+        (!session_policies.is_empty()).then(|| tegata_policy::evaluate(session_policies, &request));
+    let kinds = [
+        (PolicyType::IdentityBased, Some(identity)),
+        (PolicyType::PermissionsBoundary, boundary),
+        (PolicyType::SessionPolicy, session),
+    ];
+    for (kind, decision) in kinds {
+        if decision == Some(Decision::ExplicitDeny) {
+            return Verdict::ExplicitDeny(kind);
+        }
+    }
+    for (kind, decision) in kinds {
+        if matches!(decision, Some(Decision::NotApplicable)) {
+            return Verdict::ImplicitDeny(kind);
+        }
+    }
+    Verdict::Allowed
+}
+
+/// A principal's permissions by `user/<name>` or `role/<name>` (lower-cased).
+pub type PermissionCache = SecondCache<Arc<PrincipalPermissions>>;
+
+pub fn cache_key(kind: EntityKind, name: &str) -> String {
+    format!("{}/{}", kind.as_str(), name.to_lowercase())
+}
+
+/// Reads principals' permissions through the cache.
+pub struct Permissions {
+    store: Arc<dyn Store>,
+    cache: Arc<PermissionCache>,
+}
+
+impl Permissions {
+    pub fn new(store: Arc<dyn Store>, cache: Arc<PermissionCache>) -> Self {
+        Self { store, cache }
+    }
+
+    /// The permissions of a user or role, as read during second `now`; `None` when it does not
+    /// exist (a deleted user's key still cached elsewhere, a deleted role's session).
+    pub async fn of(
+        &self,
+        kind: EntityKind,
+        name: &str,
+        now: UnixSeconds,
+    ) -> Result<Option<Arc<PrincipalPermissions>>, Internal> {
+        self.cache
+            .get_or_load(&cache_key(kind, name), now, || async {
+                let Some(set) = self
+                    .store
+                    .principal_policies(kind, name)
+                    .await
+                    .map_err(|e| Internal::caused_by("reading a principal's policies", e))?
+                else {
+                    return Ok(None);
+                };
+                PrincipalPermissions::from_set(set).map(|p| Some(Arc::new(p)))
+            })
+            .await
+    }
+
+    /// The stored path of a user, group or role, which its ARN includes (`None` when it does
+    /// not exist). IAM authorizes an operation on an existing entity on its ARN with the path.
+    pub async fn entity_path(
+        &self,
+        kind: EntityKind,
+        name: &str,
+    ) -> Result<Option<String>, Internal> {
+        let read = |e| Internal::caused_by("reading an entity's path", e);
+        Ok(match kind {
+            EntityKind::User => self.store.user(name).await.map_err(read)?.map(|u| u.path),
+            EntityKind::Group => self.store.group(name).await.map_err(read)?.map(|g| g.path),
+            EntityKind::Role => self.store.role(name).await.map_err(read)?.map(|r| r.path),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iam::SourcedDocument;
+
+    fn permissions(identity: &[&str], boundary: Option<&str>) -> PrincipalPermissions {
+        PrincipalPermissions::from_set(PrincipalPolicySet {
+            inline: identity
+                .iter()
+                .enumerate()
+                .map(|(n, doc)| SourcedDocument {
+                    source: PolicySource::Inline {
+                        kind: EntityKind::User,
+                        entity: "u".into(),
+                        policy_name: format!("p{n}"),
+                    },
+                    document: (*doc).to_owned(),
+                })
+                .collect(),
+            attached: Vec::new(),
+            boundary: boundary.map(|_| {
+                (
+                    "arn:aws:iam::1:policy/b".to_owned(),
+                    boundary.map(str::to_owned),
+                )
+            }),
+            tags: Vec::new(),
+        })
+        .unwrap()
+    }
+
+    const ALLOW_GET: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}}"#;
+    const DENY_ROLE: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"iam:GetRole","Resource":"*"}}"#;
+    const ALLOW_USER: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}}"#;
+
+    #[test]
+    fn each_kind_of_policy_must_allow_and_any_deny_wins() {
+        let none: &[PolicyDocument] = &[];
+        let ctx = Context::new();
+        let p = permissions(&[ALLOW_GET], None);
+        assert_eq!(decide(&p, none, "iam:GetRole", "*", &ctx), Verdict::Allowed);
+        assert_eq!(
+            decide(&p, none, "iam:CreateRole", "*", &ctx),
+            Verdict::ImplicitDeny(PolicyType::IdentityBased)
+        );
+        let denied = permissions(&[ALLOW_GET, DENY_ROLE], None);
+        assert_eq!(
+            decide(&denied, none, "iam:GetRole", "*", &ctx),
+            Verdict::ExplicitDeny(PolicyType::IdentityBased)
+        );
+        let bounded = permissions(&[ALLOW_GET], Some(ALLOW_USER));
+        assert_eq!(
+            decide(&bounded, none, "iam:GetUser", "*", &ctx),
+            Verdict::Allowed
+        );
+        assert_eq!(
+            decide(&bounded, none, "iam:GetRole", "*", &ctx),
+            Verdict::ImplicitDeny(PolicyType::PermissionsBoundary)
+        );
+        let session = [PolicyDocument::parse(ALLOW_USER, PolicyKind::Identity).unwrap()];
+        assert_eq!(
+            decide(&p, &session, "iam:GetUser", "*", &ctx),
+            Verdict::Allowed
+        );
+        assert_eq!(
+            decide(&p, &session, "iam:GetRole", "*", &ctx),
+            Verdict::ImplicitDeny(PolicyType::SessionPolicy)
+        );
+    }
+
+    #[test]
+    fn denials_use_aws_wording() {
+        assert_eq!(
+            Verdict::ImplicitDeny(PolicyType::IdentityBased).denial_message(
+                "arn:aws:iam::1:user/u",
+                "iam:CreateUser",
+                "arn:aws:iam::1:user/x"
+            ),
+            "User: arn:aws:iam::1:user/u is not authorized to perform: iam:CreateUser on \
+             resource: arn:aws:iam::1:user/x because no identity-based policy allows the \
+             iam:CreateUser action"
+        );
+        assert_eq!(
+            Verdict::ExplicitDeny(PolicyType::PermissionsBoundary).denial_message(
+                "arn:aws:iam::1:user/u",
+                "iam:ListRoles",
+                "*"
+            ),
+            "User: arn:aws:iam::1:user/u is not authorized to perform: iam:ListRoles with an \
+             explicit deny in a permissions boundary"
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! IAM's tag rules, shared by every taggable entity: keys are case-insensitive (a key given
+//! again in any casing replaces the tag and takes the new casing), at most 50 per entity.
+
+use super::{IamError, Result};
+
+/// Tags an IAM entity may carry.
+pub(super) const MAX_TAGS: usize = 50;
+
+pub(super) fn check_unique_keys(tags: &[(String, String)]) -> Result<()> {
+    for (i, (key, _)) in tags.iter().enumerate() {
+        if tags
+            .iter()
+            .skip(i + 1)
+            .any(|(other, _)| other.eq_ignore_ascii_case(key))
+        {
+            return Err(IamError::InvalidInput(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `current` with `new` added or replacing the tags of the same keys.
+pub(super) fn merged(
+    current: &[(String, String)],
+    new: &[(String, String)],
+) -> Result<Vec<(String, String)>> {
+    let mut tags = current.to_vec();
+    for (key, value) in new {
+        match tags.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            Some(existing) => *existing = (key.clone(), value.clone()),
+            None => tags.push((key.clone(), value.clone())),
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(IamError::LimitExceeded(
+            "The number of tags has reached the maximum limit.".to_owned(),
+        ));
+    }
+    Ok(tags)
+}
+
+/// `current` without the tags of `keys` (absent keys are not an error).
+pub(super) fn without(
+    current: &[(String, String)],
+    keys: &[String],
+) -> Result<Vec<(String, String)>> {
+    Ok(current
+        .iter()
+        .filter(|(k, _)| !keys.iter().any(|key| key.eq_ignore_ascii_case(k)))
+        .cloned()
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn keys_are_case_insensitive() {
+        let current = pairs(&[("team", "a"), ("env", "dev")]);
+        assert_eq!(
+            merged(&current, &pairs(&[("Team", "b")])).unwrap(),
+            pairs(&[("Team", "b"), ("env", "dev")])
+        );
+        assert_eq!(
+            without(&current, &["ENV".to_owned()]).unwrap(),
+            pairs(&[("team", "a")])
+        );
+        assert!(check_unique_keys(&pairs(&[("k", "1"), ("K", "2")])).is_err());
+        let many: Vec<(String, String)> = (0..MAX_TAGS)
+            .map(|n| (n.to_string(), String::new()))
+            .collect();
+        assert!(merged(&many, &pairs(&[("one-more", "")])).is_err());
+    }
+}

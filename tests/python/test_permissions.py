@@ -1,0 +1,309 @@
+"""Permissions: every signed request is authorized by the caller's IAM policies. Users, access
+keys, groups, managed policies and boundaries through boto3, and what each lets a caller do."""
+
+import json
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from test_sts import PROVIDER, assume, code, create_pool, create_role, pinned_trust_policy, token_for
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action, resource="*"):
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def deny(action, resource="*"):
+    return {"Effect": "Deny", "Action": action, "Resource": resource}
+
+
+def user_with_key(tegata, name, **create):
+    iam = tegata.client("iam")
+    iam.create_user(UserName=name, **create)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return key
+
+
+def as_key(tegata, service, key):
+    return tegata.client(service, aws_access_key_id=key["AccessKeyId"],
+                         aws_secret_access_key=key["SecretAccessKey"])
+
+
+def denied(excinfo):
+    error = excinfo.value.response["Error"]
+    assert error["Code"] in ("AccessDenied", "AccessDeniedException"), error
+    return error["Message"]
+
+
+def wait_for(check, seconds=3.0):
+    """Poll `check` until it holds (caches on another node hold a read for a second)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            check()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_the_backend_user_gets_tokens_for_its_pool_only(tegata):
+    iam = tegata.client("iam")
+    pool_id = create_pool(tegata, "app")
+    other_pool = create_pool(tegata, "other")
+    account = tegata.client("sts").get_caller_identity()["Account"]
+    key = user_with_key(tegata, "backend")
+    iam.put_user_policy(UserName="backend", PolicyName="tokens", PolicyDocument=policy(allow(
+        "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+        f"arn:aws:cognito-identity:us-east-1:{account}:identitypool/{pool_id}",
+    )))
+    cognito = as_key(tegata, "cognito-identity", key)
+    token = cognito.get_open_id_token_for_developer_identity(
+        IdentityPoolId=pool_id, Logins={PROVIDER: "alice"})["Token"]
+    assert token.count(".") == 2
+
+    with pytest.raises(ClientError) as excinfo:
+        cognito.get_open_id_token_for_developer_identity(IdentityPoolId=other_pool, Logins={PROVIDER: "alice"})
+    assert denied(excinfo) == (
+        f"User: arn:aws:iam::{account}:user/backend is not authorized to perform: "
+        f"cognito-identity:GetOpenIdTokenForDeveloperIdentity on resource: "
+        f"arn:aws:cognito-identity:us-east-1:{account}:identitypool/{other_pool} because no "
+        f"identity-based policy allows the cognito-identity:GetOpenIdTokenForDeveloperIdentity action"
+    )
+    with pytest.raises(ClientError) as excinfo:
+        cognito.create_identity_pool(IdentityPoolName="mine", AllowUnauthenticatedIdentities=False)
+    assert excinfo.value.response["Error"]["Code"] == "AccessDeniedException"
+    with pytest.raises(ClientError) as excinfo:
+        as_key(tegata, "iam", key).create_user(UserName="mallory")
+    assert excinfo.value.response["Error"]["Code"] == "AccessDenied"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # GetCallerIdentity needs no permission.
+    assert as_key(tegata, "sts", key).get_caller_identity()["Arn"] == f"arn:aws:iam::{account}:user/backend"
+
+
+def test_the_administrator_is_a_user_with_administrator_access(tegata):
+    iam = tegata.client("iam")
+    admin = iam.get_user()["User"]
+    assert admin["UserName"] == "admin"
+    attached = iam.list_attached_user_policies(UserName="admin")["AttachedPolicies"]
+    assert attached == [{"PolicyName": "AdministratorAccess",
+                         "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}]
+    # Detaching it takes every permission away, this call's successors included.
+    iam.detach_user_policy(UserName="admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    with pytest.raises(ClientError) as excinfo:
+        iam.list_users()
+    assert "because no identity-based policy allows the iam:ListUsers action" in denied(excinfo)
+
+
+def test_role_sessions_get_their_roles_permissions_narrowed_by_session_policies(tegata):
+    iam = tegata.client("iam")
+    pool_id = create_pool(tegata)
+    role_arn = create_role(tegata, "app", pinned_trust_policy(pool_id))
+    iam.put_role_policy(RoleName="app", PolicyName="self", PolicyDocument=policy(allow("iam:GetRole", role_arn)))
+
+    def session(**extra):
+        creds = assume(tegata, role_arn, token_for(tegata, pool_id), **extra)["Credentials"]
+        return tegata.client("iam", aws_access_key_id=creds["AccessKeyId"],
+                             aws_secret_access_key=creds["SecretAccessKey"],
+                             aws_session_token=creds["SessionToken"])
+
+    assert session().get_role(RoleName="app")["Role"]["Arn"] == role_arn
+    with pytest.raises(ClientError) as excinfo:
+        session().get_role(RoleName="other")
+    assert denied(excinfo).endswith("because no identity-based policy allows the iam:GetRole action")
+
+    # A session policy that does not allow it: the intersection allows nothing.
+    narrow = session(Policy=policy(allow("iam:ListRoles")))
+    with pytest.raises(ClientError) as excinfo:
+        narrow.get_role(RoleName="app")
+    assert denied(excinfo).endswith("because no session policy allows the iam:GetRole action")
+
+    # An explicit deny in a managed policy attached to the role wins over the allow.
+    arn = iam.create_policy(PolicyName="no-get-role", PolicyDocument=policy(deny("iam:GetRole")))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="app", PolicyArn=arn)
+    with pytest.raises(ClientError) as excinfo:
+        session().get_role(RoleName="app")
+    assert denied(excinfo).endswith("with an explicit deny in an identity-based policy")
+    with pytest.raises(ClientError) as excinfo:
+        iam.delete_role(RoleName="app")
+    assert code(excinfo) == "DeleteConflict"
+
+
+def test_a_permissions_boundary_limits_a_user(tegata):
+    iam = tegata.client("iam")
+    boundary = iam.create_policy(PolicyName="read-only-users",
+                                 PolicyDocument=policy(allow("iam:GetUser")))["Policy"]["Arn"]
+    key = user_with_key(tegata, "bounded")
+    iam.attach_user_policy(UserName="bounded", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    iam.put_user_permissions_boundary(UserName="bounded", PermissionsBoundary=boundary)
+    assert iam.get_user(UserName="bounded")["User"]["PermissionsBoundary"] == {
+        "PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
+    bounded = as_key(tegata, "iam", key)
+    assert bounded.get_user(UserName="bounded")["User"]["UserName"] == "bounded"
+    with pytest.raises(ClientError) as excinfo:
+        bounded.list_users()
+    assert denied(excinfo).endswith("because no permissions boundary allows the iam:ListUsers action")
+    iam.delete_user_permissions_boundary(UserName="bounded")
+    assert [u["UserName"] for u in bounded.list_users()["Users"]] == ["admin", "bounded"]
+
+
+def test_groups_give_their_members_permissions(tegata):
+    iam = tegata.client("iam")
+    key = user_with_key(tegata, "dev")
+    iam.create_group(GroupName="readers", Path="/team/")
+    iam.attach_group_policy(GroupName="readers", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    dev = as_key(tegata, "iam", key)
+    with pytest.raises(ClientError):
+        dev.list_roles()
+    iam.add_user_to_group(GroupName="readers", UserName="dev")
+    assert dev.list_roles()["Roles"] == []
+    group = iam.get_group(GroupName="readers")
+    assert group["Group"]["Arn"].endswith(":group/team/readers")
+    assert [u["UserName"] for u in group["Users"]] == ["dev"]
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="dev")["Groups"]] == ["readers"]
+    with pytest.raises(ClientError) as excinfo:
+        iam.delete_group(GroupName="readers")
+    assert excinfo.value.response["Error"]["Message"] == "Cannot delete entity, must remove users from group first."
+    iam.remove_user_from_group(GroupName="readers", UserName="dev")
+    # Not a member any more: AWS answers 200 again.
+    iam.remove_user_from_group(GroupName="readers", UserName="dev")
+    with pytest.raises(ClientError):
+        dev.list_roles()
+    iam.put_group_policy(GroupName="readers", PolicyName="inline", PolicyDocument=policy(allow("iam:ListUsers")))
+    assert iam.list_group_policies(GroupName="readers")["PolicyNames"] == ["inline"]
+    document = iam.get_group_policy(GroupName="readers", PolicyName="inline")["PolicyDocument"]
+    assert document["Statement"][0]["Action"] == "iam:ListUsers"
+
+
+def test_access_keys_inactive_or_deleted_are_refused(tegata):
+    iam = tegata.client("iam")
+    key = user_with_key(tegata, "worker")
+    worker = as_key(tegata, "sts", key)
+    assert worker.get_caller_identity()["Arn"].endswith(":user/worker")
+    iam.update_access_key(UserName="worker", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    with pytest.raises(ClientError) as excinfo:
+        worker.get_caller_identity()
+    assert code(excinfo) == "InvalidClientTokenId"
+    iam.update_access_key(UserName="worker", AccessKeyId=key["AccessKeyId"], Status="Active")
+    assert worker.get_caller_identity()["UserId"] == iam.get_user(UserName="worker")["User"]["UserId"]
+    second = iam.create_access_key(UserName="worker")["AccessKey"]
+    with pytest.raises(ClientError) as excinfo:
+        iam.create_access_key(UserName="worker")
+    assert code(excinfo) == "LimitExceeded"
+    assert excinfo.value.response["Error"]["Message"] == "Cannot exceed quota for AccessKeysPerUser: 2"
+    listed = iam.list_access_keys(UserName="worker")["AccessKeyMetadata"]
+    assert sorted(k["AccessKeyId"] for k in listed) == sorted([key["AccessKeyId"], second["AccessKeyId"]])
+    assert all("SecretAccessKey" not in k for k in listed)
+    used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+    assert used["UserName"] == "worker"
+    wait_for(lambda: assert_used(iam, key["AccessKeyId"]))
+    unused = iam.get_access_key_last_used(AccessKeyId=second["AccessKeyId"])["AccessKeyLastUsed"]
+    assert unused == {"ServiceName": "N/A", "Region": "N/A"}
+
+    with pytest.raises(ClientError) as excinfo:
+        iam.delete_user(UserName="worker")
+    assert excinfo.value.response["Error"]["Message"] == "Cannot delete entity, must delete access keys first."
+    iam.delete_access_key(UserName="worker", AccessKeyId=key["AccessKeyId"])
+    with pytest.raises(ClientError) as excinfo:
+        worker.get_caller_identity()
+    assert code(excinfo) == "InvalidClientTokenId"
+    iam.delete_access_key(UserName="worker", AccessKeyId=second["AccessKeyId"])
+    iam.put_user_policy(UserName="worker", PolicyName="p", PolicyDocument=policy(allow("iam:GetUser")))
+    with pytest.raises(ClientError) as excinfo:
+        iam.delete_user(UserName="worker")
+    assert excinfo.value.response["Error"]["Message"] == "Cannot delete entity, must delete policies first."
+    iam.delete_user_policy(UserName="worker", PolicyName="p")
+    iam.delete_user(UserName="worker")
+    with pytest.raises(ClientError) as excinfo:
+        iam.get_user(UserName="worker")
+    assert excinfo.value.response["Error"]["Message"] == "The user with name worker cannot be found."
+
+
+def assert_used(iam, access_key_id):
+    last = iam.get_access_key_last_used(AccessKeyId=access_key_id)["AccessKeyLastUsed"]
+    assert last["ServiceName"] == "sts" and last["Region"] == "us-east-1" and "LastUsedDate" in last
+
+
+def test_users_answer_with_aws_shapes_and_messages(tegata):
+    iam = tegata.client("iam")
+    created = iam.create_user(UserName="carol", Path="/staff/", Tags=[{"Key": "team", "Value": "a"}])["User"]
+    assert created["Arn"].endswith(":user/staff/carol") and created["UserId"].startswith("AIDA")
+    assert created["Tags"] == [{"Key": "team", "Value": "a"}]
+    with pytest.raises(ClientError) as excinfo:
+        iam.create_user(UserName="CAROL")
+    assert code(excinfo) == "EntityAlreadyExists"
+    assert excinfo.value.response["Error"]["Message"] == "User with name CAROL already exists."
+    iam.tag_user(UserName="carol", Tags=[{"Key": "Team", "Value": "b"}, {"Key": "env", "Value": "dev"}])
+    assert iam.list_user_tags(UserName="carol")["Tags"] == [{"Key": "Team", "Value": "b"}, {"Key": "env", "Value": "dev"}]
+    iam.untag_user(UserName="carol", TagKeys=["ENV"])
+    listed = iam.list_users(PathPrefix="/staff/")["Users"]
+    assert [u["UserName"] for u in listed] == ["carol"] and "Tags" not in listed[0]
+    iam.update_user(UserName="carol", NewUserName="caroline", NewPath="/ops/")
+    renamed = iam.get_user(UserName="caroline")["User"]
+    assert renamed["UserId"] == created["UserId"] and renamed["Arn"].endswith(":user/ops/caroline")
+    assert renamed["Tags"] == [{"Key": "Team", "Value": "b"}]
+
+
+def test_managed_policies_and_their_versions(tegata):
+    iam = tegata.client("iam")
+    created = iam.create_policy(PolicyName="p", Path="/app/", PolicyDocument=policy(allow("iam:GetUser")),
+                                Description="first")["Policy"]
+    arn = created["Arn"]
+    assert arn.endswith(":policy/app/p") and created["DefaultVersionId"] == "v1"
+    assert created["AttachmentCount"] == 0 and "Description" not in created
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["Description"] == "first"
+    with pytest.raises(ClientError) as excinfo:
+        iam.create_policy(PolicyName="p", PolicyDocument=policy(allow("iam:GetUser")))
+    assert excinfo.value.response["Error"]["Message"] == "A policy called p already exists. Duplicate names are not allowed."
+    for n in range(2, 6):
+        version = iam.create_policy_version(PolicyArn=arn, PolicyDocument=policy(allow(f"iam:Get{n}")),
+                                            SetAsDefault=(n == 3))["PolicyVersion"]
+        assert version["VersionId"] == f"v{n}"
+    with pytest.raises(ClientError) as excinfo:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=policy(allow("iam:GetUser")))
+    assert code(excinfo) == "LimitExceeded"
+    versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    assert [v["VersionId"] for v in versions] == ["v5", "v4", "v3", "v2", "v1"]
+    assert [v["VersionId"] for v in versions if v["IsDefaultVersion"]] == ["v3"]
+    with pytest.raises(ClientError) as excinfo:
+        iam.delete_policy_version(PolicyArn=arn, VersionId="v3")
+    assert excinfo.value.response["Error"]["Message"] == "Cannot delete the default version of a policy."
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+    # Version numbers are never reused.
+    assert iam.create_policy_version(PolicyArn=arn, PolicyDocument=policy(allow("iam:X")))["PolicyVersion"]["VersionId"] == "v6"
+    document = iam.get_policy_version(PolicyArn=arn, VersionId="v3")["PolicyVersion"]["Document"]
+    assert document["Statement"][0]["Action"] == "iam:Get3"
+    with pytest.raises(ClientError) as excinfo:
+        iam.get_policy_version(PolicyArn=arn, VersionId="v9")
+    assert excinfo.value.response["Error"]["Message"] == f"Policy {arn} version v9 does not exist or is not attachable."
+
+    iam.create_user(UserName="u")
+    iam.attach_user_policy(UserName="u", PolicyArn=arn)
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    entities = iam.list_entities_for_policy(PolicyArn=arn)
+    assert [u["UserName"] for u in entities["PolicyUsers"]] == ["u"]
+    assert entities["PolicyGroups"] == [] and entities["PolicyRoles"] == []
+    with pytest.raises(ClientError) as excinfo:
+        iam.delete_policy(PolicyArn=arn)
+    assert code(excinfo) == "DeleteConflict"
+    with pytest.raises(ClientError) as excinfo:
+        iam.attach_user_policy(UserName="u", PolicyArn="longpolicynamebutnoarn")
+    assert excinfo.value.response["Error"]["Message"] == "ARN longpolicynamebutnoarn is not valid."
+    missing = arn.replace(":policy/app/p", ":policy/nonexistent")
+    with pytest.raises(ClientError) as excinfo:
+        iam.attach_user_policy(UserName="u", PolicyArn=missing)
+    assert excinfo.value.response["Error"]["Message"] == f"Policy {missing} does not exist or is not attachable."
+    with pytest.raises(ClientError) as excinfo:
+        iam.create_policy(PolicyName="bad", PolicyDocument="not json")
+    assert code(excinfo) == "MalformedPolicyDocument"
+    aws = iam.list_policies(Scope="AWS")["Policies"]
+    assert "AdministratorAccess" in [p["PolicyName"] for p in aws]
+    with pytest.raises(ClientError) as excinfo:
+        iam.delete_policy(PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    assert code(excinfo) == "AccessDenied"
