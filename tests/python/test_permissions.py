@@ -307,3 +307,98 @@ def test_managed_policies_and_their_versions(tegata):
     with pytest.raises(ClientError) as excinfo:
         iam.delete_policy(PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     assert code(excinfo) == "AccessDenied"
+
+
+def test_the_simulator_and_real_requests_agree(tegata):
+    """A table of requests, each simulated with SimulatePrincipalPolicy and then made for real
+    with the principal's key: the simulator's decision is what the request gets."""
+    iam = tegata.client("iam")
+    account = tegata.client("sts").get_caller_identity()["Account"]
+    pool_a = create_pool(tegata, "a")
+    pool_b = create_pool(tegata, "b")
+    create_role(tegata, "victim", pinned_trust_policy(pool_a))
+    key = user_with_key(tegata, "sim", Path="/team/")
+    user_arn = f"arn:aws:iam::{account}:user/team/sim"
+    pool_arn = f"arn:aws:cognito-identity:us-east-1:{account}:identitypool/"
+    iam.put_user_policy(UserName="sim", PolicyName="own", PolicyDocument=policy(
+        allow("iam:GetUser", "arn:aws:iam::*:user/team/${aws:username}"),
+        allow("cognito-identity:DescribeIdentityPool", pool_arn + pool_a),
+        allow(["iam:DeleteRole", "iam:GetRole"]),
+    ))
+    iam.create_group(GroupName="g")
+    iam.add_user_to_group(GroupName="g", UserName="sim")
+    deny_arn = iam.create_policy(PolicyName="no-delete", PolicyDocument=policy(deny("iam:DeleteRole")))["Policy"]["Arn"]
+    iam.attach_group_policy(GroupName="g", PolicyArn=deny_arn)
+    iam.put_group_policy(GroupName="g", PolicyName="lists",
+                         PolicyDocument=policy(allow(["iam:ListRoles", "iam:ListUsers"])))
+    boundary = iam.create_policy(PolicyName="bound", PolicyDocument=policy(
+        allow(["iam:Get*", "iam:ListRoles", "iam:DeleteRole", "cognito-identity:*"])))["Policy"]["Arn"]
+    iam.put_user_permissions_boundary(UserName="sim", PermissionsBoundary=boundary)
+
+    real_iam = as_key(tegata, "iam", key)
+    real_cognito = as_key(tegata, "cognito-identity", key)
+    cases = [
+        ("iam:GetUser", user_arn, lambda: real_iam.get_user(UserName="sim"), "allowed"),
+        ("iam:GetUser", f"arn:aws:iam::{account}:user/admin", lambda: real_iam.get_user(UserName="admin"), "implicitDeny"),
+        ("iam:ListRoles", "*", lambda: real_iam.list_roles(), "allowed"),
+        ("iam:ListUsers", "*", lambda: real_iam.list_users(), "implicitDeny"),
+        ("iam:DeleteRole", f"arn:aws:iam::{account}:role/victim", lambda: real_iam.delete_role(RoleName="victim"), "explicitDeny"),
+        ("iam:GetRole", f"arn:aws:iam::{account}:role/victim", lambda: real_iam.get_role(RoleName="victim"), "allowed"),
+        ("cognito-identity:DescribeIdentityPool", pool_arn + pool_a,
+         lambda: real_cognito.describe_identity_pool(IdentityPoolId=pool_a), "allowed"),
+        ("cognito-identity:DescribeIdentityPool", pool_arn + pool_b,
+         lambda: real_cognito.describe_identity_pool(IdentityPoolId=pool_b), "implicitDeny"),
+    ]
+    # The simulator knows only the context it is given (AWS's does the same).
+    username = [{"ContextKeyName": "aws:username", "ContextKeyValues": ["sim"], "ContextKeyType": "string"}]
+    missing = iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=["iam:GetUser"],
+                                            ResourceArns=[user_arn])["EvaluationResults"][0]
+    assert missing["EvalDecision"] == "implicitDeny" and missing["MissingContextValues"] == ["aws:username"]
+    for action, resource, call, expected in cases:
+        result = iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=[action],
+                                               ResourceArns=[resource],
+                                               ContextEntries=username)["EvaluationResults"][0]
+        assert result["EvalDecision"] == expected, (action, resource, result)
+        assert result["EvalActionName"] == action and result["EvalResourceName"] == resource
+        assert "PermissionsBoundaryDecisionDetail" in result
+        try:
+            call()
+            outcome = "allowed"
+        except ClientError as e:
+            assert e.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException"), e.response
+            message = e.response["Error"]["Message"]
+            outcome = "explicitDeny" if "explicit deny" in message else "implicitDeny"
+        assert outcome == expected, (action, resource)
+
+    # The deny is reported with the statement that made it, by policy name and position.
+    result = iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=["iam:DeleteRole"])["EvaluationResults"][0]
+    sources = sorted(m["SourcePolicyId"] for m in result["MatchedStatements"])
+    assert sources == ["bound", "no-delete", "own"]
+    deny_match = next(m for m in result["MatchedStatements"] if m["SourcePolicyId"] == "no-delete")
+    assert deny_match["SourcePolicyType"] == "IAM Policy"
+    # The column just after the statement's brace, as AWS counts it.
+    text = policy(deny("iam:DeleteRole"))
+    assert deny_match["StartPosition"] == {"Line": 1, "Column": text.index("[{") + 3}
+    assert deny_match["EndPosition"] == {"Line": 1, "Column": text.rindex("}]") + 2}
+    with pytest.raises(ClientError) as excinfo:
+        iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{account}:user/nobody", ActionNames=["iam:GetUser"])
+    assert excinfo.value.response["Error"]["Message"] == "The user with name nobody cannot be found."
+
+
+def test_simulate_custom_policy_with_context(tegata):
+    iam = tegata.client("iam")
+    document = policy({"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*",
+                       "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}})
+    results = iam.simulate_custom_policy(PolicyInputList=[document], ActionNames=["iam:GetUser", "iam:ListUsers"])
+    first, second = results["EvaluationResults"]
+    assert first["EvalDecision"] == "implicitDeny" and first["MissingContextValues"] == ["aws:requestedregion"]
+    assert second["EvalDecision"] == "implicitDeny"
+    allowed = iam.simulate_custom_policy(
+        PolicyInputList=[document], ActionNames=["iam:GetUser"],
+        ContextEntries=[{"ContextKeyName": "aws:RequestedRegion", "ContextKeyValues": ["eu-west-1"],
+                         "ContextKeyType": "string"}])["EvaluationResults"][0]
+    assert allowed["EvalDecision"] == "allowed"
+    assert allowed["MatchedStatements"][0]["SourcePolicyId"] == "PolicyInputList.1"
+    with pytest.raises(ClientError) as excinfo:
+        iam.simulate_custom_policy(PolicyInputList=["not json"], ActionNames=["iam:GetUser"])
+    assert code(excinfo) == "MalformedPolicyDocument"

@@ -25,13 +25,28 @@ use crate::store::Store;
 pub struct SourcedPolicy {
     pub source: PolicySource,
     pub document: PolicyDocument,
+    /// The text as stored: the simulator reports where matched statements are in it.
+    pub text: String,
+}
+
+impl SourcedPolicy {
+    /// Parse a permission policy's text.
+    pub fn parse(source: PolicySource, text: &str) -> Result<Self, tegata_policy::PolicyError> {
+        PolicyDocument::parse(text, PolicyKind::Identity).map(|document| Self {
+            source,
+            document,
+            text: text.to_owned(),
+        })
+    }
 }
 
 /// What authorizes a principal: its identity-based policies, its boundary, its tags.
 #[derive(Debug, Default)]
 pub struct PrincipalPermissions {
     pub identity: Vec<SourcedPolicy>,
-    pub boundary: Option<SourcedPolicy>,
+    /// The permissions boundary; empty when there is none (the simulator may give several
+    /// documents, which bound together).
+    pub boundary: Vec<SourcedPolicy>,
     /// The user's or role's tags (`aws:PrincipalTag/*`).
     pub tags: Vec<(String, String)>,
     /// Whether any policy has a condition or a policy variable, so evaluation needs the request
@@ -44,8 +59,7 @@ impl PrincipalPermissions {
     /// version, say) is an internal fault, never a silent allow or deny.
     pub fn from_set(set: PrincipalPolicySet) -> Result<Self, Internal> {
         let parse = |source: PolicySource, text: &str| {
-            PolicyDocument::parse(text, PolicyKind::Identity)
-                .map(|document| SourcedPolicy { source, document })
+            SourcedPolicy::parse(source, text)
                 .map_err(|e| Internal::new(format!("stored policy does not parse: {}", e.0)))
         };
         let managed =
@@ -75,7 +89,7 @@ impl PrincipalPermissions {
             identity.extend(managed(arn, stored.as_deref())?);
         }
         let boundary = match &set.boundary {
-            Some((arn, stored)) => Some(managed(arn, stored.as_deref())?.unwrap_or_else(|| {
+            Some((arn, stored)) => vec![managed(arn, stored.as_deref())?.unwrap_or_else(|| {
                 // A boundary whose policy is gone allows nothing.
                 SourcedPolicy {
                     source: PolicySource::Managed { arn: arn.clone() },
@@ -84,20 +98,28 @@ impl PrincipalPermissions {
                         id: None,
                         statements: Vec::new(),
                     },
+                    text: String::new(),
                 }
-            })),
-            None => None,
+            })],
+            None => Vec::new(),
         };
-        let reads_context = identity
-            .iter()
-            .chain(boundary.as_ref())
-            .any(|p| p.document.reads_context());
-        Ok(Self {
+        let mut permissions = Self {
             identity,
             boundary,
             tags: set.tags,
-            reads_context,
-        })
+            reads_context: false,
+        };
+        permissions.note_context_reads();
+        Ok(permissions)
+    }
+
+    /// Recompute [`Self::reads_context`] after the policies changed.
+    pub fn note_context_reads(&mut self) {
+        self.reads_context = self
+            .identity
+            .iter()
+            .chain(&self.boundary)
+            .any(|p| p.document.reads_context());
     }
 }
 
@@ -178,10 +200,9 @@ pub fn decide(
     };
     let identity =
         tegata_policy::evaluate(permissions.identity.iter().map(|p| &p.document), &request);
-    let boundary = permissions
-        .boundary
-        .as_ref()
-        .map(|b| tegata_policy::evaluate([&b.document], &request));
+    let boundary = (!permissions.boundary.is_empty()).then(|| {
+        tegata_policy::evaluate(permissions.boundary.iter().map(|b| &b.document), &request)
+    });
     let session =
         (!session_policies.is_empty()).then(|| tegata_policy::evaluate(session_policies, &request));
     let kinds = [
@@ -200,6 +221,73 @@ pub fn decide(
         }
     }
     Verdict::Allowed
+}
+
+/// The simulator's answer for one action on one resource (SimulatePrincipalPolicy,
+/// SimulateCustomPolicy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Simulation {
+    pub verdict: Verdict,
+    /// The statements that applied: which policy, and where the statement is in its text.
+    pub matched: Vec<MatchedStatement>,
+    /// Condition keys the policies test that the context did not give.
+    pub missing_context: Vec<String>,
+    /// Whether the boundary allowed the action, when there is a boundary.
+    pub allowed_by_boundary: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedStatement {
+    pub source_id: String,
+    pub start: Option<tegata_policy::Position>,
+    pub end: Option<tegata_policy::Position>,
+}
+
+/// Simulate one request: the verdict is [`decide`]'s own, so the simulator says what a real
+/// request would get; the matched statements and missing keys explain it.
+pub fn simulate(
+    permissions: &PrincipalPermissions,
+    action: &str,
+    resource: &str,
+    context: &Context,
+) -> Simulation {
+    let verdict = decide(permissions, &[], action, resource, context);
+    let request = Request {
+        principal: None,
+        action,
+        resource,
+        context,
+    };
+    let mut matched = Vec::new();
+    let mut missing_context: Vec<String> = Vec::new();
+    for policy in permissions.identity.iter().chain(&permissions.boundary) {
+        let positions = tegata_policy::statement_positions(&policy.text);
+        for (n, statement) in policy.document.statements.iter().enumerate() {
+            if statement.applies(policy.document.version, &request) {
+                let span = positions.get(n);
+                matched.push(MatchedStatement {
+                    source_id: policy.source.id().to_owned(),
+                    start: span.map(|s| s.0),
+                    end: span.map(|s| s.1),
+                });
+            }
+        }
+        for key in policy.document.context_keys() {
+            if context.get(key).is_none() && !missing_context.iter().any(|k| k == key) {
+                missing_context.push(key.to_owned());
+            }
+        }
+    }
+    let allowed_by_boundary = (!permissions.boundary.is_empty()).then(|| {
+        tegata_policy::evaluate(permissions.boundary.iter().map(|b| &b.document), &request)
+            == Decision::Allow
+    });
+    Simulation {
+        verdict,
+        matched,
+        missing_context,
+        allowed_by_boundary,
+    }
 }
 
 /// A principal's permissions by `user/<name>` or `role/<name>` (lower-cased).

@@ -98,6 +98,34 @@ pub fn has_only_policy_characters(text: &str) -> bool {
 }
 
 impl PolicyDocument {
+    /// The context keys the document reads: those its conditions test (lower-cased) and those
+    /// its resources name as policy variables (`${aws:username}`), each once.
+    pub fn context_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        for condition in self.statements.iter().flat_map(|s| &s.conditions) {
+            if !keys.iter().any(|k| k.eq_ignore_ascii_case(&condition.key)) {
+                keys.push(&condition.key);
+            }
+        }
+        for resource in self
+            .statements
+            .iter()
+            .flat_map(|s| s.resource.iter().chain(&s.not_resource).flatten())
+        {
+            let mut rest = resource.as_str();
+            while let Some((_, after)) = rest.split_once("${") {
+                let Some((name, tail)) = after.split_once('}') else {
+                    break;
+                };
+                // `${*}`, `${?}` and `${$}` are escapes, not keys.
+                if name.contains(':') && !keys.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+                    keys.push(name);
+                }
+                rest = tail;
+            }
+        }
+        keys
+    }
     /// Whether evaluating this document can depend on the request's condition keys: a
     /// condition, or a policy variable in a resource. Without either, an empty context gives
     /// the same answer as the full one.

@@ -10,6 +10,7 @@
 mod condition;
 mod document;
 mod matching;
+mod positions;
 
 use std::collections::HashMap;
 
@@ -18,6 +19,7 @@ pub use document::{
     Effect, PolicyDocument, PolicyError, PolicyKind, PrincipalSpec, Statement, Version,
     has_only_policy_characters,
 };
+pub use positions::{Position, statement_positions};
 
 /// The caller as a policy's `Principal` element names it: a kind (`AWS`, `Federated`,
 /// `Service`, `CanonicalUser`) and an identifier in that kind.

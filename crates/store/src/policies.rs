@@ -23,6 +23,8 @@ struct Tables {
     entities: &'static str,
     key: &'static str,
     inline: &'static str,
+    /// The entity's tags and boundary (groups have neither).
+    tags_and_boundary: &'static str,
 }
 
 fn tables(kind: EntityKind) -> Tables {
@@ -31,16 +33,19 @@ fn tables(kind: EntityKind) -> Tables {
             entities: "users",
             key: "user_key",
             inline: "user_policies",
+            tags_and_boundary: "tags, permissions_boundary",
         },
         EntityKind::Group => Tables {
             entities: "iam_groups",
             key: "group_key",
             inline: "group_policies",
+            tags_and_boundary: "'[]', CAST(NULL AS TEXT)",
         },
         EntityKind::Role => Tables {
             entities: "roles",
             key: "role_key",
             inline: "role_policies",
+            tags_and_boundary: "tags, permissions_boundary",
         },
     }
 }
@@ -612,7 +617,8 @@ where
         // One transaction, so the parts agree with each other.
         let mut tx = self.reader.begin().await.map_err(backend)?;
         let principal: Option<TextPair> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT tags, permissions_boundary FROM {entities} WHERE {key} = $1",
+            "SELECT {columns} FROM {entities} WHERE {key} = $1",
+            columns = t.tags_and_boundary,
             entities = t.entities,
             key = t.key
         )))

@@ -137,23 +137,19 @@ pub enum PolicySource {
     },
     /// A managed policy, by ARN.
     Managed { arn: String },
+    /// A document given to the simulator, by its place in the request
+    /// (`PolicyInputList.1`, `PermissionsBoundaryPolicyInputList.1`).
+    Given { id: String },
 }
 
 impl PolicySource {
-    /// The simulator's `SourcePolicyId`: the inline policy's name or the managed policy's ARN.
+    /// The simulator's `SourcePolicyId`: the inline policy's name, the managed policy's name,
+    /// or the given document's place.
     pub fn id(&self) -> &str {
         match self {
             Self::Inline { policy_name, .. } => policy_name,
-            Self::Managed { arn } => arn,
-        }
-    }
-
-    /// The simulator's `SourcePolicyType`.
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            Self::Inline { kind, .. } => kind.as_str(),
-            Self::Managed { arn } if arn.starts_with(super::AWS_MANAGED_PREFIX) => "aws-managed",
-            Self::Managed { .. } => "user-managed",
+            Self::Managed { arn } => super::policy_name_of(arn),
+            Self::Given { id } => id,
         }
     }
 }

@@ -1140,3 +1140,77 @@ pub(super) async fn delete_role_permissions_boundary(
         .delete_permissions_boundary(EntityKind::Role, &input.role_name.unwrap_or_default())
         .await
 }
+
+// --- the policy simulator -----------------------------------------------------------------------
+
+/// The simulator's results, paged by their position.
+fn simulation_output(
+    results: Vec<tegata_core::iam::SimulationResult>,
+    pagination: &shapes::Pagination,
+    named_resources: bool,
+) -> Result<shapes::SimulationOutput> {
+    let after = pagination
+        .marker
+        .as_deref()
+        .map(tegata_core::pagination::decode_token)
+        .transpose()?
+        .and_then(|position| position.parse::<usize>().ok());
+    let start = after.map_or(0, |n| n + 1);
+    let numbered: Vec<(usize, tegata_core::iam::SimulationResult)> =
+        results.into_iter().enumerate().skip(start).collect();
+    let page =
+        tegata_core::pagination::paginate(numbered, pagination.page_size() as usize, |(n, _)| {
+            n.to_string()
+        });
+    Ok(shapes::SimulationOutput {
+        results: tegata_core::pagination::Page {
+            items: page.items.into_iter().map(|(_, result)| result).collect(),
+            next_token: page.next_token,
+        },
+        named_resources,
+    })
+}
+
+pub(super) async fn simulate_principal_policy(
+    service: &Iam,
+    _: &Context,
+    input: shapes::SimulateInput,
+) -> Result<shapes::SimulationOutput> {
+    let source = input.policy_source_arn.clone().ok_or_else(|| {
+        IamError::Validation(
+            "1 validation error detected: Value null at 'policySourceArn' failed to satisfy \
+             constraint: Member must not be null"
+                .to_owned(),
+        )
+    })?;
+    let named_resources = input.resource_arns.is_some();
+    let pagination = shapes::Pagination {
+        marker: input.pagination.marker.clone(),
+        max_items: input.pagination.max_items,
+    };
+    let results = service
+        .simulate_principal_policy(&source, input.into_request()?)
+        .await?;
+    simulation_output(results, &pagination, named_resources)
+}
+
+pub(super) async fn simulate_custom_policy(
+    service: &Iam,
+    _: &Context,
+    input: shapes::SimulateInput,
+) -> Result<shapes::SimulationOutput> {
+    if input.policy_inputs.is_none() {
+        return Err(IamError::Validation(
+            "1 validation error detected: Value null at 'policyInputList' failed to satisfy \
+             constraint: Member must not be null"
+                .to_owned(),
+        ));
+    }
+    let named_resources = input.resource_arns.is_some();
+    let pagination = shapes::Pagination {
+        marker: input.pagination.marker.clone(),
+        max_items: input.pagination.max_items,
+    };
+    let results = service.simulate_custom_policy(input.into_request()?)?;
+    simulation_output(results, &pagination, named_resources)
+}

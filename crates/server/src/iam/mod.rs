@@ -199,8 +199,8 @@ endpoint_table! {
     SendDelegationToken:                           Signed, NONE               => unimplemented;
     SetDefaultPolicyVersion:                       Signed, POLICY             => set_default_policy_version;
     SetSecurityTokenServicePreferences:            Signed, NONE               => unimplemented;
-    SimulateCustomPolicy:                          Signed, NONE               => unimplemented;
-    SimulatePrincipalPolicy:                       Signed, NONE               => unimplemented;
+    SimulateCustomPolicy:                          Signed, NONE               => simulate_custom_policy;
+    SimulatePrincipalPolicy:                       Signed, NONE               => simulate_principal_policy;
     TagInstanceProfile:                            Signed, INSTANCE_PROFILE   => unimplemented;
     TagMFADevice:                                  Signed, NONE               => unimplemented;
     TagOpenIDConnectProvider:                      Signed, OIDC_PROVIDER      => tag_open_id_connect_provider;
@@ -281,7 +281,7 @@ mod tests {
                 .iter()
                 .filter(|op| op.endpoint().implemented)
                 .count(),
-            71,
+            73,
             "roles, users, access keys, groups, inline and managed policies, boundaries, and \
              OpenID Connect providers"
         );

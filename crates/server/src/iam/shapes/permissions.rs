@@ -695,3 +695,218 @@ impl XmlOutput for EntitiesForPolicyOutput {
         xml.element("IsTruncated", "false");
     }
 }
+
+// --- the policy simulator -----------------------------------------------------------------------
+
+static CONTEXT_KEY_NAME: Text = Text::new(5, 256);
+static ACTION_NAME: Text = Text::new(3, 128);
+static RESOURCE_NAME: Text = Text::new(1, 2048);
+const CONTEXT_KEY_TYPES: &[&str] = &[
+    "string",
+    "stringList",
+    "numeric",
+    "numericList",
+    "boolean",
+    "booleanList",
+    "ip",
+    "ipList",
+    "binary",
+    "binaryList",
+    "date",
+    "dateList",
+];
+
+/// One `ContextEntries` member.
+pub(in crate::iam) struct ContextEntry {
+    pub name: Option<String>,
+    pub values: Vec<String>,
+    pub key_type: Option<String>,
+}
+
+/// SimulatePrincipalPolicy's and SimulateCustomPolicy's input.
+pub(in crate::iam) struct SimulateInput {
+    pub policy_source_arn: Option<String>,
+    pub policy_inputs: Option<Vec<String>>,
+    pub boundary_inputs: Option<Vec<String>>,
+    pub action_names: Option<Vec<String>>,
+    pub resource_arns: Option<Vec<String>>,
+    pub resource_policy: Option<String>,
+    pub context_entries: Vec<ContextEntry>,
+    pub pagination: Pagination,
+}
+
+impl Decode<QueryParams> for SimulateInput {
+    fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
+        let context_entries = p
+            .struct_list("ContextEntries")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut entry| {
+                // `ContextKeyValues.member.M`, in the order of M.
+                let mut values: Vec<(u32, String)> = entry
+                    .iter()
+                    .filter_map(|(field, value)| {
+                        let n = field.strip_prefix("ContextKeyValues.member.")?;
+                        Some((n.parse().ok()?, value.clone()))
+                    })
+                    .collect();
+                values.sort();
+                ContextEntry {
+                    name: entry.remove("ContextKeyName"),
+                    key_type: entry.remove("ContextKeyType"),
+                    values: values.into_iter().map(|(_, value)| value).collect(),
+                }
+            })
+            .collect();
+        Ok(Self {
+            policy_source_arn: p.owned("PolicySourceArn"),
+            policy_inputs: decode_list(&p, "PolicyInputList"),
+            boundary_inputs: decode_list(&p, "PermissionsBoundaryPolicyInputList"),
+            action_names: decode_list(&p, "ActionNames"),
+            resource_arns: decode_list(&p, "ResourceArns"),
+            resource_policy: p.owned("ResourcePolicy"),
+            context_entries,
+            pagination: Pagination::decode(&p, v),
+        })
+    }
+}
+
+impl Validate for SimulateInput {
+    fn validate(&self, v: &mut Violations) {
+        v.text("policySourceArn", self.policy_source_arn.as_deref(), &ARN);
+        v.required("actionNames", &self.action_names);
+        for action in self.action_names.iter().flatten() {
+            v.text("actionNames", Some(action), &ACTION_NAME);
+        }
+        for resource in self.resource_arns.iter().flatten() {
+            v.text("resourceArns", Some(resource), &RESOURCE_NAME);
+        }
+        for policy in self
+            .policy_inputs
+            .iter()
+            .chain(&self.boundary_inputs)
+            .flatten()
+        {
+            v.text("policyInputList", Some(policy), &POLICY_DOCUMENT);
+        }
+        for entry in &self.context_entries {
+            v.text("contextEntries", entry.name.as_deref(), &CONTEXT_KEY_NAME);
+        }
+        self.pagination.validate(v);
+    }
+}
+
+impl SimulateInput {
+    /// The request for the domain; resource-based policies and unknown key types are refused.
+    pub(in crate::iam) fn into_request(
+        self,
+    ) -> Result<tegata_core::iam::SimulationRequest, tegata_core::iam::IamError> {
+        if self.resource_policy.is_some() {
+            return Err(tegata_core::iam::IamError::InvalidInput(
+                "tegata does not simulate resource-based policies.".to_owned(),
+            ));
+        }
+        let mut context = tegata_policy::Context::new();
+        for entry in self.context_entries {
+            one_of(
+                entry.key_type.as_deref(),
+                "contextKeyType",
+                CONTEXT_KEY_TYPES,
+            )?;
+            if let Some(name) = entry.name {
+                context.insert_multi(&name, entry.values);
+            }
+        }
+        Ok(tegata_core::iam::SimulationRequest {
+            policy_inputs: self.policy_inputs.unwrap_or_default(),
+            boundary_inputs: self.boundary_inputs.unwrap_or_default(),
+            actions: self.action_names.unwrap_or_default(),
+            resources: self.resource_arns.unwrap_or_default(),
+            context,
+        })
+    }
+}
+
+fn matched_statements(xml: &mut Xml, matched: &[tegata_core::authz::MatchedStatement]) {
+    xml.open("MatchedStatements");
+    for statement in matched {
+        xml.open("member")
+            .element("SourcePolicyId", &statement.source_id)
+            // What AWS sends for identity-based policies, whatever the model's enum says.
+            .element("SourcePolicyType", "IAM Policy");
+        for (tag, position) in [
+            ("StartPosition", statement.start),
+            ("EndPosition", statement.end),
+        ] {
+            if let Some(p) = position {
+                xml.open(tag)
+                    .element("Line", &p.line.to_string())
+                    .element("Column", &p.column.to_string())
+                    .close(tag);
+            }
+        }
+        xml.close("member");
+    }
+    xml.close("MatchedStatements");
+}
+
+fn decision_name(verdict: tegata_core::authz::Verdict) -> &'static str {
+    match verdict {
+        tegata_core::authz::Verdict::Allowed => "allowed",
+        tegata_core::authz::Verdict::ExplicitDeny(_) => "explicitDeny",
+        tegata_core::authz::Verdict::ImplicitDeny(_) => "implicitDeny",
+    }
+}
+
+pub(in crate::iam) struct SimulationOutput {
+    pub results: Page<tegata_core::iam::SimulationResult>,
+    /// Whether the request named resources: then each result has its resource-specific part.
+    pub named_resources: bool,
+}
+
+impl XmlOutput for SimulationOutput {
+    fn write(&self, xml: &mut Xml) {
+        xml.open("EvaluationResults");
+        for result in &self.results.items {
+            let s = &result.simulation;
+            let decision = decision_name(s.verdict);
+            xml.open("member")
+                .element("EvalActionName", &result.action)
+                .element("EvalResourceName", &result.resource)
+                .element("EvalDecision", decision);
+            matched_statements(xml, &s.matched);
+            xml.open("MissingContextValues");
+            for key in &s.missing_context {
+                xml.element("member", key);
+            }
+            xml.close("MissingContextValues");
+            if let Some(allowed) = s.allowed_by_boundary {
+                xml.open("PermissionsBoundaryDecisionDetail")
+                    .element(
+                        "AllowedByPermissionsBoundary",
+                        if allowed { "true" } else { "false" },
+                    )
+                    .close("PermissionsBoundaryDecisionDetail");
+            }
+            if self.named_resources {
+                xml.open("EvalDecisionDetails")
+                    .close("EvalDecisionDetails")
+                    .open("ResourceSpecificResults")
+                    .open("member")
+                    .element("EvalResourceName", &result.resource)
+                    .element("EvalResourceDecision", decision);
+                matched_statements(xml, &s.matched);
+                xml.open("MissingContextValues");
+                for key in &s.missing_context {
+                    xml.element("member", key);
+                }
+                xml.close("MissingContextValues")
+                    .close("member")
+                    .close("ResourceSpecificResults");
+            }
+            xml.close("member");
+        }
+        xml.close("EvaluationResults");
+        truncation(xml, &self.results);
+    }
+}
