@@ -268,3 +268,106 @@ async fn operations_are_named_by_either_target_form() {
     .await;
     assert_error(&unknown, "UnknownOperationException");
 }
+
+/// The README's least-privilege user, through aws-sdk-rust: a key whose only policy allows
+/// GetOpenIdTokenForDeveloperIdentity on one pool gets tokens for that pool and nothing else.
+#[tokio::test]
+async fn a_least_privilege_key_gets_tokens_for_its_pool_only() {
+    let dir = crate::support::TempDir::new("least");
+    let server = crate::support::Server::start(&dir.0);
+    let admin = server.cognito();
+    let pool = |name: &'static str| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .create_identity_pool()
+                .identity_pool_name(name)
+                .allow_unauthenticated_identities(false)
+                .developer_provider_name("login.example")
+                .send()
+                .await
+                .unwrap()
+                .identity_pool_id
+        }
+    };
+    let (mine, other) = (pool("mine").await, pool("other").await);
+    let account = crate::support::xml_text(
+        &crate::support::query_call(
+            &server,
+            "sts",
+            &[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")],
+        )
+        .await
+        .body,
+        "Account",
+    )
+    .to_owned();
+    let document = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
+        "Action":"cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+        "Resource":"arn:aws:cognito-identity:us-east-1:{account}:identitypool/{mine}"}}]}}"#
+    );
+    for params in [
+        vec![("Action", "CreateUser"), ("UserName", "backend")],
+        vec![
+            ("Action", "PutUserPolicy"),
+            ("UserName", "backend"),
+            ("PolicyName", "tokens"),
+            ("PolicyDocument", document.as_str()),
+        ],
+    ] {
+        let mut params = params;
+        params.push(("Version", "2010-05-08"));
+        let answer = crate::support::query_call(&server, "iam", &params).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let key = crate::support::query_call(
+        &server,
+        "iam",
+        &[
+            ("Action", "CreateAccessKey"),
+            ("Version", "2010-05-08"),
+            ("UserName", "backend"),
+        ],
+    )
+    .await;
+    let backend = crate::support::cognito_client(
+        &server.url,
+        crate::support::xml_text(&key.body, "AccessKeyId"),
+        crate::support::xml_text(&key.body, "SecretAccessKey"),
+    );
+    let token = backend
+        .get_open_id_token_for_developer_identity()
+        .identity_pool_id(&mine)
+        .logins("login.example", "alice")
+        .send()
+        .await
+        .expect("the backend's own pool");
+    assert!(token.token.is_some());
+    let denied = |meta: &aws_sdk_cognitoidentity::error::ErrorMetadata| {
+        assert_eq!(meta.code(), Some("AccessDeniedException"));
+        assert!(
+            meta.message().unwrap_or_default().starts_with(&format!(
+                "User: arn:aws:iam::{account}:user/backend is not authorized to perform: "
+            )),
+            "{meta:?}"
+        );
+    };
+    let other_pool = backend
+        .get_open_id_token_for_developer_identity()
+        .identity_pool_id(&other)
+        .logins("login.example", "alice")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    denied(other_pool.meta());
+    let listing = backend
+        .list_identity_pools()
+        .max_results(10)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    denied(listing.meta());
+}

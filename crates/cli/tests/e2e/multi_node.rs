@@ -169,3 +169,89 @@ async fn two_nodes_one_deployment() {
     );
     drop((a, b));
 }
+
+/// An access key deactivated or deleted through one node is refused by the other within a
+/// second: each node re-reads a key after at most a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deactivated_key_is_refused_by_every_node_within_a_second() {
+    let cluster = PgCluster::start();
+    let dir = TempDir::new("revoke");
+    let (a, b, _) = start_two_nodes(&cluster, &dir);
+    let call = |params: &'static [(&'static str, &'static str)]| query_call(&a, "iam", params);
+    assert_eq!(
+        call(&[
+            ("Action", "CreateUser"),
+            ("Version", "2010-05-08"),
+            ("UserName", "worker")
+        ])
+        .await
+        .status,
+        200
+    );
+    let created = call(&[
+        ("Action", "CreateAccessKey"),
+        ("Version", "2010-05-08"),
+        ("UserName", "worker"),
+    ])
+    .await;
+    let (akid, secret) = (
+        xml_text(&created.body, "AccessKeyId").to_owned(),
+        xml_text(&created.body, "SecretAccessKey").to_owned(),
+    );
+    let on_b = sts_client(&b.url, &akid, &secret, None, Duration::ZERO);
+    on_b.get_caller_identity()
+        .send()
+        .await
+        .expect("node B knows the new key");
+
+    for (action, status) in [
+        ("UpdateAccessKey", Some("Inactive")),
+        ("DeleteAccessKey", None),
+    ] {
+        let mut params = vec![
+            ("Action", action),
+            ("Version", "2010-05-08"),
+            ("UserName", "worker"),
+            ("AccessKeyId", akid.as_str()),
+        ];
+        if let Some(status) = status {
+            params.push(("Status", status));
+        }
+        let changed = query_call(&a, "iam", &params).await;
+        assert_eq!(changed.status, 200, "{}", changed.body);
+        let since = std::time::Instant::now();
+        loop {
+            match on_b.get_caller_identity().send().await {
+                Err(e) => {
+                    let code = e.into_service_error().meta().code().map(str::to_owned);
+                    assert_eq!(code.as_deref(), Some("InvalidClientTokenId"));
+                    break;
+                }
+                Ok(_) => {
+                    assert!(
+                        since.elapsed() < Duration::from_millis(1500),
+                        "node B still accepts the key {:?} after {action}",
+                        since.elapsed()
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+        if action == "UpdateAccessKey" {
+            // Active again, and accepted again, for the deletion that follows.
+            let params = [
+                ("Action", "UpdateAccessKey"),
+                ("Version", "2010-05-08"),
+                ("UserName", "worker"),
+                ("AccessKeyId", akid.as_str()),
+                ("Status", "Active"),
+            ];
+            assert_eq!(query_call(&a, "iam", &params).await.status, 200);
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            on_b.get_caller_identity()
+                .send()
+                .await
+                .expect("active again");
+        }
+    }
+}
