@@ -220,6 +220,9 @@ def test_access_keys_inactive_or_deleted_are_refused(tegata):
     assert excinfo.value.response["Error"]["Message"] == "Cannot delete entity, must delete policies first."
     iam.delete_user_policy(UserName="worker", PolicyName="p")
     iam.delete_user(UserName="worker")
+    # The secrets were shown once, in CreateAccessKey's answer, and never logged.
+    log = "".join(tegata.log)
+    assert key["SecretAccessKey"] not in log and second["SecretAccessKey"] not in log
     with pytest.raises(ClientError) as excinfo:
         iam.get_user(UserName="worker")
     assert excinfo.value.response["Error"]["Message"] == "The user with name worker cannot be found."

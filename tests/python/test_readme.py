@@ -31,6 +31,9 @@ def test_python_examples_run(tegata, capsys, monkeypatch):
     assert ":assumed-role/app_user/test_user" in out
     assert namespace["enhanced"]["AccessKeyId"] in out
     assert namespace["enhanced"]["AccessKeyId"].startswith("ASIA")
+    # The least-privilege backend: its own pool's tokens, and a refusal for the rest.
+    assert namespace["refusal"]["Code"] == "AccessDeniedException"
+    assert ":user/backend is not authorized to perform: cognito-identity:DeleteIdentityPool" in out
 
 
 def test_aws_cli_example_runs(tegata):
