@@ -159,8 +159,7 @@ impl Statement {
             return false;
         }
         let resource_matches = |pattern: &String| {
-            matching::substitute(pattern, version, request.context)
-                .is_some_and(|p| matching::resource_matches(&p, request.resource))
+            matching::resource_pattern_matches(pattern, version, request.context, request.resource)
         };
         let resource_ok = match (&self.resource, &self.not_resource) {
             (Some(list), _) => list.iter().any(resource_matches),

@@ -127,9 +127,76 @@ fn plain(pattern: &str) -> Vec<Pat> {
         .collect()
 }
 
+/// The same match as [`wildcard_match`] over ASCII text, where a byte is a character: no
+/// allocation, which matters on the path every request takes.
+fn ascii_wildcard_match(pattern: &[u8], text: &[u8], ignore_case: bool) -> bool {
+    let eq = |a: u8, b: u8| {
+        if ignore_case {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'?') => {
+                p += 1;
+                t += 1;
+            }
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if text.get(t).is_some_and(|&x| eq(c, x)) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern
+        .get(p..)
+        .unwrap_or_default()
+        .iter()
+        .all(|x| *x == b'*')
+}
+
 /// Actions compare case-insensitively, with wildcards.
 pub(crate) fn action_matches(pattern: &str, action: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    if pattern.is_ascii() && action.is_ascii() {
+        return ascii_wildcard_match(pattern.as_bytes(), action.as_bytes(), true);
+    }
     wildcard_match(&plain(pattern), action, true)
+}
+
+/// Whether a statement's resource pattern (policy variables expanded from `ctx`) matches
+/// `resource`. A pattern without variables is matched as it stands.
+pub(crate) fn resource_pattern_matches(
+    pattern: &str,
+    version: Version,
+    ctx: &Context,
+    resource: &str,
+) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    let has_variables = version == Version::V2012_10_17 && pattern.contains("${");
+    if !has_variables && pattern.is_ascii() && resource.is_ascii() {
+        return ascii_wildcard_match(pattern.as_bytes(), resource.as_bytes(), false);
+    }
+    substitute(pattern, version, ctx).is_some_and(|p| resource_matches(&p, resource))
 }
 
 /// Resources compare case-sensitively, with wildcards (which may span `:` and `/`).
@@ -152,8 +219,30 @@ pub(crate) fn is_action_pattern(action: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Both matchers, which must agree on ASCII text.
     fn m(pattern: &str, text: &str) -> bool {
-        wildcard_match(&plain(pattern), text, false)
+        let general = wildcard_match(&plain(pattern), text, false);
+        if pattern.is_ascii() && text.is_ascii() {
+            assert_eq!(
+                ascii_wildcard_match(pattern.as_bytes(), text.as_bytes(), false),
+                general,
+                "{pattern} / {text}"
+            );
+        }
+        general
+    }
+
+    proptest::proptest! {
+        /// The allocation-free matcher is the general one on ASCII.
+        #[test]
+        fn the_ascii_matcher_agrees(pattern in "[ab*?:/]{0,12}", text in "[abAB:/]{0,12}") {
+            for ignore_case in [false, true] {
+                proptest::prop_assert_eq!(
+                    ascii_wildcard_match(pattern.as_bytes(), text.as_bytes(), ignore_case),
+                    wildcard_match(&plain(&pattern), &text, ignore_case)
+                );
+            }
+        }
     }
 
     #[test]
