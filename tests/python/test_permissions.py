@@ -323,6 +323,8 @@ def test_the_simulator_and_real_requests_agree(tegata):
     key = user_with_key(tegata, "sim", Path="/team/")
     user_arn = f"arn:aws:iam::{account}:user/team/sim"
     pool_arn = f"arn:aws:cognito-identity:us-east-1:{account}:identitypool/"
+    # The signing user's ARN has its path, as AWS's does.
+    assert as_key(tegata, "sts", key).get_caller_identity()["Arn"] == user_arn
     iam.put_user_policy(UserName="sim", PolicyName="own", PolicyDocument=policy(
         allow("iam:GetUser", "arn:aws:iam::*:user/team/${aws:username}"),
         allow("cognito-identity:DescribeIdentityPool", pool_arn + pool_a),

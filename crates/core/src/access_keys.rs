@@ -123,10 +123,17 @@ impl AccessKeys {
         let secret = record.secret(&self.master).map_err(|e| {
             Internal::caused_by(format!("decrypting access key {access_key_id}"), e)
         })?;
+        // The user's ARN includes its path (GetCallerIdentity, denials, aws:PrincipalArn).
+        let path = self
+            .store
+            .user(&record.user_name)
+            .await?
+            .map_or_else(|| "/".to_owned(), |user| user.path);
         let resolved = Arc::new(ResolvedKey {
             secret,
             principal: Principal::iam_user(
                 &self.deployment.account_id,
+                &path,
                 &record.user_name,
                 &record.user_id,
             ),

@@ -143,10 +143,10 @@ impl Principal {
         }
     }
 
-    pub fn iam_user(account_id: &str, user_name: &str, user_id: &str) -> Self {
+    pub fn iam_user(account_id: &str, path: &str, user_name: &str, user_id: &str) -> Self {
         Self {
             account_id: account_id.to_owned(),
-            arn: format!("arn:{PARTITION}:iam::{account_id}:user/{user_name}"),
+            arn: format!("arn:{PARTITION}:iam::{account_id}:user{path}{user_name}"),
             user_id: user_id.to_owned(),
         }
     }

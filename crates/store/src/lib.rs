@@ -279,6 +279,51 @@ mod tests {
         group_of_creations(store, &writer).await;
     }
 
+    /// A deployment made before IAM users existed: its administrator (an access key's owner
+    /// only) becomes the IAM user `admin` with AdministratorAccess attached, keeping its id.
+    #[tokio::test]
+    async fn the_administrator_of_an_older_deployment_becomes_a_user() {
+        use tegata_core::iam::EntityKind;
+        use tegata_core::store::{PolicyStore, UserStore};
+
+        let dir = scratch_dir("v4");
+        let options = SqliteConnectOptions::new()
+            .filename(dir.join("tegata.db"))
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        migrate::run_sqlite_up_to(&pool, 4).await.unwrap();
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, user_name, user_id, encrypted_secret,
+                                      master_key_id, active, created_at)
+             VALUES ('AKIAOLDADMIN', 'admin', 'AIDAOLDADMIN', x'00', 'k', 1, 7)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = open_sqlite(&dir).await.unwrap();
+        let admin = store.user("admin").await.unwrap().expect("migrated");
+        assert_eq!(
+            (admin.user_id.as_str(), admin.path.as_str()),
+            ("AIDAOLDADMIN", "/")
+        );
+        assert_eq!(
+            store
+                .attached_policies(EntityKind::User, "admin")
+                .await
+                .unwrap()
+                .unwrap(),
+            ["arn:aws:iam::aws:policy/AdministratorAccess"]
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// The writer's statement journals stay in memory (`temp_store = MEMORY`, reported as 2):
     /// a group of creations must not create, write and unlink a temporary file.
     #[tokio::test]

@@ -78,7 +78,7 @@ fn check_not_newer(applied: i64) -> Result<(), StoreError> {
 }
 
 macro_rules! run_migrations {
-    ($pool:expr, $field:ident, $lock:expr) => {{
+    ($pool:expr, $field:ident, $lock:expr, $up_to:expr) => {{
         let pool = $pool;
         loop {
             let mut tx = pool.begin().await.map_err(backend)?;
@@ -98,7 +98,10 @@ macro_rules! run_migrations {
                     .try_get("v")
                     .map_err(backend)?;
             check_not_newer(applied)?;
-            let Some(next) = MIGRATIONS.iter().find(|m| m.version > applied) else {
+            let Some(next) = MIGRATIONS
+                .iter()
+                .find(|m| m.version > applied && m.version <= $up_to)
+            else {
                 tx.commit().await.map_err(backend)?;
                 return Ok(());
             };
@@ -126,7 +129,12 @@ macro_rules! run_migrations {
 }
 
 pub(crate) async fn run_sqlite(pool: &Pool<Sqlite>) -> Result<(), StoreError> {
-    run_migrations!(pool, sqlite, None::<&'static str>)
+    run_sqlite_up_to(pool, latest_version()).await
+}
+
+/// Migrate up to `version` only: tests build a database as an older tegata left it.
+pub(crate) async fn run_sqlite_up_to(pool: &Pool<Sqlite>, version: i64) -> Result<(), StoreError> {
+    run_migrations!(pool, sqlite, None::<&'static str>, version)
 }
 
 pub(crate) async fn run_postgres(pool: &Pool<Postgres>) -> Result<(), StoreError> {
@@ -134,6 +142,7 @@ pub(crate) async fn run_postgres(pool: &Pool<Postgres>) -> Result<(), StoreError
     run_migrations!(
         pool,
         postgres,
-        Some("SELECT pg_advisory_xact_lock(116101103097116097)")
+        Some("SELECT pg_advisory_xact_lock(116101103097116097)"),
+        latest_version()
     )
 }
