@@ -407,3 +407,36 @@ def test_simulate_custom_policy_with_context(tegata):
     with pytest.raises(ClientError) as excinfo:
         iam.simulate_custom_policy(PolicyInputList=["not json"], ActionNames=["iam:GetUser"])
     assert code(excinfo) == "MalformedPolicyDocument"
+
+
+def test_resource_tags_decide(tegata):
+    """aws:ResourceTag/* reads the tags of the pool, user or role a request acts on."""
+    iam = tegata.client("iam")
+    cognito = tegata.client("cognito-identity")
+    blue = cognito.create_identity_pool(IdentityPoolName="blue", AllowUnauthenticatedIdentities=False,
+                                        IdentityPoolTags={"team": "blue"})["IdentityPoolId"]
+    red = cognito.create_identity_pool(IdentityPoolName="red", AllowUnauthenticatedIdentities=False,
+                                       IdentityPoolTags={"team": "red"})["IdentityPoolId"]
+    key = user_with_key(tegata, "blue-team")
+    iam.put_user_policy(UserName="blue-team", PolicyName="own-pools", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "cognito-identity:DescribeIdentityPool", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/team": "blue"}}},
+        {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}},
+    ))
+    iam.tag_user(UserName="blue-team", Tags=[{"Key": "team", "Value": "blue"}])
+    mine = as_key(tegata, "cognito-identity", key)
+    assert mine.describe_identity_pool(IdentityPoolId=blue)["IdentityPoolName"] == "blue"
+    with pytest.raises(ClientError) as excinfo:
+        mine.describe_identity_pool(IdentityPoolId=red)
+    assert "no identity-based policy allows" in denied(excinfo)
+    # A role's tags, compared with the caller's own tag.
+    pool_id = create_pool(tegata)
+    iam.create_role(RoleName="blue-role", AssumeRolePolicyDocument=json.dumps(pinned_trust_policy(pool_id)),
+                    Tags=[{"Key": "team", "Value": "blue"}])
+    iam.create_role(RoleName="red-role", AssumeRolePolicyDocument=json.dumps(pinned_trust_policy(pool_id)),
+                    Tags=[{"Key": "team", "Value": "red"}])
+    roles = as_key(tegata, "iam", key)
+    assert roles.get_role(RoleName="blue-role")["Role"]["RoleName"] == "blue-role"
+    with pytest.raises(ClientError):
+        roles.get_role(RoleName="red-role")

@@ -52,6 +52,8 @@ pub struct PrincipalPermissions {
     /// Whether any policy has a condition or a policy variable, so evaluation needs the request
     /// context; most principals' policies do not, and their requests skip building it.
     pub reads_context: bool,
+    /// Whether any policy tests `aws:ResourceTag/*`, which costs a read of the resource.
+    pub reads_resource_tags: bool,
 }
 
 impl PrincipalPermissions {
@@ -108,6 +110,7 @@ impl PrincipalPermissions {
             boundary,
             tags: set.tags,
             reads_context: false,
+            reads_resource_tags: false,
         };
         permissions.note_context_reads();
         Ok(permissions)
@@ -115,11 +118,49 @@ impl PrincipalPermissions {
 
     /// Recompute [`Self::reads_context`] after the policies changed.
     pub fn note_context_reads(&mut self) {
-        self.reads_context = self
-            .identity
-            .iter()
-            .chain(&self.boundary)
-            .any(|p| p.document.reads_context());
+        let policies = || self.identity.iter().chain(&self.boundary);
+        self.reads_context = policies().any(|p| p.document.reads_context());
+        self.reads_resource_tags = policies().any(|p| reads_resource_tags(&p.document));
+    }
+}
+
+/// Whether a document tests the tags of the resource.
+pub fn reads_resource_tags(document: &PolicyDocument) -> bool {
+    document
+        .context_keys()
+        .iter()
+        .any(|key| key.to_ascii_lowercase().starts_with("aws:resourcetag/"))
+}
+
+/// The kinds of resource whose tags `aws:ResourceTag/*` reads, by ARN: identity pools, IAM
+/// users and roles. Other ARNs have no tags here.
+enum TaggedResource<'a> {
+    Pool(&'a str),
+    Entity(EntityKind, &'a str),
+}
+
+fn tagged_resource(arn: &str) -> Option<TaggedResource<'_>> {
+    let mut parts = arn.splitn(6, ':');
+    let (_, _, service, _, _, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let (kind, rest) = resource.split_once('/')?;
+    match (service, kind) {
+        ("cognito-identity", "identitypool") => Some(TaggedResource::Pool(rest)),
+        ("iam", "user") => Some(TaggedResource::Entity(
+            EntityKind::User,
+            rest.rsplit('/').next()?,
+        )),
+        ("iam", "role") => Some(TaggedResource::Entity(
+            EntityKind::Role,
+            rest.rsplit('/').next()?,
+        )),
+        _ => None,
     }
 }
 
@@ -331,6 +372,37 @@ impl Permissions {
             .await
     }
 
+    /// The tags of the resource `arn` names (`aws:ResourceTag/*`); none for a resource that has
+    /// no tags here or does not exist.
+    pub async fn resource_tags(&self, arn: &str) -> Result<Vec<(String, String)>, Internal> {
+        let read = |e| Internal::caused_by("reading a resource's tags", e);
+        Ok(match tagged_resource(arn) {
+            Some(TaggedResource::Pool(id)) => self
+                .store
+                .identity_pool(id)
+                .await
+                .map_err(read)?
+                .and_then(|pool| pool.spec.tags)
+                .map(|tags| tags.into_iter().collect())
+                .unwrap_or_default(),
+            Some(TaggedResource::Entity(EntityKind::User, name)) => self
+                .store
+                .user(name)
+                .await
+                .map_err(read)?
+                .map(|user| user.tags)
+                .unwrap_or_default(),
+            Some(TaggedResource::Entity(_, name)) => self
+                .store
+                .role(name)
+                .await
+                .map_err(read)?
+                .map(|role| role.tags)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        })
+    }
+
     /// The stored path of a user, group or role, which its ARN includes (`None` when it does
     /// not exist). IAM authorizes an operation on an existing entity on its ARN with the path.
     pub async fn entity_path(
@@ -415,6 +487,30 @@ mod tests {
             decide(&p, &session, "iam:GetRole", "*", &ctx),
             Verdict::ImplicitDeny(PolicyType::SessionPolicy)
         );
+    }
+
+    #[test]
+    fn tagged_resources_by_arn() {
+        assert!(matches!(
+            tagged_resource("arn:aws:cognito-identity:us-east-1:1:identitypool/us-east-1:ab-c"),
+            Some(TaggedResource::Pool("us-east-1:ab-c"))
+        ));
+        assert!(matches!(
+            tagged_resource("arn:aws:iam::1:role/app/worker"),
+            Some(TaggedResource::Entity(EntityKind::Role, "worker"))
+        ));
+        assert!(matches!(
+            tagged_resource("arn:aws:iam::1:user/u"),
+            Some(TaggedResource::Entity(EntityKind::User, "u"))
+        ));
+        for other in [
+            "*",
+            "arn:aws:iam::1:group/g",
+            "arn:aws:s3:::bucket/key",
+            "arn:aws",
+        ] {
+            assert!(tagged_resource(other).is_none(), "{other}");
+        }
     }
 
     #[test]

@@ -65,11 +65,25 @@ impl Authorizer {
         let session_policies = session_policies(caller)?;
         let needs_context =
             permissions.reads_context || session_policies.iter().any(PolicyDocument::reads_context);
-        let context = if needs_context {
+        let mut context = if needs_context {
             request_context(caller, &permissions, facts)
         } else {
             Context::new()
         };
+        if permissions.reads_resource_tags
+            || session_policies
+                .iter()
+                .any(tegata_core::authz::reads_resource_tags)
+        {
+            let tags = self
+                .permissions
+                .resource_tags(resource)
+                .await
+                .map_err(|e| RequestError::Internal(e.to_string()))?;
+            for (key, value) in tags {
+                context.insert(&format!("aws:ResourceTag/{key}"), value);
+            }
+        }
         match decide(
             &permissions,
             &session_policies,
