@@ -1,8 +1,11 @@
-//! A policy document of either kind, and what parses evaluated against a fixed request.
+//! A policy document of either kind, and what parses evaluated against a fixed request; the
+//! simulator's walk over the statements' places in the text.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tegata_policy::{Context, PolicyDocument, PolicyKind, Principal, Request, evaluate};
+use tegata_policy::{
+    Context, PolicyDocument, PolicyKind, Principal, Request, evaluate, statement_positions,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -14,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         "cognito-identity.amazonaws.com:amr",
         vec!["authenticated".to_owned()],
     );
+    let _ = statement_positions(text);
     let principal = Principal::federated("cognito-identity.amazonaws.com");
     for kind in [PolicyKind::Identity, PolicyKind::Trust] {
         if let Ok(document) = PolicyDocument::parse(text, kind) {
@@ -26,6 +30,8 @@ fuzz_target!(|data: &[u8]| {
                     context: &context,
                 },
             );
+            let _ = document.context_keys();
+            let _ = document.reads_context();
         }
     }
 });

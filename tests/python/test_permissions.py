@@ -440,3 +440,128 @@ def test_resource_tags_decide(tegata):
     assert roles.get_role(RoleName="blue-role")["Role"]["RoleName"] == "blue-role"
     with pytest.raises(ClientError):
         roles.get_role(RoleName="red-role")
+
+
+def conforms(shape, value, where):
+    """`value`, as botocore parsed it, fits `shape` of the service model: every required member is
+    there and nothing else is (an element tegata misnamed would be dropped by botocore, and its
+    absence shows here)."""
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(value, dict), where
+        for name in shape.required_members:
+            assert name in value, f"{where}: required {name} missing"
+        for name, member in value.items():
+            if name == "ResponseMetadata":
+                continue
+            assert name in shape.members, f"{where}: unexpected {name}"
+            conforms(shape.members[name], member, f"{where}.{name}")
+    elif kind == "list":
+        assert isinstance(value, list), where
+        for n, item in enumerate(value):
+            conforms(shape.member, item, f"{where}[{n}]")
+
+
+def test_every_permissions_operation_answers_in_the_models_shape(tegata):
+    iam = tegata.client("iam")
+    model = iam.meta.service_model
+    account = tegata.client("sts").get_caller_identity()["Account"]
+    pool_id = create_pool(tegata)
+    doc = policy(allow("iam:GetUser"))
+    calls = [
+        ("CreateUser", dict(UserName="shape", Path="/s/", Tags=[{"Key": "k", "Value": "v"}])),
+        ("GetUser", dict(UserName="shape")),
+        ("GetUser", {}),
+        ("ListUsers", {}),
+        ("TagUser", dict(UserName="shape", Tags=[{"Key": "k2", "Value": "v"}])),
+        ("ListUserTags", dict(UserName="shape")),
+        ("UntagUser", dict(UserName="shape", TagKeys=["k2"])),
+        ("CreateAccessKey", dict(UserName="shape")),
+        ("ListAccessKeys", dict(UserName="shape")),
+        ("ListAccessKeys", {}),
+        ("PutUserPolicy", dict(UserName="shape", PolicyName="p", PolicyDocument=doc)),
+        ("GetUserPolicy", dict(UserName="shape", PolicyName="p")),
+        ("ListUserPolicies", dict(UserName="shape")),
+        ("CreateGroup", dict(GroupName="shapes")),
+        ("AddUserToGroup", dict(GroupName="shapes", UserName="shape")),
+        ("GetGroup", dict(GroupName="shapes")),
+        ("ListGroups", {}),
+        ("ListGroupsForUser", dict(UserName="shape")),
+        ("PutGroupPolicy", dict(GroupName="shapes", PolicyName="g", PolicyDocument=doc)),
+        ("GetGroupPolicy", dict(GroupName="shapes", PolicyName="g")),
+        ("ListGroupPolicies", dict(GroupName="shapes")),
+        ("CreatePolicy", dict(PolicyName="managed", PolicyDocument=doc, Description="d",
+                              Tags=[{"Key": "k", "Value": "v"}])),
+        ("GetPolicy", dict(PolicyArn=f"arn:aws:iam::{account}:policy/managed")),
+        ("GetPolicy", dict(PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")),
+        ("ListPolicies", dict(Scope="Local", OnlyAttached=False)),
+        ("CreatePolicyVersion", dict(PolicyArn=f"arn:aws:iam::{account}:policy/managed", PolicyDocument=doc,
+                                     SetAsDefault=True)),
+        ("GetPolicyVersion", dict(PolicyArn=f"arn:aws:iam::{account}:policy/managed", VersionId="v2")),
+        ("ListPolicyVersions", dict(PolicyArn=f"arn:aws:iam::{account}:policy/managed")),
+        ("SetDefaultPolicyVersion", dict(PolicyArn=f"arn:aws:iam::{account}:policy/managed", VersionId="v1")),
+        ("AttachUserPolicy", dict(UserName="shape", PolicyArn=f"arn:aws:iam::{account}:policy/managed")),
+        ("AttachGroupPolicy", dict(GroupName="shapes", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")),
+        ("CreateRole", dict(RoleName="shape-role", AssumeRolePolicyDocument=json.dumps(pinned_trust_policy(pool_id)),
+                            PermissionsBoundary=f"arn:aws:iam::{account}:policy/managed")),
+        ("GetRole", dict(RoleName="shape-role")),
+        ("AttachRolePolicy", dict(RoleName="shape-role", PolicyArn=f"arn:aws:iam::{account}:policy/managed")),
+        ("ListAttachedUserPolicies", dict(UserName="shape")),
+        ("ListAttachedGroupPolicies", dict(GroupName="shapes")),
+        ("ListAttachedRolePolicies", dict(RoleName="shape-role")),
+        ("ListEntitiesForPolicy", dict(PolicyArn=f"arn:aws:iam::{account}:policy/managed")),
+        ("PutUserPermissionsBoundary", dict(UserName="shape",
+                                            PermissionsBoundary=f"arn:aws:iam::{account}:policy/managed")),
+        ("SimulatePrincipalPolicy", dict(PolicySourceArn=f"arn:aws:iam::{account}:user/s/shape",
+                                         ActionNames=["iam:GetUser"], ResourceArns=["*"])),
+        ("SimulateCustomPolicy", dict(PolicyInputList=[doc], ActionNames=["iam:GetUser"])),
+        ("DeleteUserPermissionsBoundary", dict(UserName="shape")),
+        ("DeleteRolePermissionsBoundary", dict(RoleName="shape-role")),
+        ("PutRolePermissionsBoundary", dict(RoleName="shape-role",
+                                            PermissionsBoundary="arn:aws:iam::aws:policy/IAMReadOnlyAccess")),
+        ("DetachRolePolicy", dict(RoleName="shape-role", PolicyArn=f"arn:aws:iam::{account}:policy/managed")),
+        ("DetachGroupPolicy", dict(GroupName="shapes", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")),
+        ("DetachUserPolicy", dict(UserName="shape", PolicyArn=f"arn:aws:iam::{account}:policy/managed")),
+        ("DeletePolicyVersion", dict(PolicyArn=f"arn:aws:iam::{account}:policy/managed", VersionId="v2")),
+        ("DeleteGroupPolicy", dict(GroupName="shapes", PolicyName="g")),
+        ("RemoveUserFromGroup", dict(GroupName="shapes", UserName="shape")),
+        ("DeleteGroup", dict(GroupName="shapes")),
+        ("DeleteUserPolicy", dict(UserName="shape", PolicyName="p")),
+        ("UpdateUser", dict(UserName="shape", NewUserName="shaped")),
+    ]
+    seen = set()
+    for name, params in calls:
+        operation = model.operation_model(name)
+        answer = getattr(iam, __import__("botocore").xform_name(name))(**params)
+        if operation.output_shape is not None:
+            conforms(operation.output_shape, answer, name)
+        if name == "CreateAccessKey":
+            key_id = answer["AccessKey"]["AccessKeyId"]
+        seen.add(name)
+    for name, params in [
+        ("GetAccessKeyLastUsed", dict(AccessKeyId=key_id)),
+        ("UpdateAccessKey", dict(UserName="shaped", AccessKeyId=key_id, Status="Inactive")),
+        ("DeleteAccessKey", dict(UserName="shaped", AccessKeyId=key_id)),
+        ("DeleteUser", dict(UserName="shaped")),
+        ("DeletePolicy", dict(PolicyArn=f"arn:aws:iam::{account}:policy/managed")),
+    ]:
+        answer = getattr(iam, __import__("botocore").xform_name(name))(**params)
+        operation = model.operation_model(name)
+        if operation.output_shape is not None:
+            conforms(operation.output_shape, answer, name)
+        seen.add(name)
+    implemented = {
+        "AddUserToGroup", "AttachGroupPolicy", "AttachRolePolicy", "AttachUserPolicy", "CreateAccessKey",
+        "CreateGroup", "CreatePolicy", "CreatePolicyVersion", "CreateUser", "DeleteAccessKey", "DeleteGroup",
+        "DeleteGroupPolicy", "DeletePolicy", "DeletePolicyVersion", "DeleteRolePermissionsBoundary",
+        "DeleteUser", "DeleteUserPermissionsBoundary", "DeleteUserPolicy", "DetachGroupPolicy",
+        "DetachRolePolicy", "DetachUserPolicy", "GetAccessKeyLastUsed", "GetGroup", "GetGroupPolicy",
+        "GetPolicy", "GetPolicyVersion", "GetUser", "GetUserPolicy", "ListAccessKeys",
+        "ListAttachedGroupPolicies", "ListAttachedRolePolicies", "ListAttachedUserPolicies",
+        "ListEntitiesForPolicy", "ListGroupPolicies", "ListGroups", "ListGroupsForUser", "ListPolicies",
+        "ListPolicyVersions", "ListUserPolicies", "ListUserTags", "ListUsers", "PutGroupPolicy",
+        "PutRolePermissionsBoundary", "PutUserPermissionsBoundary", "PutUserPolicy", "RemoveUserFromGroup",
+        "SetDefaultPolicyVersion", "SimulateCustomPolicy", "SimulatePrincipalPolicy", "TagUser", "UntagUser",
+        "UpdateAccessKey", "UpdateUser",
+    }
+    assert implemented <= seen, implemented - seen
