@@ -565,3 +565,23 @@ def test_every_permissions_operation_answers_in_the_models_shape(tegata):
         "UpdateAccessKey", "UpdateUser",
     }
     assert implemented <= seen, implemented - seen
+
+
+def test_a_role_made_again_under_its_name_is_not_the_old_sessions_role(tegata):
+    iam = tegata.client("iam")
+    pool_id = create_pool(tegata)
+    trust = json.dumps(pinned_trust_policy(pool_id))
+    role_arn = create_role(tegata, "again", pinned_trust_policy(pool_id))
+    allow_get = policy(allow("iam:GetRole"))
+    iam.put_role_policy(RoleName="again", PolicyName="p", PolicyDocument=allow_get)
+    creds = assume(tegata, role_arn, token_for(tegata, pool_id))["Credentials"]
+    old = tegata.client("iam", aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    assert old.get_role(RoleName="again")["Role"]["Arn"] == role_arn
+    iam.delete_role_policy(RoleName="again", PolicyName="p")
+    iam.delete_role(RoleName="again")
+    iam.create_role(RoleName="again", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName="again", PolicyName="p", PolicyDocument=allow_get)
+    with pytest.raises(ClientError) as excinfo:
+        old.get_role(RoleName="again")
+    assert "no identity-based policy allows" in denied(excinfo)

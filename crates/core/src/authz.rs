@@ -43,6 +43,8 @@ impl SourcedPolicy {
 /// What authorizes a principal: its identity-based policies, its boundary, its tags.
 #[derive(Debug, Default)]
 pub struct PrincipalPermissions {
+    /// The principal's unique id, as stored.
+    pub id: String,
     pub identity: Vec<SourcedPolicy>,
     /// The permissions boundary; empty when there is none (the simulator may give several
     /// documents, which bound together).
@@ -106,6 +108,7 @@ impl PrincipalPermissions {
             None => Vec::new(),
         };
         let mut permissions = Self {
+            id: set.id,
             identity,
             boundary,
             tags: set.tags,
@@ -426,6 +429,7 @@ mod tests {
 
     fn permissions(identity: &[&str], boundary: Option<&str>) -> PrincipalPermissions {
         PrincipalPermissions::from_set(PrincipalPolicySet {
+            id: "AIDATEST".to_owned(),
             inline: identity
                 .iter()
                 .enumerate()

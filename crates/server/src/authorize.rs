@@ -60,7 +60,14 @@ impl Authorizer {
             .await
             .map_err(|e| RequestError::Internal(e.to_string()))?
             // A principal that no longer exists (a role deleted under its sessions) holds no
-            // policy: everything is implicitly denied.
+            // policy: everything is implicitly denied. Nor does a role deleted and made again
+            // under the same name hold anything for the old role's sessions.
+            .filter(|p| {
+                caller
+                    .session
+                    .as_ref()
+                    .is_none_or(|claims| claims.role_id == p.id)
+            })
             .unwrap_or_default();
         let session_policies = session_policies(caller)?;
         let needs_context =

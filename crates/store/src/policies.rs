@@ -13,7 +13,7 @@ use tegata_core::store::{
 };
 
 use crate::rows::{
-    Count, InlinePolicyRow, PolicyRow, PolicyVersionRow, Text, TextPair, TextTriple,
+    Count, InlinePolicyRow, PolicyRow, PolicyVersionRow, PrincipalRow, Text, TextPair, TextTriple,
 };
 use crate::{RowsAffected, SqlStore, backend, corrupt, entity_key};
 
@@ -23,8 +23,8 @@ struct Tables {
     entities: &'static str,
     key: &'static str,
     inline: &'static str,
-    /// The entity's tags and boundary (groups have neither).
-    tags_and_boundary: &'static str,
+    /// The entity's unique id, tags and boundary (groups have neither tags nor a boundary).
+    principal_columns: &'static str,
 }
 
 fn tables(kind: EntityKind) -> Tables {
@@ -33,19 +33,19 @@ fn tables(kind: EntityKind) -> Tables {
             entities: "users",
             key: "user_key",
             inline: "user_policies",
-            tags_and_boundary: "tags, permissions_boundary",
+            principal_columns: "user_id, tags, permissions_boundary",
         },
         EntityKind::Group => Tables {
             entities: "iam_groups",
             key: "group_key",
             inline: "group_policies",
-            tags_and_boundary: "'[]', CAST(NULL AS TEXT)",
+            principal_columns: "group_id, '[]', CAST(NULL AS TEXT)",
         },
         EntityKind::Role => Tables {
             entities: "roles",
             key: "role_key",
             inline: "role_policies",
-            tags_and_boundary: "tags, permissions_boundary",
+            principal_columns: "role_id, tags, permissions_boundary",
         },
     }
 }
@@ -71,6 +71,7 @@ where
     for<'r> TextPair: FromRow<'r, DB::Row>,
     for<'r> TextTriple: FromRow<'r, DB::Row>,
     for<'r> InlinePolicyRow: FromRow<'r, DB::Row>,
+    for<'r> PrincipalRow: FromRow<'r, DB::Row>,
     for<'r> PolicyRow: FromRow<'r, DB::Row>,
     for<'r> PolicyVersionRow: FromRow<'r, DB::Row>,
 {
@@ -616,9 +617,9 @@ where
         let key = entity_key(name);
         // One transaction, so the parts agree with each other.
         let mut tx = self.reader.begin().await.map_err(backend)?;
-        let principal: Option<TextPair> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let principal: Option<PrincipalRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {columns} FROM {entities} WHERE {key} = $1",
-            columns = t.tags_and_boundary,
+            columns = t.principal_columns,
             entities = t.entities,
             key = t.key
         )))
@@ -626,7 +627,7 @@ where
         .fetch_optional(&mut *tx)
         .await
         .map_err(backend)?;
-        let Some(TextPair(tags, boundary)) = principal else {
+        let Some(PrincipalRow(id, tags, boundary)) = principal else {
             return Ok(None);
         };
         // The principal's own inline policies, and for a user its groups'.
@@ -711,6 +712,7 @@ where
         };
         tx.commit().await.map_err(backend)?;
         Ok(Some(PrincipalPolicySet {
+            id,
             inline,
             attached: attached
                 .into_iter()

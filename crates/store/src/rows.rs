@@ -318,6 +318,10 @@ pub(crate) struct TextPair(pub String, pub Option<String>);
 #[derive(FromRow)]
 pub(crate) struct TextTriple(pub String, pub String, pub String);
 
+/// A principal's unique id, tags (JSON) and permissions boundary.
+#[derive(FromRow)]
+pub(crate) struct PrincipalRow(pub String, pub String, pub Option<String>);
+
 /// An inline policy with the kind and name of the entity it belongs to.
 #[derive(FromRow)]
 pub(crate) struct InlinePolicyRow(pub String, pub String, pub String, pub String);

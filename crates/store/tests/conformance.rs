@@ -1141,6 +1141,7 @@ async fn users_groups_and_policies(store: Arc<dyn Store>) {
         Some((arn.clone(), Some("{\"v\":2}".to_owned())))
     );
     assert_eq!(set.tags, user.tags);
+    assert_eq!(set.id, "AIDADEV");
     assert!(
         store
             .principal_policies(EntityKind::Role, "none")

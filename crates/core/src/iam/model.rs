@@ -167,6 +167,9 @@ pub struct SourcedDocument {
 /// document when they are customer managed; AWS managed ones are resolved by the domain.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PrincipalPolicySet {
+    /// The principal's unique id (`AIDA…`, `AROA…`, `AGPA…`): a role deleted and made again
+    /// under its name is another role, whose policies its old sessions must not get.
+    pub id: String,
     pub inline: Vec<SourcedDocument>,
     /// ARN, and the default version's document for customer managed policies that exist.
     pub attached: Vec<(String, Option<String>)>,
