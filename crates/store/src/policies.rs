@@ -282,6 +282,15 @@ where
         now: UnixSeconds,
     ) -> Result<(CappedInsert, Option<PolicyVersion>), StoreError> {
         let mut tx = self.writer.begin().await.map_err(backend)?;
+        // Lock the policy's row first (see `insert_access_key`): versions created at once are
+        // numbered and counted one after the other.
+        sqlx::query(
+            "UPDATE managed_policies SET next_version = next_version WHERE policy_arn = $1",
+        )
+        .bind(arn)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         let next: Option<Count> =
             sqlx::query_as("SELECT next_version FROM managed_policies WHERE policy_arn = $1")
                 .bind(arn)

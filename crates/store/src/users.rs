@@ -246,12 +246,16 @@ where
     ) -> Result<CappedInsert, StoreError> {
         let user_key = entity_key(&key.user_name);
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let exists: Option<Text> = sqlx::query_as("SELECT user_key FROM users WHERE user_key = $1")
+        // A write to the user's row first: on PostgreSQL it locks the row, so two keys created
+        // at once for one user are counted one after the other and the quota holds (SQLite has
+        // one writer anyway).
+        let locked = sqlx::query("UPDATE users SET path = path WHERE user_key = $1")
             .bind(user_key.as_str())
-            .fetch_optional(&mut *tx)
+            .execute(&mut *tx)
             .await
-            .map_err(backend)?;
-        if exists.is_none() {
+            .map_err(backend)?
+            .rows_affected();
+        if locked == 0 {
             return Ok(CappedInsert::OwnerMissing);
         }
         let Count(held) =

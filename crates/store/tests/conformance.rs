@@ -1179,6 +1179,36 @@ async fn users_groups_and_policies(store: Arc<dyn Store>) {
         "AIDADEV"
     );
     assert_eq!(store.groups_of_user("developer").await.unwrap().len(), 1);
+
+    // Ten keys at once for one user: the quota of two holds.
+    let attempts = (0..10).map(|n| {
+        let store = store.clone();
+        async move {
+            let key = tegata_core::account::AccessKeyRecord {
+                access_key_id: format!("AKIARACE{n:02}"),
+                user_name: "developer".into(),
+                user_id: "AIDADEV".into(),
+                encrypted_secret: vec![0],
+                master_key_id: "k".into(),
+                active: true,
+                created_at: n,
+                last_used: None,
+            };
+            store.insert_access_key(&key, 2).await.unwrap()
+        }
+    });
+    let outcomes = join_all(attempts).await;
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == tegata_core::store::CappedInsert::Inserted)
+            .count(),
+        2
+    );
+    assert_eq!(
+        store.access_keys_of_user("DEVELOPER").await.unwrap().len(),
+        2
+    );
 }
 
 async fn conformance<F, Fut>(fresh: F)
