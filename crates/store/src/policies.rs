@@ -445,16 +445,18 @@ where
         let t = tables(kind);
         let key = entity_key(entity);
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let exists: Option<Text> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {key} FROM {entities} WHERE {key} = $1",
+        // Lock the entity's row: a deletion of it waits for this attachment, and then sees it.
+        let locked = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {entities} SET path = path WHERE {key} = $1",
             key = t.key,
             entities = t.entities
         )))
         .bind(key.as_str())
-        .fetch_optional(&mut *tx)
+        .execute(&mut *tx)
         .await
-        .map_err(backend)?;
-        if exists.is_none() {
+        .map_err(backend)?
+        .rows_affected();
+        if locked == 0 {
             return Ok(PairOutcome::FirstMissing);
         }
         if !arn.starts_with(tegata_core::iam::AWS_MANAGED_PREFIX) {

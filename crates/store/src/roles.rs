@@ -106,6 +106,12 @@ where
     async fn delete_role(&self, role_name: &str) -> Result<DeleteRoleOutcome, StoreError> {
         let key = entity_key(role_name);
         let mut tx = self.writer.begin().await.map_err(backend)?;
+        // Lock the row first, so that no policy is attached between the checks and the deletion.
+        sqlx::query("UPDATE roles SET path = path WHERE role_key = $1")
+            .bind(key.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
         let Count(policies) =
             sqlx::query_as("SELECT COUNT(*) FROM role_policies WHERE role_key = $1")
                 .bind(key.as_str())

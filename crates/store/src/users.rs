@@ -169,12 +169,15 @@ where
     async fn delete_user(&self, user_name: &str) -> Result<DeleteOutcome, StoreError> {
         let key = entity_key(user_name);
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let exists: Option<Text> = sqlx::query_as("SELECT user_key FROM users WHERE user_key = $1")
+        // Lock the row (see `insert_access_key`) so that nothing is added to the user between
+        // the checks below and the deletion.
+        let locked = sqlx::query("UPDATE users SET path = path WHERE user_key = $1")
             .bind(key.as_str())
-            .fetch_optional(&mut *tx)
+            .execute(&mut *tx)
             .await
-            .map_err(backend)?;
-        if exists.is_none() {
+            .map_err(backend)?
+            .rows_affected();
+        if locked == 0 {
             return Ok(DeleteOutcome::NotFound);
         }
         // In IAM's order: keys, then inline policies, then attached ones, then groups.
@@ -406,13 +409,13 @@ where
     async fn delete_group(&self, group_name: &str) -> Result<DeleteOutcome, StoreError> {
         let key = entity_key(group_name);
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let exists: Option<Text> =
-            sqlx::query_as("SELECT group_key FROM iam_groups WHERE group_key = $1")
-                .bind(key.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-        if exists.is_none() {
+        let locked = sqlx::query("UPDATE iam_groups SET path = path WHERE group_key = $1")
+            .bind(key.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if locked == 0 {
             return Ok(DeleteOutcome::NotFound);
         }
         let checks = [
