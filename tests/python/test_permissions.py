@@ -585,3 +585,78 @@ def test_a_role_made_again_under_its_name_is_not_the_old_sessions_role(tegata):
     with pytest.raises(ClientError) as excinfo:
         old.get_role(RoleName="again")
     assert "no identity-based policy allows" in denied(excinfo)
+
+
+def test_guardrails_that_depend_on_names_and_keys_hold(tegata):
+    """Findings of a review, each a way around a Deny: a name in another case, tag keys being
+    removed, the policy being attached, a key's owner, roles handed to a pool."""
+    iam = tegata.client("iam")
+    account = tegata.client("sts").get_caller_identity()["Account"]
+    key = user_with_key(tegata, "operator")
+    iam.tag_user(UserName="operator", Tags=[{"Key": "protected", "Value": "yes"}])
+    iam.put_user_policy(UserName="operator", PolicyName="guarded", PolicyDocument=policy(
+        allow(["iam:*", "cognito-identity:*"]),
+        deny("iam:*", f"arn:aws:iam::{account}:user/admin"),
+        {"Effect": "Deny", "Action": "iam:UntagUser", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["protected"]}}},
+        {"Effect": "Deny", "Action": "iam:Attach*", "Resource": "*",
+         "Condition": {"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}}},
+        deny("iam:PassRole", f"arn:aws:iam::{account}:role/precious"),
+    ))
+    operator = as_key(tegata, "iam", key)
+    # The administrator under another case is still the administrator.
+    with pytest.raises(ClientError) as excinfo:
+        operator.create_access_key(UserName="ADMIN")
+    assert denied(excinfo).endswith("with an explicit deny in an identity-based policy")
+    assert f"on resource: arn:aws:iam::{account}:user/admin " in denied(excinfo)
+    # Removing a protected tag is refused; another tag may go.
+    with pytest.raises(ClientError):
+        operator.untag_user(UserName="operator", TagKeys=["protected"])
+    operator.untag_user(UserName="operator", TagKeys=["other"])
+    # Attaching AdministratorAccess is refused; another policy may be attached.
+    with pytest.raises(ClientError) as excinfo:
+        operator.attach_user_policy(UserName="operator", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    assert "explicit deny" in denied(excinfo)
+    operator.attach_user_policy(UserName="operator", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    # A key's last use is authorized on its owner: the administrator's key is out of reach.
+    admin_key = iam.list_access_keys(UserName="admin")["AccessKeyMetadata"][0]["AccessKeyId"]
+    with pytest.raises(ClientError) as excinfo:
+        operator.get_access_key_last_used(AccessKeyId=admin_key)
+    assert f"user/admin" in denied(excinfo)
+    assert operator.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["UserName"] == "operator"
+    with pytest.raises(ClientError) as excinfo:
+        operator.get_access_key_last_used(AccessKeyId="AKIAAAAAAAAAAAAAAAAA")
+    assert denied(excinfo).endswith("on resource: access key AKIAAAAAAAAAAAAAAAAA")
+    # Renaming a user to the administrator's name needs the permission on the new name too.
+    iam.create_user(UserName="temp")
+    with pytest.raises(ClientError):
+        operator.update_user(UserName="temp", NewUserName="admin")
+    # Handing a role to a pool needs iam:PassRole on it.
+    pool_id = create_pool(tegata, "handed")
+    precious = create_role(tegata, "precious", pinned_trust_policy(pool_id))
+    ordinary = create_role(tegata, "ordinary", pinned_trust_policy(pool_id))
+    pools = as_key(tegata, "cognito-identity", key)
+    with pytest.raises(ClientError) as excinfo:
+        pools.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"unauthenticated": precious})
+    assert f"iam:PassRole on resource: {precious}" in denied(excinfo)
+    pools.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": ordinary})
+    assert pools.get_identity_pool_roles(IdentityPoolId=pool_id)["Roles"] == {"authenticated": ordinary}
+
+
+def test_a_simulation_is_bounded(tegata):
+    iam = tegata.client("iam")
+    with pytest.raises(ClientError) as excinfo:
+        iam.simulate_custom_policy(PolicyInputList=[policy(allow("iam:GetUser"))],
+                                   ActionNames=[f"iam:Get{n}" for n in range(101)],
+                                   ResourceArns=[f"arn:aws:iam::1:user/u{n}" for n in range(10)])
+    assert code(excinfo) == "InvalidInput"
+    results = iam.simulate_custom_policy(PolicyInputList=[policy(allow("iam:GetUser"))],
+                                         ActionNames=[f"iam:Get{n}" for n in range(100)],
+                                         ResourceArns=[f"arn:aws:iam::1:user/u{n}" for n in range(10)],
+                                         MaxItems=600)
+    assert len(results["EvaluationResults"]) == 600 and results["IsTruncated"]
+    rest = iam.simulate_custom_policy(PolicyInputList=[policy(allow("iam:GetUser"))],
+                                      ActionNames=[f"iam:Get{n}" for n in range(100)],
+                                      ResourceArns=[f"arn:aws:iam::1:user/u{n}" for n in range(10)],
+                                      Marker=results["Marker"], MaxItems=1000)
+    assert len(rest["EvaluationResults"]) == 400 and not rest["IsTruncated"]

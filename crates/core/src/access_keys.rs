@@ -54,6 +54,9 @@ pub struct AccessKeys {
     master: Arc<MasterKey>,
     deployment: Arc<Deployment>,
     cache: Mutex<HashMap<String, Arc<ResolvedKey>>>,
+    /// Bumped by every `forget`, so that a read which began before a change made through this
+    /// node cannot store what it read once the change forgot the key.
+    generation: std::sync::atomic::AtomicU64,
     /// When this node last recorded each key's use.
     recorded_uses: Mutex<HashMap<String, Instant>>,
 }
@@ -65,6 +68,7 @@ impl AccessKeys {
             master,
             deployment,
             cache: Mutex::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
             recorded_uses: Mutex::new(HashMap::new()),
         }
     }
@@ -112,6 +116,7 @@ impl AccessKeys {
         if let Some(hit) = self.cached(access_key_id) {
             return Ok(Some(hit));
         }
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
         let Some(record) = self
             .store
             .access_key(access_key_id)
@@ -123,12 +128,17 @@ impl AccessKeys {
         let secret = record.secret(&self.master).map_err(|e| {
             Internal::caused_by(format!("decrypting access key {access_key_id}"), e)
         })?;
-        // The user's ARN includes its path (GetCallerIdentity, denials, aws:PrincipalArn).
-        let path = self
+        // The user's ARN includes its path (GetCallerIdentity, denials, aws:PrincipalArn). A
+        // key whose user is gone, or is another user of the same name, is no key at all.
+        let Some(user) = self
             .store
             .user(&record.user_name)
             .await?
-            .map_or_else(|| "/".to_owned(), |user| user.path);
+            .filter(|user| user.user_id == record.user_id)
+        else {
+            return Ok(None);
+        };
+        let path = user.path;
         let resolved = Arc::new(ResolvedKey {
             secret,
             principal: Principal::iam_user(
@@ -140,16 +150,21 @@ impl AccessKeys {
             fetched: Instant::now(),
         });
         let mut cache = self.lock();
-        if cache.len() >= MAX_CACHED_KEYS {
-            cache.retain(|_, key| key.fetched.elapsed() < KEY_CACHE_TTL / 2);
+        if self.generation.load(std::sync::atomic::Ordering::Acquire) == generation {
+            if cache.len() >= MAX_CACHED_KEYS {
+                cache.retain(|_, key| key.fetched.elapsed() < KEY_CACHE_TTL / 2);
+            }
+            cache.insert(access_key_id.to_owned(), resolved.clone());
         }
-        cache.insert(access_key_id.to_owned(), resolved.clone());
         Ok(Some(resolved))
     }
 
     /// Drop what this node remembers of a key, after a change to it through this node.
     pub fn forget(&self, access_key_id: &str) {
-        self.lock().remove(access_key_id);
+        let mut cache = self.lock();
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        cache.remove(access_key_id);
     }
 
     fn cached(&self, access_key_id: &str) -> Option<Arc<ResolvedKey>> {

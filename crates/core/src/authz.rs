@@ -129,10 +129,10 @@ impl PrincipalPermissions {
 
 /// Whether a document tests the tags of the resource.
 pub fn reads_resource_tags(document: &PolicyDocument) -> bool {
-    document
-        .context_keys()
-        .iter()
-        .any(|key| key.to_ascii_lowercase().starts_with("aws:resourcetag/"))
+    document.context_keys().iter().any(|key| {
+        let key = key.to_ascii_lowercase();
+        key.starts_with("aws:resourcetag/") || key.starts_with("iam:resourcetag/")
+    })
 }
 
 /// The kinds of resource whose tags `aws:ResourceTag/*` reads, by ARN: identity pools, IAM
@@ -140,6 +140,8 @@ pub fn reads_resource_tags(document: &PolicyDocument) -> bool {
 enum TaggedResource<'a> {
     Pool(&'a str),
     Entity(EntityKind, &'a str),
+    /// By URL (host and path).
+    OidcProvider(&'a str),
 }
 
 fn tagged_resource(arn: &str) -> Option<TaggedResource<'_>> {
@@ -163,6 +165,7 @@ fn tagged_resource(arn: &str) -> Option<TaggedResource<'_>> {
             EntityKind::Role,
             rest.rsplit('/').next()?,
         )),
+        ("iam", "oidc-provider") => Some(TaggedResource::OidcProvider(rest)),
         _ => None,
     }
 }
@@ -287,10 +290,25 @@ pub struct MatchedStatement {
     pub end: Option<tegata_policy::Position>,
 }
 
+/// Where each statement of each of `permissions`' policies is in its text (identity policies,
+/// then the boundary's), computed once for a simulation's many requests.
+pub fn statement_places(
+    permissions: &PrincipalPermissions,
+) -> Vec<Vec<(tegata_policy::Position, tegata_policy::Position)>> {
+    permissions
+        .identity
+        .iter()
+        .chain(&permissions.boundary)
+        .map(|policy| tegata_policy::statement_positions(&policy.text))
+        .collect()
+}
+
 /// Simulate one request: the verdict is [`decide`]'s own, so the simulator says what a real
-/// request would get; the matched statements and missing keys explain it.
+/// request would get; the matched statements and missing keys explain it. `places` is
+/// [`statement_places`] of the same permissions.
 pub fn simulate(
     permissions: &PrincipalPermissions,
+    places: &[Vec<(tegata_policy::Position, tegata_policy::Position)>],
     action: &str,
     resource: &str,
     context: &Context,
@@ -304,8 +322,9 @@ pub fn simulate(
     };
     let mut matched = Vec::new();
     let mut missing_context: Vec<String> = Vec::new();
-    for policy in permissions.identity.iter().chain(&permissions.boundary) {
-        let positions = tegata_policy::statement_positions(&policy.text);
+    let policies = permissions.identity.iter().chain(&permissions.boundary);
+    for (index, policy) in policies.enumerate() {
+        let positions = places.get(index).map(Vec::as_slice).unwrap_or_default();
         for (n, statement) in policy.document.statements.iter().enumerate() {
             if statement.applies(policy.document.version, &request) {
                 let span = positions.get(n);
@@ -402,23 +421,55 @@ impl Permissions {
                 .map_err(read)?
                 .map(|role| role.tags)
                 .unwrap_or_default(),
+            Some(TaggedResource::OidcProvider(url)) => self
+                .store
+                .oidc_provider(url)
+                .await
+                .map_err(read)?
+                .map(|provider| provider.tags)
+                .unwrap_or_default(),
             None => Vec::new(),
         })
     }
 
-    /// The stored path of a user, group or role, which its ARN includes (`None` when it does
-    /// not exist). IAM authorizes an operation on an existing entity on its ARN with the path.
-    pub async fn entity_path(
+    /// The stored name and path of a user, group or role (`None` when it does not exist):
+    /// IAM authorizes an operation on an existing entity on its ARN, which has both.
+    pub async fn entity_name_and_path(
         &self,
         kind: EntityKind,
         name: &str,
-    ) -> Result<Option<String>, Internal> {
-        let read = |e| Internal::caused_by("reading an entity's path", e);
+    ) -> Result<Option<(String, String)>, Internal> {
+        let read = |e| Internal::caused_by("reading an entity's name and path", e);
         Ok(match kind {
-            EntityKind::User => self.store.user(name).await.map_err(read)?.map(|u| u.path),
-            EntityKind::Group => self.store.group(name).await.map_err(read)?.map(|g| g.path),
-            EntityKind::Role => self.store.role(name).await.map_err(read)?.map(|r| r.path),
+            EntityKind::User => self
+                .store
+                .user(name)
+                .await
+                .map_err(read)?
+                .map(|u| (u.user_name, u.path)),
+            EntityKind::Group => self
+                .store
+                .group(name)
+                .await
+                .map_err(read)?
+                .map(|g| (g.group_name, g.path)),
+            EntityKind::Role => self
+                .store
+                .role(name)
+                .await
+                .map_err(read)?
+                .map(|r| (r.role_name, r.path)),
         })
+    }
+
+    /// The name of the user who owns an access key, if the key exists.
+    pub async fn access_key_owner(&self, access_key_id: &str) -> Result<Option<String>, Internal> {
+        Ok(self
+            .store
+            .access_key(access_key_id)
+            .await
+            .map_err(|e| Internal::caused_by("reading an access key's owner", e))?
+            .map(|key| key.user_name))
     }
 }
 

@@ -29,6 +29,10 @@ pub struct RequestFacts<'a> {
     pub source_ip: Option<IpAddr>,
     /// Tags the request asks to set (`aws:RequestTag/*`, `aws:TagKeys`).
     pub request_tags: &'a [(String, String)],
+    /// Tag keys the request asks to remove (`aws:TagKeys`).
+    pub tag_keys: &'a [String],
+    /// Keys of the service taken from the input (`iam:PolicyARN`, `iam:PermissionsBoundary`).
+    pub service_keys: &'a [(String, String)],
 }
 
 impl Authorizer {
@@ -87,7 +91,12 @@ impl Authorizer {
                 .resource_tags(resource)
                 .await
                 .map_err(|e| RequestError::Internal(e.to_string()))?;
+            // IAM's own name for the same tags, on its resources.
+            let iam = resource.starts_with("arn:aws:iam::");
             for (key, value) in tags {
+                if iam {
+                    context.insert(&format!("iam:ResourceTag/{key}"), value.clone());
+                }
                 context.insert(&format!("aws:ResourceTag/{key}"), value);
             }
         }
@@ -177,14 +186,20 @@ pub fn request_context(
     for (key, value) in &tags {
         context.insert(&format!("aws:PrincipalTag/{key}"), value.clone());
     }
-    if !facts.request_tags.is_empty() {
-        for (key, value) in facts.request_tags {
-            context.insert(&format!("aws:RequestTag/{key}"), value.clone());
-        }
-        context.insert_multi(
-            "aws:TagKeys",
-            facts.request_tags.iter().map(|(k, _)| k.clone()).collect(),
-        );
+    for (key, value) in facts.request_tags {
+        context.insert(&format!("aws:RequestTag/{key}"), value.clone());
+    }
+    let tag_keys: Vec<String> = facts
+        .request_tags
+        .iter()
+        .map(|(k, _)| k.clone())
+        .chain(facts.tag_keys.iter().cloned())
+        .collect();
+    if !tag_keys.is_empty() {
+        context.insert_multi("aws:TagKeys", tag_keys);
+    }
+    for (key, value) in facts.service_keys {
+        context.insert(key, value.clone());
     }
     context
 }

@@ -51,6 +51,8 @@ pub enum Resource {
     /// path, which the authorizer reads. A user operation without a `UserName` acts on the
     /// signing user.
     Entity(EntityKind, &'static str),
+    /// The user who owns the access key named by `AccessKeyId` (GetAccessKeyLastUsed).
+    KeyOwner,
 }
 
 /// One row of a service's endpoint table.
@@ -70,6 +72,13 @@ pub trait Members {
 
     /// The tags the request asks to set, for `aws:RequestTag/*` and `aws:TagKeys`.
     fn request_tags(&self) -> Vec<(String, String)>;
+
+    /// The tag keys the request asks to remove (`TagKeys`), for `aws:TagKeys`.
+    fn tag_keys(&self) -> Vec<String>;
+
+    /// The role ARNs the request hands to the service (SetIdentityPoolRoles' `Roles` and role
+    /// mapping rules), each needing `iam:PassRole`.
+    fn passed_roles(&self) -> Vec<String>;
 }
 
 impl Members for crate::protocol::aws_json::JsonBody {
@@ -88,6 +97,40 @@ impl Members for crate::protocol::aws_json::JsonBody {
             })
             .collect()
     }
+
+    fn tag_keys(&self) -> Vec<String> {
+        self.array("TagKeys")
+            .map(|keys| {
+                keys.iter()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn passed_roles(&self) -> Vec<String> {
+        let mut roles: Vec<String> = self
+            .object("Roles")
+            .map(|map| {
+                map.values()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rules = self
+            .object("RoleMappings")
+            .into_iter()
+            .flat_map(|mappings| mappings.values())
+            .filter_map(|mapping| mapping.pointer("/RulesConfiguration/Rules")?.as_array())
+            .flatten()
+            .filter_map(|rule| rule.get("RoleARN")?.as_str());
+        for role in rules {
+            if !roles.iter().any(|r| r == role) {
+                roles.push(role.to_owned());
+            }
+        }
+        roles
+    }
 }
 
 impl Members for crate::protocol::aws_query::QueryParams {
@@ -105,6 +148,15 @@ impl Members for crate::protocol::aws_query::QueryParams {
             })
             .collect()
     }
+
+    fn tag_keys(&self) -> Vec<String> {
+        self.list("TagKeys").unwrap_or_default()
+    }
+
+    /// IAM and STS take no roles to pass (AssumeRole* name the role they assume).
+    fn passed_roles(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl Resource {
@@ -119,6 +171,12 @@ impl Resource {
                     kind,
                     "/",
                     members.member(member).unwrap_or_default(),
+                );
+            }
+            Resource::KeyOwner => {
+                return format!(
+                    "access key {}",
+                    members.member("AccessKeyId").unwrap_or_default()
                 );
             }
         };
@@ -442,22 +500,15 @@ impl<'a, Raw: Members> Call<'a, Raw> {
             .raw
             .take()
             .ok_or_else(|| RequestError::Internal("the input was read twice".to_owned()))?;
-        // Read now, while the raw members are at hand.
-        let mut resource = self
+        // What authorization needs of the raw members, read while they are at hand.
+        let resource = self
             .endpoint
             .resource
             .arn(self.deployment, self.ctx.region(), &raw);
-        let entity = match self.endpoint.resource {
-            Resource::Entity(kind, member) => {
-                let named = raw.member(member).map(str::to_owned);
-                Some((kind, named))
-            }
-            _ => None,
-        };
-        let request_tags = if self.endpoint.auth == Auth::Signed {
-            raw.request_tags()
+        let terms = if self.endpoint.auth == Auth::Signed {
+            Some(AuthorizationTerms::read(&self.endpoint, &raw))
         } else {
-            Vec::new()
+            None
         };
         let mut violations = Violations::new();
         let input = I::decode(raw, &mut violations)?;
@@ -465,51 +516,182 @@ impl<'a, Raw: Members> Call<'a, Raw> {
         if let Some(message) = violations.message() {
             return Err(RequestError::Validation(message).into());
         }
-        if let (Some((kind, named)), Some(caller)) = (entity, self.ctx.caller.as_ref()) {
-            resource = self.entity_arn(kind, named, caller).await?;
+        if let (Some(terms), Some(caller)) = (terms, self.ctx.caller.as_ref()) {
+            self.authorize(caller, resource, terms).await?;
         }
-        let facts = crate::authorize::RequestFacts {
-            now: self.ctx.now,
-            source_ip: self.ctx.source_ip,
-            request_tags: &request_tags,
-        };
-        self.authorizer
-            .authorize(self.ctx.caller.as_ref(), &self.endpoint, &resource, &facts)
-            .await?;
         Ok(input)
     }
 
-    /// The ARN of the user, group or role an operation acts on, with its stored path; a user
-    /// operation that names no user acts on the signing user.
-    async fn entity_arn(
+    /// Authorize the row's action on its resource, then what the request also does: a renamed
+    /// user's new name (UpdateUser), roles handed to the service (`iam:PassRole`).
+    async fn authorize(
+        &self,
+        caller: &Caller,
+        rendered: String,
+        terms: AuthorizationTerms,
+    ) -> Result<(), RequestError> {
+        let stored = match self.endpoint.resource {
+            Resource::Entity(kind, _) => {
+                let name = match terms.entity_name {
+                    Some(name) => name,
+                    None if caller.is_session() => {
+                        return Err(RequestError::Validation(
+                            "Must specify userName when calling with non-User credentials"
+                                .to_owned(),
+                        ));
+                    }
+                    None => crate::authorize::principal_entity(caller).1.to_owned(),
+                };
+                Some(self.stored_entity(kind, name).await?)
+            }
+            Resource::KeyOwner => Some(self.key_owner(caller, &terms).await?),
+            _ => None,
+        };
+        let resource = match &stored {
+            Some(entity) => entity.arn.clone(),
+            None => rendered,
+        };
+        let facts = crate::authorize::RequestFacts {
+            now: self.ctx.now,
+            source_ip: self.ctx.source_ip,
+            request_tags: &terms.request_tags,
+            tag_keys: &terms.tag_keys,
+            service_keys: &terms.service_keys,
+        };
+        let authorizer = self.authorizer;
+        authorizer
+            .authorize(Some(caller), &self.endpoint, &resource, &facts)
+            .await?;
+        if let (Some(entity), Some((new_name, new_path))) = (&stored, &terms.renamed_to) {
+            let target = tegata_core::iam::entity_arn(
+                &self.deployment.account_id,
+                EntityKind::User,
+                new_path.as_deref().unwrap_or(&entity.path),
+                new_name.as_deref().unwrap_or(&entity.name),
+            );
+            authorizer
+                .authorize(Some(caller), &self.endpoint, &target, &facts)
+                .await?;
+        }
+        for role in &terms.passed_roles {
+            authorizer
+                .authorize(Some(caller), &PASS_ROLE, role, &facts)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The user, group or role an operation names, as stored: IAM authorizes on the ARN of the
+    /// entity, with its path and its name's own case (`ADMIN` names the user `admin`, and a
+    /// policy about `user/admin` applies). An entity that does not exist keeps the name given.
+    async fn stored_entity(
         &self,
         kind: EntityKind,
-        named: Option<String>,
-        caller: &Caller,
-    ) -> Result<String, RequestError> {
-        let name = match named {
-            Some(name) => name,
-            None => crate::authorize::principal_entity(caller).1.to_owned(),
-        };
-        let path = self
+        name: String,
+    ) -> Result<StoredEntity, RequestError> {
+        let (name, path) = self
             .authorizer
             .permissions()
-            .entity_path(kind, &name)
+            .entity_name_and_path(kind, &name)
             .await
             .map_err(|e| RequestError::Internal(e.to_string()))?
-            .unwrap_or_else(|| "/".to_owned());
-        Ok(tegata_core::iam::entity_arn(
-            &self.deployment.account_id,
-            kind,
-            &path,
-            &name,
-        ))
+            .unwrap_or((name, "/".to_owned()));
+        Ok(StoredEntity {
+            arn: tegata_core::iam::entity_arn(&self.deployment.account_id, kind, &path, &name),
+            name,
+            path,
+        })
+    }
+
+    /// GetAccessKeyLastUsed is authorized on the key's owner. A key that does not exist is
+    /// refused as AWS refuses it, without saying so.
+    async fn key_owner(
+        &self,
+        caller: &Caller,
+        terms: &AuthorizationTerms,
+    ) -> Result<StoredEntity, RequestError> {
+        let key = terms.access_key_id.as_deref().unwrap_or_default();
+        let owner = self
+            .authorizer
+            .permissions()
+            .access_key_owner(key)
+            .await
+            .map_err(|e| RequestError::Internal(e.to_string()))?;
+        match owner {
+            Some(user) => self.stored_entity(EntityKind::User, user).await,
+            None => Err(RequestError::AccessDenied(format!(
+                "User: {} is not authorized to perform {} on resource: access key {key}",
+                caller.principal.arn, self.endpoint.action
+            ))),
+        }
     }
 
     pub fn not_implemented(&self) -> Result<Response, Failure> {
         Err(not_implemented(&self.endpoint).into())
     }
 }
+
+/// What authorization reads of a request's raw members before they are decoded.
+struct AuthorizationTerms {
+    /// The user, group or role named (for [`Resource::Entity`]).
+    entity_name: Option<String>,
+    access_key_id: Option<String>,
+    request_tags: Vec<(String, String)>,
+    tag_keys: Vec<String>,
+    /// Service-specific condition keys taken from the input (`iam:PolicyARN`, …).
+    service_keys: Vec<(String, String)>,
+    /// UpdateUser's new name and path.
+    renamed_to: Option<(Option<String>, Option<String>)>,
+    passed_roles: Vec<String>,
+}
+
+impl AuthorizationTerms {
+    fn read(endpoint: &Endpoint, raw: &dyn Members) -> Self {
+        let owned = |name: &str| raw.member(name).map(str::to_owned);
+        let mut service_keys = Vec::new();
+        if endpoint.action.starts_with("iam:") {
+            for (member, key) in [
+                ("PolicyArn", "iam:PolicyARN"),
+                ("PermissionsBoundary", "iam:PermissionsBoundary"),
+            ] {
+                if let Some(value) = raw.member(member) {
+                    service_keys.push((key.to_owned(), value.to_owned()));
+                }
+            }
+        }
+        let renamed_to = (endpoint.action == "iam:UpdateUser")
+            .then(|| (owned("NewUserName"), owned("NewPath")))
+            .filter(|(name, path)| name.is_some() || path.is_some());
+        Self {
+            entity_name: match endpoint.resource {
+                Resource::Entity(_, member) => owned(member),
+                _ => None,
+            },
+            access_key_id: owned("AccessKeyId"),
+            request_tags: raw.request_tags(),
+            tag_keys: raw.tag_keys(),
+            service_keys,
+            renamed_to,
+            passed_roles: raw.passed_roles(),
+        }
+    }
+}
+
+/// An entity as stored: its ARN, name and path.
+struct StoredEntity {
+    arn: String,
+    name: String,
+    path: String,
+}
+
+/// The action a request that hands a role to a service needs on that role.
+const PASS_ROLE: Endpoint = Endpoint {
+    name: "PassRole",
+    action: "iam:PassRole",
+    auth: Auth::Signed,
+    resource: Resource::Arn("${RoleArn}"),
+    implemented: true,
+};
 
 /// The answer to an operation of the model that tegata does not implement (yet).
 pub fn not_implemented(endpoint: &Endpoint) -> RequestError {

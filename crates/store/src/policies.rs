@@ -350,7 +350,8 @@ where
         // Newest first: version numbers, not their text, decide (v10 after v9).
         let rows: Vec<PolicyVersionRow> = sqlx::query_as(
             "SELECT v.version_id, v.document,
-                    CASE WHEN v.version_id = p.default_version THEN 1 ELSE 0 END AS is_default,
+                    CAST(CASE WHEN v.version_id = p.default_version THEN 1 ELSE 0 END
+                         AS BIGINT) AS is_default,
                     v.created_at
              FROM policy_versions v JOIN managed_policies p ON p.policy_arn = v.policy_arn
              WHERE v.policy_arn = $1
@@ -626,7 +627,8 @@ where
     ) -> Result<Option<PrincipalPolicySet>, StoreError> {
         let t = tables(kind);
         let key = entity_key(name);
-        // One transaction, so the parts agree with each other.
+        // One transaction; on PostgreSQL (READ COMMITTED) each statement sees the latest
+        // commits, so a change made between two of them is read whole within the next second.
         let mut tx = self.reader.begin().await.map_err(backend)?;
         let principal: Option<PrincipalRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {columns} FROM {entities} WHERE {key} = $1",
@@ -644,8 +646,9 @@ where
         // The principal's own inline policies, and for a user its groups'.
         let inline_sql = match kind {
             EntityKind::User => {
-                "SELECT 'user', user_key, policy_name, document
-                   FROM user_policies WHERE user_key = $1
+                "SELECT 'user', u.user_name, p.policy_name, p.document
+                   FROM user_policies p JOIN users u ON u.user_key = p.user_key
+                   WHERE p.user_key = $1
                  UNION ALL
                  SELECT 'group', g.group_name, p.policy_name, p.document
                    FROM group_members m
@@ -654,12 +657,14 @@ where
                    WHERE m.user_key = $1"
             }
             EntityKind::Group => {
-                "SELECT 'group', group_key, policy_name, document
-                   FROM group_policies WHERE group_key = $1"
+                "SELECT 'group', g.group_name, p.policy_name, p.document
+                   FROM group_policies p JOIN iam_groups g ON g.group_key = p.group_key
+                   WHERE p.group_key = $1"
             }
             EntityKind::Role => {
-                "SELECT 'role', role_key, policy_name, document
-                   FROM role_policies WHERE role_key = $1"
+                "SELECT 'role', r.role_name, p.policy_name, p.document
+                   FROM role_policies p JOIN roles r ON r.role_key = p.role_key
+                   WHERE p.role_key = $1"
             }
         };
         let inline_rows: Vec<InlinePolicyRow> = sqlx::query_as(inline_sql)

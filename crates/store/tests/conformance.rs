@@ -1070,6 +1070,14 @@ async fn users_groups_and_policies(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(v2.unwrap().version_id, "v2");
+    let versions = store.policy_versions(&arn).await.unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| (v.version_id.as_str(), v.is_default))
+            .collect::<Vec<_>>(),
+        [("v2", true), ("v1", false)]
+    );
     assert!(
         store
             .put_inline_policy(EntityKind::User, "dev", "mine", "{\"u\":1}")
@@ -1119,6 +1127,10 @@ async fn users_groups_and_policies(store: Arc<dyn Store>) {
         .map(|d| (d.source.id(), d.document.as_str()))
         .collect();
     assert_eq!(inline, [("mine", "{\"u\":1}"), ("ours", "{\"g\":1}")]);
+    // The sources carry the entities' names as stored, not their keys.
+    assert!(
+        matches!(&set.inline[0].source, PolicySource::Inline { entity, .. } if entity == "Dev")
+    );
     assert!(matches!(
         &set.inline[1].source,
         PolicySource::Inline {

@@ -30,7 +30,7 @@ pub use oidc::{
 pub use policies::{
     AttachedPolicy, CreatePolicyInput, MAX_POLICY_VERSIONS, PolicyScope, policy_name_of,
 };
-pub use simulate::{SimulationRequest, SimulationResult};
+pub use simulate::{MAX_SIMULATED_PAIRS, SimulationRequest, SimulationResult};
 pub use users::{CreateUserInput, GroupWithUsers, MAX_ACCESS_KEYS_PER_USER};
 
 use crate::access_keys::AccessKeys;

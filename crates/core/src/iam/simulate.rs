@@ -4,7 +4,11 @@
 
 use tegata_policy::Context;
 
-use crate::authz::{PrincipalPermissions, Simulation, SourcedPolicy, simulate};
+use crate::authz::{PrincipalPermissions, Simulation, SourcedPolicy, simulate, statement_places};
+
+/// The most action × resource pairs one simulation evaluates: each is a full evaluation with
+/// its explanation, and a request is answered whole.
+pub const MAX_SIMULATED_PAIRS: usize = 1000;
 use crate::deployment::PARTITION;
 
 use super::model::{EntityKind, PolicySource};
@@ -64,11 +68,18 @@ fn run(
     } else {
         request.resources
     };
+    if request.actions.len().saturating_mul(resources.len()) > MAX_SIMULATED_PAIRS {
+        return Err(IamError::InvalidInput(format!(
+            "tegata simulates at most {MAX_SIMULATED_PAIRS} action and resource pairs in one \
+             request; split the request."
+        )));
+    }
+    let places = statement_places(&permissions);
     let mut results = Vec::with_capacity(request.actions.len() * resources.len());
     for action in &request.actions {
         for resource in &resources {
             results.push(SimulationResult {
-                simulation: simulate(&permissions, action, resource, &request.context),
+                simulation: simulate(&permissions, &places, action, resource, &request.context),
                 action: action.clone(),
                 resource: resource.clone(),
             });

@@ -57,8 +57,8 @@ endpoint_table! {
     ListTagsForResource:                Signed, TAGGED_POOL   => list_tags_for_resource;
     LookupDeveloperIdentity:            Signed, IDENTITY_POOL => lookup_developer_identity;
     MergeDeveloperIdentities:           Signed, IDENTITY_POOL => merge_developer_identities;
-    SetIdentityPoolRoles:               Signed, NONE          => set_identity_pool_roles;
-    SetPrincipalTagAttributeMap:        Signed, NONE          => set_principal_tag_attribute_map;
+    SetIdentityPoolRoles:               Signed, IDENTITY_POOL => set_identity_pool_roles;
+    SetPrincipalTagAttributeMap:        Signed, IDENTITY_POOL => set_principal_tag_attribute_map;
     TagResource:                        Signed, TAGGED_POOL   => tag_resource;
     UnlinkDeveloperIdentity:            Signed, IDENTITY_POOL => unlink_developer_identity;
     UnlinkIdentity:                     Anonymous, NONE       => unlink_identity;

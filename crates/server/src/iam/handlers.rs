@@ -1155,7 +1155,7 @@ fn simulation_output(
         .map(tegata_core::pagination::decode_token)
         .transpose()?
         .and_then(|position| position.parse::<usize>().ok());
-    let start = after.map_or(0, |n| n + 1);
+    let start = after.map_or(0, |n| n.saturating_add(1));
     let numbered: Vec<(usize, tegata_core::iam::SimulationResult)> =
         results.into_iter().enumerate().skip(start).collect();
     let page =

@@ -38,6 +38,10 @@ const NEW_GROUP: Resource =
 const POLICY: Resource = Resource::Arn("${PolicyArn}");
 const NEW_POLICY: Resource =
     Resource::Arn("arn:${Partition}:iam::${Account}:policy${Path}${PolicyName}");
+/// The owner of the access key named (GetAccessKeyLastUsed).
+const KEY_OWNER: Resource = Resource::KeyOwner;
+/// The user, group or role whose policies are simulated.
+const POLICY_SOURCE: Resource = Resource::Arn("${PolicySourceArn}");
 const OIDC_PROVIDER: Resource = Resource::Arn("${OpenIDConnectProviderArn}");
 const SAML_PROVIDER: Resource = Resource::Arn("${SAMLProviderArn}");
 const INSTANCE_PROFILE: Resource =
@@ -117,7 +121,7 @@ endpoint_table! {
     GenerateCredentialReport:                      Signed, NONE               => unimplemented;
     GenerateOrganizationsAccessReport:             Signed, NONE               => unimplemented;
     GenerateServiceLastAccessedDetails:            Signed, NONE               => unimplemented;
-    GetAccessKeyLastUsed:                          Signed, USER               => get_access_key_last_used;
+    GetAccessKeyLastUsed:                          Signed, KEY_OWNER          => get_access_key_last_used;
     GetAccountAuthorizationDetails:                Signed, NONE               => unimplemented;
     GetAccountPasswordPolicy:                      Signed, NONE               => unimplemented;
     GetAccountProperties:                          Signed, NONE               => unimplemented;
@@ -200,7 +204,7 @@ endpoint_table! {
     SetDefaultPolicyVersion:                       Signed, POLICY             => set_default_policy_version;
     SetSecurityTokenServicePreferences:            Signed, NONE               => unimplemented;
     SimulateCustomPolicy:                          Signed, NONE               => simulate_custom_policy;
-    SimulatePrincipalPolicy:                       Signed, NONE               => simulate_principal_policy;
+    SimulatePrincipalPolicy:                       Signed, POLICY_SOURCE      => simulate_principal_policy;
     TagInstanceProfile:                            Signed, INSTANCE_PROFILE   => unimplemented;
     TagMFADevice:                                  Signed, NONE               => unimplemented;
     TagOpenIDConnectProvider:                      Signed, OIDC_PROVIDER      => tag_open_id_connect_provider;

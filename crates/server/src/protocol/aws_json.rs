@@ -49,6 +49,11 @@ impl JsonBody {
         self.0.get(name).and_then(serde_json::Value::as_str)
     }
 
+    /// A member that is a JSON array.
+    pub fn array(&self, name: &str) -> Option<&Vec<serde_json::Value>> {
+        self.0.get(name).and_then(serde_json::Value::as_array)
+    }
+
     /// A member that is a JSON object (a map of tags).
     pub fn object(&self, name: &str) -> Option<&serde_json::Map<String, serde_json::Value>> {
         self.0.get(name).and_then(serde_json::Value::as_object)
