@@ -78,6 +78,20 @@ impl Operator {
 
     /// Negated operators are true when the key is absent, and a list of values is an AND of
     /// the negations.
+    /// The operators whose values are dates.
+    pub(crate) fn is_date(self) -> bool {
+        use Operator::*;
+        matches!(
+            self,
+            DateEquals
+                | DateNotEquals
+                | DateLessThan
+                | DateLessThanEquals
+                | DateGreaterThan
+                | DateGreaterThanEquals
+        )
+    }
+
     fn positive(self) -> Option<Operator> {
         use Operator::*;
         Some(match self {
@@ -206,6 +220,11 @@ impl Condition {
 
 fn number(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok()
+}
+
+/// Whether a condition value is a date IAM accepts (the date operators' values).
+pub(crate) fn is_date_value(s: &str) -> bool {
+    date(s).is_some()
 }
 
 /// ISO 8601 dates and times, or epoch seconds.

@@ -25,9 +25,11 @@ pub enum PolicyKind {
     /// A role's trust policy (a resource policy on the role): every statement names a
     /// principal; `Resource` is not allowed.
     Trust,
-    /// An identity policy (inline role policy, session policy): no principals; every statement
-    /// names resources.
+    /// An identity policy (inline policy, session policy, a document given to the simulator):
+    /// no principals; every statement names resources.
     Identity,
+    /// A managed policy's version: an identity policy that must say `2012-10-17`.
+    Managed,
 }
 
 /// `Principal` or `NotPrincipal`: `"*"`, or kinds mapped to identifiers.
@@ -150,6 +152,9 @@ impl PolicyDocument {
         let Value::Object(top) = value else {
             return err("Syntax errors in policy.");
         };
+        if kind != PolicyKind::Trust {
+            crate::permission_checks::check_permission_policy(&top, kind == PolicyKind::Managed)?;
+        }
         let mut version = Version::V2008_10_17;
         let mut id = None;
         let mut statements = None;
@@ -311,7 +316,7 @@ fn parse_statement(value: &Value, kind: PolicyKind) -> Result<Statement, PolicyE
                 return err("Has prohibited field Resource");
             }
         }
-        PolicyKind::Identity => {
+        PolicyKind::Identity | PolicyKind::Managed => {
             if names_principal {
                 return err("Policy document should not specify a principal.");
             }
@@ -345,25 +350,22 @@ mod tests {
     fn malformed_documents_are_refused_with_iam_messages() {
         let cases = [
             ("not json", "Syntax errors in policy."),
-            (
-                r#"{"Version":"2012-10-17"}"#,
-                "Missing required field Statement",
-            ),
+            (r#"{"Version":"2012-10-17"}"#, "Syntax errors in policy."),
             (
                 r#"{"Version":"2020-01-01","Statement":[]}"#,
-                "The policy must contain a valid version string",
+                "Syntax errors in policy.",
             ),
             (
                 r#"{"Statement":{"Action":"s3:*","Resource":"*"}}"#,
-                "Missing required field Effect",
+                "Syntax errors in policy.",
             ),
             (
                 r#"{"Statement":{"Effect":"Allow","Resource":"*"}}"#,
-                "Missing required field Action",
+                "Policy statement must contain actions.",
             ),
             (
                 r#"{"Statement":{"Effect":"Permit","Action":"s3:*","Resource":"*"}}"#,
-                "Invalid effect: Effect must be Allow or Deny.",
+                "Syntax errors in policy.",
             ),
             (
                 r#"{"Statement":{"Effect":"Allow","Action":"s3:*"}}"#,

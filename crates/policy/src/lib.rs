@@ -10,6 +10,7 @@
 mod condition;
 mod document;
 mod matching;
+mod permission_checks;
 mod positions;
 
 use std::collections::HashMap;

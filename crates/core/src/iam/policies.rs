@@ -44,9 +44,16 @@ pub struct AttachedPolicy {
     pub arn: String,
 }
 
-/// A permission policy's text, checked as IAM checks it.
+/// An inline policy's text, checked as IAM checks it.
 fn check_permission_policy(document: &str) -> Result<()> {
     PolicyDocument::parse(document, PolicyKind::Identity)
+        .map(drop)
+        .map_err(|e| IamError::MalformedPolicyDocument(e.0))
+}
+
+/// A managed policy's text: as an inline policy's, and it must say version 2012-10-17.
+fn check_managed_policy(document: &str) -> Result<()> {
+    PolicyDocument::parse(document, PolicyKind::Managed)
         .map(drop)
         .map_err(|e| IamError::MalformedPolicyDocument(e.0))
 }
@@ -190,7 +197,7 @@ impl Iam {
         now: UnixSeconds,
         rng: &dyn Randomness,
     ) -> Result<PolicyInfo> {
-        check_permission_policy(&input.document)?;
+        check_managed_policy(&input.document)?;
         tags::check_unique_keys(&input.tags)?;
         let path = input.path.unwrap_or_else(|| "/".to_owned());
         let policy = ManagedPolicy {
@@ -304,7 +311,7 @@ impl Iam {
     ) -> Result<PolicyVersion> {
         self.check_policy_arn(arn)?;
         refuse_aws_managed_change(arn)?;
-        check_permission_policy(document)?;
+        check_managed_policy(document)?;
         let (outcome, version) = self
             .store
             .insert_policy_version(arn, document, set_as_default, MAX_POLICY_VERSIONS, now)
