@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     );
     let _ = statement_positions(text);
     let principal = Principal::federated("cognito-identity.amazonaws.com");
-    for kind in [PolicyKind::Identity, PolicyKind::Trust] {
+    for kind in [PolicyKind::Identity, PolicyKind::Managed, PolicyKind::Trust] {
         if let Ok(document) = PolicyDocument::parse(text, kind) {
             let _ = evaluate(
                 [&document],
