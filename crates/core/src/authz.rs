@@ -439,27 +439,9 @@ impl Permissions {
         kind: EntityKind,
         name: &str,
     ) -> Result<Option<(String, String)>, Internal> {
-        let read = |e| Internal::caused_by("reading an entity's name and path", e);
-        Ok(match kind {
-            EntityKind::User => self
-                .store
-                .user(name)
-                .await
-                .map_err(read)?
-                .map(|u| (u.user_name, u.path)),
-            EntityKind::Group => self
-                .store
-                .group(name)
-                .await
-                .map_err(read)?
-                .map(|g| (g.group_name, g.path)),
-            EntityKind::Role => self
-                .store
-                .role(name)
-                .await
-                .map_err(read)?
-                .map(|r| (r.role_name, r.path)),
-        })
+        crate::iam::stored_name_and_path(&*self.store, kind, name)
+            .await
+            .map_err(|e| Internal::caused_by("reading an entity's name and path", e))
     }
 
     /// The name of the user who owns an access key, if the key exists.

@@ -560,7 +560,7 @@ impl<'a, Raw: Members> Call<'a, Raw> {
         };
         let authorizer = self.authorizer;
         authorizer
-            .authorize(Some(caller), &self.endpoint, &resource, &facts)
+            .authorize(caller, self.endpoint.action, &resource, &facts)
             .await?;
         if let (Some(entity), Some((new_name, new_path))) = (&stored, &terms.renamed_to) {
             let target = tegata_core::iam::entity_arn(
@@ -570,12 +570,12 @@ impl<'a, Raw: Members> Call<'a, Raw> {
                 new_name.as_deref().unwrap_or(&entity.name),
             );
             authorizer
-                .authorize(Some(caller), &self.endpoint, &target, &facts)
+                .authorize(caller, self.endpoint.action, &target, &facts)
                 .await?;
         }
         for role in &terms.passed_roles {
             authorizer
-                .authorize(Some(caller), &PASS_ROLE, role, &facts)
+                .authorize(caller, PASS_ROLE, role, &facts)
                 .await?;
         }
         Ok(())
@@ -685,13 +685,7 @@ struct StoredEntity {
 }
 
 /// The action a request that hands a role to a service needs on that role.
-const PASS_ROLE: Endpoint = Endpoint {
-    name: "PassRole",
-    action: "iam:PassRole",
-    auth: Auth::Signed,
-    resource: Resource::Arn("${RoleArn}"),
-    implemented: true,
-};
+const PASS_ROLE: &str = "iam:PassRole";
 
 /// The answer to an operation of the model that tegata does not implement (yet).
 pub fn not_implemented(endpoint: &Endpoint) -> RequestError {

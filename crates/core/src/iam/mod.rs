@@ -20,6 +20,7 @@ use tegata_policy::{PolicyDocument, PolicyKind};
 
 pub use aws_managed::AWS_MANAGED_PREFIX;
 pub use error::IamError;
+pub(crate) use model::stored_name_and_path;
 pub use model::{
     DeleteConflict, DeleteOutcome, EntityKind, Group, ManagedPolicy, PolicyEntity, PolicyInfo,
     PolicySource, PolicyVersion, PrincipalPolicySet, SourcedDocument, User, entity_arn,

@@ -45,6 +45,20 @@ impl EntityKind {
     }
 }
 
+/// The stored name and path of a user, group or role, or `None` when it does not exist: what
+/// both IAM's existence checks and authorization's entity ARNs read.
+pub(crate) async fn stored_name_and_path(
+    store: &dyn crate::store::Store,
+    kind: EntityKind,
+    name: &str,
+) -> Result<Option<(String, String)>, crate::store::StoreError> {
+    Ok(match kind {
+        EntityKind::User => store.user(name).await?.map(|u| (u.user_name, u.path)),
+        EntityKind::Group => store.group(name).await?.map(|g| (g.group_name, g.path)),
+        EntityKind::Role => store.role(name).await?.map(|r| (r.role_name, r.path)),
+    })
+}
+
 /// The ARN of an IAM entity: `arn:aws:iam::ACCOUNT:<kind><path><name>`.
 pub fn entity_arn(account_id: &str, kind: EntityKind, path: &str, name: &str) -> String {
     format!(

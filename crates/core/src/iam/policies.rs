@@ -179,12 +179,10 @@ impl Iam {
 
     /// The user, group or role exists, or IAM's NoSuchEntity for it.
     async fn require_entity(&self, kind: EntityKind, name: &str) -> Result<()> {
-        let exists = match kind {
-            EntityKind::User => self.store.user(name).await?.is_some(),
-            EntityKind::Group => self.store.group(name).await?.is_some(),
-            EntityKind::Role => self.store.role(name).await?.is_some(),
-        };
-        if exists {
+        if super::stored_name_and_path(&*self.store, kind, name)
+            .await?
+            .is_some()
+        {
             Ok(())
         } else {
             Err(IamError::NoSuchEntity(kind.not_found_message(name)))
