@@ -172,6 +172,34 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
+/// Lock the row of `key` in `table` for the rest of the transaction `conn` is in, with a write
+/// that changes nothing (`column = column`): on PostgreSQL a concurrent writer of the row waits
+/// until this transaction ends, so what it checks next still holds when it commits (SQLite has
+/// one writer anyway). `false` when there is no such row. The names are static text.
+async fn lock_row<DB>(
+    conn: &mut DB::Connection,
+    table: &'static str,
+    column: &'static str,
+    key_column: &'static str,
+    key: &str,
+) -> Result<bool, StoreError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    DB::QueryResult: RowsAffected,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let sql = format!("UPDATE {table} SET {column} = {column} WHERE {key_column} = $1");
+    let locked = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(key)
+        .execute(conn)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+    Ok(locked > 0)
+}
+
 /// IAM names (of roles, users, groups, policies) are unique regardless of case: rows are keyed by
 /// the lower-cased name.
 fn entity_key(name: &str) -> String {

@@ -15,7 +15,7 @@ use tegata_core::store::{
 use crate::rows::{
     Count, InlinePolicyRow, PolicyRow, PolicyVersionRow, PrincipalRow, Text, TextPair, TextTriple,
 };
-use crate::{RowsAffected, SqlStore, backend, corrupt, entity_key};
+use crate::{RowsAffected, SqlStore, backend, corrupt, entity_key, lock_row};
 
 /// Where each kind of entity and its inline policies live. Static text only: these names are
 /// the only part of a statement here not bound as a parameter.
@@ -284,13 +284,14 @@ where
         let mut tx = self.writer.begin().await.map_err(backend)?;
         // Lock the policy's row first (see `insert_access_key`): versions created at once are
         // numbered and counted one after the other.
-        sqlx::query(
-            "UPDATE managed_policies SET next_version = next_version WHERE policy_arn = $1",
+        lock_row::<DB>(
+            &mut tx,
+            "managed_policies",
+            "next_version",
+            "policy_arn",
+            arn,
         )
-        .bind(arn)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
+        .await?;
         let next: Option<Count> =
             sqlx::query_as("SELECT next_version FROM managed_policies WHERE policy_arn = $1")
                 .bind(arn)
@@ -447,17 +448,7 @@ where
         let key = entity_key(entity);
         let mut tx = self.writer.begin().await.map_err(backend)?;
         // Lock the entity's row: a deletion of it waits for this attachment, and then sees it.
-        let locked = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE {entities} SET path = path WHERE {key} = $1",
-            key = t.key,
-            entities = t.entities
-        )))
-        .bind(key.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?
-        .rows_affected();
-        if locked == 0 {
+        if !lock_row::<DB>(&mut tx, t.entities, "path", t.key, &key).await? {
             return Ok(PairOutcome::FirstMissing);
         }
         if !arn.starts_with(tegata_core::iam::AWS_MANAGED_PREFIX) {

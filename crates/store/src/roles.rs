@@ -6,7 +6,7 @@ use tegata_core::iam::Role;
 use tegata_core::store::{DeleteRoleOutcome, RoleStore, StoreError};
 
 use crate::rows::{Count, RoleRow, Text};
-use crate::{RowsAffected, SqlStore, backend, corrupt, entity_key};
+use crate::{RowsAffected, SqlStore, backend, corrupt, entity_key, lock_row};
 
 const ROLE_COLUMNS: &str = "role_name, path, role_id, assume_role_policy_document, description,
     max_session_duration, tags, permissions_boundary, created_at";
@@ -107,11 +107,7 @@ where
         let key = entity_key(role_name);
         let mut tx = self.writer.begin().await.map_err(backend)?;
         // Lock the row first, so that no policy is attached between the checks and the deletion.
-        sqlx::query("UPDATE roles SET path = path WHERE role_key = $1")
-            .bind(key.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        lock_row::<DB>(&mut tx, "roles", "path", "role_key", &key).await?;
         let Count(policies) =
             sqlx::query_as("SELECT COUNT(*) FROM role_policies WHERE role_key = $1")
                 .bind(key.as_str())

@@ -9,7 +9,7 @@ use tegata_core::store::{CappedInsert, PairOutcome, StoreError, UserStore};
 
 use crate::account::ACCESS_KEY_COLUMNS;
 use crate::rows::{AccessKeyRow, Count, GroupRow, Text, UserRow};
-use crate::{RowsAffected, SqlStore, backend, corrupt, entity_key};
+use crate::{RowsAffected, SqlStore, backend, corrupt, entity_key, lock_row};
 
 const USER_COLUMNS: &str = "user_name, path, user_id, tags, permissions_boundary, created_at";
 const GROUP_COLUMNS: &str = "group_name, path, group_id, created_at";
@@ -169,15 +169,9 @@ where
     async fn delete_user(&self, user_name: &str) -> Result<DeleteOutcome, StoreError> {
         let key = entity_key(user_name);
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        // Lock the row (see `insert_access_key`) so that nothing is added to the user between
-        // the checks below and the deletion.
-        let locked = sqlx::query("UPDATE users SET path = path WHERE user_key = $1")
-            .bind(key.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-        if locked == 0 {
+        // Lock the row so that nothing is added to the user between the checks and the
+        // deletion.
+        if !lock_row::<DB>(&mut tx, "users", "path", "user_key", &key).await? {
             return Ok(DeleteOutcome::NotFound);
         }
         // In IAM's order: keys, then inline policies, then attached ones, then groups.
@@ -200,15 +194,8 @@ where
                 DeleteConflict::Groups,
             ),
         ];
-        for (sql, conflict) in checks {
-            let Count(n) = sqlx::query_as(sql)
-                .bind(key.as_str())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend)?;
-            if n > 0 {
-                return Ok(DeleteOutcome::Conflict(conflict));
-            }
+        if let Some(conflict) = first_reference::<DB>(&mut tx, &checks, &key).await? {
+            return Ok(DeleteOutcome::Conflict(conflict));
         }
         sqlx::query("DELETE FROM users WHERE user_key = $1")
             .bind(key.as_str())
@@ -249,16 +236,9 @@ where
     ) -> Result<CappedInsert, StoreError> {
         let user_key = entity_key(&key.user_name);
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        // A write to the user's row first: on PostgreSQL it locks the row, so two keys created
-        // at once for one user are counted one after the other and the quota holds (SQLite has
-        // one writer anyway).
-        let locked = sqlx::query("UPDATE users SET path = path WHERE user_key = $1")
-            .bind(user_key.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-        if locked == 0 {
+        // The user's row locked first: keys created at once for one user are counted one after
+        // the other, so the quota holds.
+        if !lock_row::<DB>(&mut tx, "users", "path", "user_key", &user_key).await? {
             return Ok(CappedInsert::OwnerMissing);
         }
         let Count(held) =
@@ -409,13 +389,7 @@ where
     async fn delete_group(&self, group_name: &str) -> Result<DeleteOutcome, StoreError> {
         let key = entity_key(group_name);
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let locked = sqlx::query("UPDATE iam_groups SET path = path WHERE group_key = $1")
-            .bind(key.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-        if locked == 0 {
+        if !lock_row::<DB>(&mut tx, "iam_groups", "path", "group_key", &key).await? {
             return Ok(DeleteOutcome::NotFound);
         }
         let checks = [
@@ -433,15 +407,8 @@ where
                 DeleteConflict::AttachedPolicies,
             ),
         ];
-        for (sql, conflict) in checks {
-            let Count(n) = sqlx::query_as(sql)
-                .bind(key.as_str())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend)?;
-            if n > 0 {
-                return Ok(DeleteOutcome::Conflict(conflict));
-            }
+        if let Some(conflict) = first_reference::<DB>(&mut tx, &checks, &key).await? {
+            return Ok(DeleteOutcome::Conflict(conflict));
         }
         sqlx::query("DELETE FROM iam_groups WHERE group_key = $1")
             .bind(key.as_str())
@@ -532,4 +499,31 @@ where
         .map_err(backend)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
+}
+
+/// The first of `checks` (a count of what still refers to the row of `key`, and the conflict it
+/// means) that finds something.
+async fn first_reference<DB>(
+    conn: &mut DB::Connection,
+    checks: &[(&'static str, DeleteConflict)],
+    key: &str,
+) -> Result<Option<DeleteConflict>, StoreError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'r> Count: FromRow<'r, DB::Row>,
+{
+    for (sql, conflict) in checks {
+        let Count(n) = sqlx::query_as(*sql)
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend)?;
+        if n > 0 {
+            return Ok(Some(*conflict));
+        }
+    }
+    Ok(None)
 }
