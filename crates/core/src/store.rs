@@ -11,6 +11,7 @@ use async_trait::async_trait;
 
 use crate::UnixSeconds;
 use crate::account::{AccessKeyRecord, Bootstrap};
+use crate::app_users::AppUser;
 use crate::cognito_identity::{
     IdentityPool, IdentityRecord, PoolRoles, PoolSummary, PrincipalTagMap,
 };
@@ -70,7 +71,14 @@ pub struct Login<'a> {
 
 /// Everything the domain persists: one trait per aggregate, and a store has them all.
 pub trait Store:
-    AccountStore + PoolStore + IdentityStore + RoleStore + OidcProviderStore + UserStore + PolicyStore
+    AccountStore
+    + PoolStore
+    + IdentityStore
+    + RoleStore
+    + OidcProviderStore
+    + UserStore
+    + PolicyStore
+    + AppUserStore
 {
 }
 
@@ -82,6 +90,7 @@ impl<T> Store for T where
         + OidcProviderStore
         + UserStore
         + PolicyStore
+        + AppUserStore
 {
 }
 
@@ -562,4 +571,44 @@ pub trait PolicyStore: Send + Sync + 'static {
         kind: EntityKind,
         name: &str,
     ) -> Result<Option<PrincipalPolicySet>, StoreError>;
+}
+
+/// The credential broker's application users, keyed by their exact username.
+#[async_trait]
+pub trait AppUserStore: Send + Sync + 'static {
+    /// `false` when the username is taken.
+    async fn insert_app_user(&self, user: &AppUser) -> Result<bool, StoreError>;
+
+    async fn app_user(&self, username: &str) -> Result<Option<AppUser>, StoreError>;
+
+    /// Every user, by username.
+    async fn list_app_users(&self) -> Result<Vec<AppUser>, StoreError>;
+
+    /// `false` when there is no such user.
+    async fn set_app_user_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+
+    /// Replace the hash only if it is still `current` (a re-hash at sign-in must not undo a
+    /// password change made meanwhile); `false` otherwise. The password itself is unchanged, so
+    /// `password_changed_at` is not touched.
+    async fn replace_app_user_hash(
+        &self,
+        username: &str,
+        current: &str,
+        upgraded: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// `false` when there is no such user.
+    async fn set_app_user_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+    ) -> Result<bool, StoreError>;
+
+    /// `false` when there is no such user.
+    async fn delete_app_user(&self, username: &str) -> Result<bool, StoreError>;
 }

@@ -11,6 +11,7 @@
 //! bind; rows are read through `FromRow` types (`rows`).
 
 mod account;
+mod app_users;
 mod checkpointer;
 mod identities;
 mod identity_writer;

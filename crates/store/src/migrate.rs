@@ -47,6 +47,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_permissions.sql"),
         postgres: include_str!("../migrations/postgres/0005_permissions.sql"),
     },
+    Migration {
+        version: 6,
+        description: "the credential broker's application users",
+        sqlite: include_str!("../migrations/sqlite/0006_app_users.sql"),
+        postgres: include_str!("../migrations/postgres/0006_app_users.sql"),
+    },
 ];
 
 const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS tegata_schema (

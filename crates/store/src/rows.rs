@@ -358,3 +358,24 @@ pub(crate) struct Text(pub String);
 /// A single count, read by position.
 #[derive(FromRow)]
 pub(crate) struct Count(pub i64);
+
+#[derive(FromRow)]
+pub(crate) struct AppUserRow {
+    username: String,
+    password_hash: String,
+    disabled: i64,
+    created_at: i64,
+    password_changed_at: i64,
+}
+
+impl From<AppUserRow> for tegata_core::app_users::AppUser {
+    fn from(row: AppUserRow) -> Self {
+        Self {
+            username: row.username,
+            password_hash: row.password_hash,
+            disabled: row.disabled != 0,
+            created_at: row.created_at,
+            password_changed_at: row.password_changed_at,
+        }
+    }
+}

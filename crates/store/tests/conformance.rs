@@ -8,6 +8,7 @@ use futures_util::future::join_all;
 use tegata_core::Deployment;
 use tegata_core::access_keys::AccessKeys;
 use tegata_core::account::Bootstrap;
+use tegata_core::app_users::AppUser;
 use tegata_core::authz::PermissionCache;
 use tegata_core::cognito_identity::{
     AmbiguousRoleResolution, IdentityPool, IdentityPoolSpec, MappingRule, MatchType, PoolRoles,
@@ -1223,6 +1224,71 @@ async fn users_groups_and_policies(store: Arc<dyn Store>) {
     );
 }
 
+async fn app_users(store: Arc<dyn Store>) {
+    let user = |name: &str| AppUser {
+        username: name.to_owned(),
+        password_hash: format!("hash-of-{name}"),
+        disabled: false,
+        created_at: 10,
+        password_changed_at: 10,
+    };
+    assert!(store.insert_app_user(&user("bob")).await.unwrap());
+    assert!(store.insert_app_user(&user("alice")).await.unwrap());
+    // Usernames are exact: `Alice` is another user, and `alice` cannot be added twice.
+    assert!(store.insert_app_user(&user("Alice")).await.unwrap());
+    assert!(!store.insert_app_user(&user("alice")).await.unwrap());
+    let names: Vec<String> = store
+        .list_app_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, ["Alice", "alice", "bob"]);
+
+    assert!(
+        store
+            .set_app_user_password("alice", "new-hash", 20)
+            .await
+            .unwrap()
+    );
+    assert!(!store.set_app_user_password("carol", "x", 20).await.unwrap());
+    let alice = store.app_user("alice").await.unwrap().unwrap();
+    assert_eq!(
+        (alice.password_hash.as_str(), alice.password_changed_at),
+        ("new-hash", 20)
+    );
+    // A re-hash from a sign-in that read the old hash does not undo the change.
+    assert!(
+        !store
+            .replace_app_user_hash("alice", "hash-of-alice", "upgraded")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .replace_app_user_hash("alice", "new-hash", "upgraded")
+            .await
+            .unwrap()
+    );
+    let alice = store.app_user("alice").await.unwrap().unwrap();
+    assert_eq!(
+        (alice.password_hash.as_str(), alice.password_changed_at),
+        ("upgraded", 20)
+    );
+
+    assert!(store.set_app_user_disabled("bob", true).await.unwrap());
+    assert!(store.app_user("bob").await.unwrap().unwrap().disabled);
+    assert!(store.set_app_user_disabled("bob", false).await.unwrap());
+    assert!(!store.app_user("bob").await.unwrap().unwrap().disabled);
+    assert!(!store.set_app_user_disabled("carol", true).await.unwrap());
+
+    assert!(store.delete_app_user("bob").await.unwrap());
+    assert!(!store.delete_app_user("bob").await.unwrap());
+    assert_eq!(store.app_user("bob").await.unwrap(), None);
+    assert_eq!(store.list_app_users().await.unwrap().len(), 2);
+}
+
 async fn conformance<F, Fut>(fresh: F)
 where
     F: Fn() -> Fut,
@@ -1240,6 +1306,7 @@ where
     large_pool_deletion(fresh().await).await;
     updates_of_one_role_do_not_undo_each_other(fresh().await).await;
     users_groups_and_policies(fresh().await).await;
+    app_users(fresh().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1310,7 +1377,7 @@ async fn migrations_refuse_a_newer_schema_on_both_backends() {
             PgCluster::database_name(&url),
             "SELECT count(*) FROM tegata_schema"
         ),
-        "5"
+        "6"
     );
     drop(tegata_store::open_postgres(&url).await.unwrap());
     cluster.psql(
