@@ -7,6 +7,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::Deserialize;
+use tegata_broker::audit::AuditTarget;
+use tegata_broker::profiles::{Profile, ProfileConfig};
+use tegata_broker::throttle::ThrottleLimits;
+use tegata_core::app_users::PasswordCost;
 use tegata_server::http_server::ServerOptions;
 use tegata_server::{AllowedOrigins, Limits};
 
@@ -34,8 +38,9 @@ pub(crate) struct ServeArgs {
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
     /// master_key_file, log, max_identity_pools, strict_cognito_trust, max_request_bytes,
     /// max_concurrent_requests, header_read_timeout_seconds, request_timeout_seconds,
-    /// shutdown_timeout_seconds, cors_allowed_origins). Flags and environment variables win
-    /// over it.
+    /// shutdown_timeout_seconds, cors_allowed_origins), and the credential broker's `[broker]`
+    /// table with its `[[broker.profiles]]` (see the README). Flags and environment variables
+    /// win over it.
     #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -137,6 +142,107 @@ struct FileConfig {
     request_timeout_seconds: Option<u64>,
     shutdown_timeout_seconds: Option<u64>,
     cors_allowed_origins: Option<String>,
+    #[serde(default)]
+    broker: BrokerSettings,
+}
+
+/// The `[broker]` table: the credential broker's profiles, audit log, throttling and password
+/// hashing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BrokerSettings {
+    #[serde(default)]
+    profiles: Vec<ProfileConfig>,
+    /// `stdout` (the default), `off`, or a file path.
+    audit_log: Option<String>,
+    /// Nodes sharing the load: each enforces the throttling limits divided by it.
+    nodes: Option<u32>,
+    user_failures: Option<u32>,
+    user_window_seconds: Option<i64>,
+    address_failures: Option<u32>,
+    address_window_seconds: Option<i64>,
+    password_hashing_threads: Option<usize>,
+    password_hashing_queue: Option<usize>,
+    password_memory_kib: Option<u32>,
+    password_iterations: Option<u32>,
+    password_parallelism: Option<u32>,
+}
+
+/// The broker's resolved settings.
+#[derive(Debug, Clone)]
+pub(crate) struct BrokerConfig {
+    pub profiles: Vec<Profile>,
+    pub audit: AuditTarget,
+    pub throttle: ThrottleLimits,
+    pub hashing: HashingConfig,
+}
+
+/// How application users' passwords are hashed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HashingConfig {
+    pub cost: PasswordCost,
+    /// Hashes computed at once (each holds `cost.memory_kib` of memory).
+    pub threads: usize,
+    /// Sign-ins waiting for a thread; more are refused with 429.
+    pub queue: usize,
+}
+
+impl BrokerSettings {
+    fn resolve(self) -> anyhow::Result<BrokerConfig> {
+        let defaults = ThrottleLimits::default();
+        let cost_defaults = PasswordCost::default();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut profiles = Vec::with_capacity(self.profiles.len());
+        for profile in self.profiles {
+            profiles.push(profile.check().map_err(anyhow::Error::msg)?);
+        }
+        let window = |name: &str, value: Option<i64>, default: i64| -> anyhow::Result<i64> {
+            match value {
+                None => Ok(default),
+                Some(n) if n >= 1 => Ok(n),
+                Some(_) => bail!("broker.{name} must be at least 1 second"),
+            }
+        };
+        Ok(BrokerConfig {
+            profiles,
+            audit: AuditTarget::parse(self.audit_log.as_deref().unwrap_or("stdout")),
+            throttle: ThrottleLimits {
+                user_failures: self.user_failures.unwrap_or(defaults.user_failures).max(1),
+                user_window_seconds: window(
+                    "user_window_seconds",
+                    self.user_window_seconds,
+                    defaults.user_window_seconds,
+                )?,
+                address_failures: self
+                    .address_failures
+                    .unwrap_or(defaults.address_failures)
+                    .max(1),
+                address_window_seconds: window(
+                    "address_window_seconds",
+                    self.address_window_seconds,
+                    defaults.address_window_seconds,
+                )?,
+                nodes: self.nodes.unwrap_or(1).max(1),
+                max_tracked: defaults.max_tracked,
+            },
+            hashing: HashingConfig {
+                cost: PasswordCost {
+                    memory_kib: self.password_memory_kib.unwrap_or(cost_defaults.memory_kib),
+                    iterations: self.password_iterations.unwrap_or(cost_defaults.iterations),
+                    parallelism: self
+                        .password_parallelism
+                        .unwrap_or(cost_defaults.parallelism),
+                },
+                // Half the cores: a flood of sign-ins leaves the other half to every other
+                // request.
+                threads: positive(
+                    "broker.password_hashing_threads",
+                    self.password_hashing_threads.unwrap_or(cores.div_ceil(2)),
+                )?,
+                queue: self.password_hashing_queue.unwrap_or(64),
+            },
+        })
+    }
 }
 
 /// Resolved settings.
@@ -154,6 +260,7 @@ pub(crate) struct ServeConfig {
     pub limits: Limits,
     pub server: ServerOptions,
     pub cors: AllowedOrigins,
+    pub broker: BrokerConfig,
     #[cfg(feature = "testing")]
     pub clock_offset_seconds: i64,
 }
@@ -238,6 +345,7 @@ impl ServeArgs {
                 Some(text) => AllowedOrigins::parse(&text)
                     .map_err(|e| anyhow::anyhow!("cors_allowed_origins: {e}"))?,
             },
+            broker: file.broker.resolve()?,
             #[cfg(feature = "testing")]
             clock_offset_seconds: self.clock_offset_seconds.unwrap_or(0),
         })
@@ -277,4 +385,53 @@ fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
             e.message()
         )
     })
+}
+
+/// Where a deployment's store is, for the administration commands that open it directly
+/// (`tegata app-users`): the same flags, variables and file keys as `tegata serve`.
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// The deployment's data directory (its SQLite database). [default: ./tegata-data]
+    #[arg(long, env = "TEGATA_DATA_DIR", value_name = "DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    /// The deployment's PostgreSQL URL, when it uses PostgreSQL.
+    #[arg(
+        long,
+        env = "TEGATA_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: Option<String>,
+
+    /// The configuration file `tegata serve` uses (for data_dir, database_url and the
+    /// `[broker]` password hashing cost).
+    #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+/// A deployment's store location and password hashing settings.
+#[derive(Debug)]
+pub(crate) struct StoreLocation {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub hashing: HashingConfig,
+}
+
+impl StoreArgs {
+    pub(crate) fn resolve(self) -> anyhow::Result<StoreLocation> {
+        let file = match &self.config {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
+        };
+        Ok(StoreLocation {
+            data_dir: self
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            database_url: self.database_url.or(file.database_url),
+            hashing: file.broker.resolve()?.hashing,
+        })
+    }
 }

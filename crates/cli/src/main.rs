@@ -1,7 +1,9 @@
 //! `tegata`: a self-hosted identity pool and security token service that speaks the AWS wire
 //! protocols (Cognito Identity, STS), so AWS SDKs and the AWS CLI work against it unchanged.
 
+mod app_users;
 mod config;
+mod credentials;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -26,12 +28,21 @@ struct Cli {
 enum Command {
     /// Run the server: Cognito Identity, STS and IAM APIs and OIDC discovery on one address.
     Serve(config::ServeArgs),
+    /// Manage the application users who sign in to the credential broker with a password
+    /// (not IAM users). Works while the server runs.
+    AppUsers(app_users::AppUsersArgs),
+    /// Sign in to a credential broker and print temporary credentials as JSON, for
+    /// `credential_process = tegata credentials --endpoint … --profile … --username …` in
+    /// ~/.aws/config. Cached until five minutes before they expire.
+    Credentials(credentials::CredentialsArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::AppUsers(args) => app_users::run(args),
+        Command::Credentials(args) => credentials::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

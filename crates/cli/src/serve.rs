@@ -6,8 +6,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use tegata_broker::audit::AuditLog;
+use tegata_broker::backend::{CredentialBackend, EmbeddedBackend};
+use tegata_broker::profiles::AuthenticatorKind;
+use tegata_broker::throttle::SignInThrottle;
+use tegata_broker::{Broker, BrokerProfile};
 use tegata_core::access_keys::AccessKeys;
 use tegata_core::account::{AccessKeyRecord, Bootstrap};
+use tegata_core::app_users::{AppUsers, PasswordHashing};
 use tegata_core::authz::{PermissionCache, Permissions};
 use tegata_core::cognito_identity::CognitoIdentity;
 use tegata_core::iam::{Iam, IamShared, RoleCache};
@@ -112,14 +118,27 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         external_keys,
         config.strict_cognito_trust,
     ));
+    let cognito_identity = Arc::new(CognitoIdentity::new(
+        store.clone(),
+        identity.clone(),
+        issuer.clone(),
+        sts.clone(),
+        config.max_identity_pools,
+    ));
+    let clock = clock(&config);
+    let broker = broker(
+        &config,
+        store.clone(),
+        EmbeddedBackend {
+            cognito_identity: cognito_identity.clone(),
+            sts: sts.clone(),
+            rng: rng.clone(),
+            now: Arc::new(ClockSeconds(clock.clone())),
+        },
+        rng.clone(),
+    )?;
     let state = Arc::new(AppState {
-        cognito_identity: CognitoIdentity::new(
-            store.clone(),
-            identity.clone(),
-            issuer.clone(),
-            sts.clone(),
-            config.max_identity_pools,
-        ),
+        cognito_identity,
         iam: Iam::new(
             store.clone(),
             identity.clone(),
@@ -135,7 +154,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         issuer,
         authenticator: Authenticator::new(access_keys, minter),
         authorizer: Authorizer::new(Arc::new(Permissions::new(store.clone(), permissions))),
-        clock: clock(&config),
+        clock: clock.clone(),
         request_ids: RequestIds::new(rng.clone()),
         cors: config.cors.clone(),
         rng,
@@ -152,15 +171,76 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     );
     tracing::info!(issuer = %public_url, "tegata listening on http://{bound}");
 
+    let broker_routes = tegata_broker::http::router(broker, clock);
     tegata_server::http_server::serve(
         listener,
-        tegata_server::router(state),
+        tegata_server::router_with(state, broker_routes),
         config.server,
         shutdown_signal(),
     )
     .await;
     tracing::info!("tegata stopped");
     Ok(())
+}
+
+/// The credential broker of `config`'s profiles, on the embedded backend.
+fn broker(
+    config: &ServeConfig,
+    store: Arc<dyn Store>,
+    backend: EmbeddedBackend,
+    rng: Arc<dyn Randomness>,
+) -> anyhow::Result<Arc<Broker>> {
+    let settings = &config.broker;
+    let backend: Arc<dyn CredentialBackend> = Arc::new(backend);
+    let needs_passwords = settings
+        .profiles
+        .iter()
+        .any(|p| p.authenticator == AuthenticatorKind::Password);
+    let app_users = if needs_passwords {
+        let hashing = settings.hashing;
+        let hashing = PasswordHashing::new(hashing.cost, hashing.threads, hashing.queue, &*rng)
+            .map_err(|e| anyhow::anyhow!("broker: {e}"))?;
+        Some(Arc::new(AppUsers::new(store, Arc::new(hashing))))
+    } else {
+        None
+    };
+    let audit = AuditLog::open(&settings.audit)
+        .with_context(|| format!("opening the broker's audit log {:?}", settings.audit))?;
+    let profiles = settings
+        .profiles
+        .iter()
+        .map(|profile| BrokerProfile {
+            profile: profile.clone(),
+            backend: backend.clone(),
+        })
+        .collect();
+    for profile in &settings.profiles {
+        tracing::info!(
+            profile = %profile.name,
+            pool = %profile.identity_pool_id,
+            flow = ?profile.flow,
+            "broker profile ready at POST /broker/v1/profiles/{}/credentials",
+            profile.name
+        );
+    }
+    let broker = Broker::new(
+        profiles,
+        app_users,
+        SignInThrottle::new(settings.throttle),
+        audit,
+        rng,
+    )
+    .map_err(anyhow::Error::msg)?;
+    Ok(Arc::new(broker))
+}
+
+/// The server's clock in Unix seconds, for the broker's embedded backend.
+struct ClockSeconds(Arc<dyn Clock>);
+
+impl tegata_broker::backend::Now for ClockSeconds {
+    fn now(&self) -> i64 {
+        self.0.now().unix_timestamp()
+    }
 }
 
 /// Create the account, administrator key and first signing key unless the store has them.

@@ -38,7 +38,7 @@ use tokio::sync::Semaphore;
 
 pub use cors::AllowedOrigins;
 pub use edge::Limits;
-pub use request::{RawRequest, RequestIds};
+pub use request::{PeerAddr, RawRequest, RequestIds};
 
 /// Where the time comes from (the system clock, or a fixed one in tests).
 pub trait Clock: Send + Sync {
@@ -57,7 +57,7 @@ impl Clock for SystemClock {
 /// Everything a request handler needs, shared by all requests.
 pub struct AppState {
     pub deployment: Arc<Deployment>,
-    pub cognito_identity: CognitoIdentity,
+    pub cognito_identity: Arc<CognitoIdentity>,
     pub iam: Iam,
     pub sts: Arc<Sts>,
     pub issuer: Arc<TokenIssuer>,
@@ -75,6 +75,13 @@ pub struct AppState {
 
 /// The one router both the server binary and (later) the Lambda function serve.
 pub fn router(state: Arc<AppState>) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The router with `extra` routes beside the AWS services (the credential broker's), under
+/// the same CORS policy.
+pub fn router_with(state: Arc<AppState>, extra: Router) -> Router {
+    let cors = state.cors.layer();
     Router::new()
         .route("/", axum::routing::post(edge::aws).get(edge::aws))
         .route(
@@ -83,6 +90,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(oidc::JWKS_PATH, get(oidc::jwks))
         .route("/healthz", get(|| async { "ok\n" }))
-        .layer(state.cors.layer())
         .with_state(state)
+        .merge(extra)
+        .layer(cors)
 }

@@ -22,7 +22,7 @@ pub struct RawRequest {
 
 /// The peer address of a connection, put on each of its requests by the HTTP server.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct PeerAddr(pub std::net::IpAddr);
+pub struct PeerAddr(pub std::net::IpAddr);
 
 impl std::fmt::Debug for RawRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -1,0 +1,230 @@
+//! The broker's HTTP endpoint: `POST /broker/v1/profiles/{profile}/credentials`.
+//!
+//! Password profiles take a JSON body `{"username": "…", "password": "…"}`. The answer is what
+//! an AWS `credential_process` prints: `{"Version": 1, "AccessKeyId", "SecretAccessKey",
+//! "SessionToken", "Expiration", "IdentityId"}`. Errors are JSON `{"error": code, "message":
+//! text}`: 400 malformed, 401 not accepted (never saying which part was wrong), 404 no such
+//! profile, 413 too large, 429 throttled (with `Retry-After`), 502/503 when the identity
+//! service refused or failed, 500 only for tegata's own failures.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use tegata_server::{Clock, PeerAddr};
+use time::format_description::well_known::Rfc3339;
+
+use crate::backend::BackendError;
+use crate::{Broker, BrokerError, Issued, Presented};
+
+/// The endpoint's path, with the profile's name as `{profile}`.
+pub const CREDENTIALS_PATH: &str = "/broker/v1/profiles/{profile}/credentials";
+
+/// The largest request body read: a username and a password of at most 1 024 bytes each,
+/// with room for JSON escapes.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Clone)]
+struct BrokerState {
+    broker: Arc<Broker>,
+    clock: Arc<dyn Clock>,
+}
+
+/// The broker's routes, to merge into a server's router.
+pub fn router(broker: Arc<Broker>, clock: Arc<dyn Clock>) -> Router {
+    Router::new()
+        .route(CREDENTIALS_PATH, post(credentials))
+        .with_state(BrokerState { broker, clock })
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    username: String,
+    password: String,
+}
+
+/// What a `credential_process` prints.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CredentialsBody<'a> {
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    session_token: &'a str,
+    expiration: String,
+    identity_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: &'a str,
+}
+
+async fn credentials(
+    State(state): State<BrokerState>,
+    Path(profile): Path<String>,
+    request: Request,
+) -> Response {
+    let source = request.extensions().get::<PeerAddr>().map(|peer| peer.0);
+    if state.broker.profile(&profile).is_none() {
+        return error(
+            StatusCode::NOT_FOUND,
+            "no_such_profile",
+            &format!("there is no broker profile named '{profile}'"),
+        );
+    }
+    let body = match read_body(request).await {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
+    let presented = match parse_password_body(&body) {
+        Ok(presented) => presented,
+        Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_request", &message),
+    };
+    let now = state.clock.now();
+    match state
+        .broker
+        .credentials(&profile, presented, source, now)
+        .await
+    {
+        Ok(issued) => success(&issued),
+        Err(e) => broker_error(&e),
+    }
+}
+
+async fn read_body(request: Request) -> Result<Bytes, Box<Response>> {
+    use http_body_util::{BodyExt, LengthLimitError, Limited};
+    match Limited::new(request.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(Box::new(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ))),
+        Err(_) => Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the request body could not be read",
+        ))),
+    }
+}
+
+fn parse_password_body(body: &[u8]) -> Result<Presented, String> {
+    const EXPECTED: &str =
+        "the body must be a JSON object {\"username\": \"…\", \"password\": \"…\"}";
+    let parsed: PasswordBody = serde_json::from_slice(body).map_err(|e| {
+        // serde's messages name the field and the position, never the value.
+        format!("{EXPECTED} ({e})")
+    })?;
+    Ok(Presented::Password {
+        username: parsed.username,
+        password: parsed.password,
+    })
+}
+
+fn success(issued: &Issued) -> Response {
+    let credentials = &issued.credentials;
+    let expiration = time::OffsetDateTime::from_unix_timestamp(credentials.expiration)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default();
+    let body = CredentialsBody {
+        version: 1,
+        access_key_id: &credentials.access_key_id,
+        secret_access_key: &credentials.secret_access_key,
+        session_token: &credentials.session_token,
+        expiration,
+        identity_id: &issued.identity_id,
+    };
+    json(StatusCode::OK, &body)
+}
+
+fn broker_error(e: &BrokerError) -> Response {
+    match e {
+        BrokerError::NoSuchProfile(_) => {
+            error(StatusCode::NOT_FOUND, "no_such_profile", &e.to_string())
+        }
+        BrokerError::Malformed(message) => {
+            error(StatusCode::BAD_REQUEST, "invalid_request", message)
+        }
+        BrokerError::Unauthorized => error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "The credentials presented were not accepted.",
+        ),
+        BrokerError::Throttled { retry_after } => with_retry_after(
+            error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                "Too many sign-in attempts. Retry later.",
+            ),
+            *retry_after,
+        ),
+        BrokerError::Backend(BackendError::Throttled { .. }) => with_retry_after(
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "upstream_throttled",
+                "The identity service is busy. Retry later.",
+            ),
+            1,
+        ),
+        // The identity service's own words go to the server's log: they describe the broker's
+        // configuration, not the caller's request.
+        BrokerError::Backend(BackendError::Refused { .. }) => error(
+            StatusCode::BAD_GATEWAY,
+            "upstream_refused",
+            "The identity service refused to issue credentials for this profile; the server's \
+             log says why.",
+        ),
+        BrokerError::Backend(BackendError::Unavailable { .. }) => error(
+            StatusCode::BAD_GATEWAY,
+            "upstream_unavailable",
+            "The identity service could not be reached or failed.",
+        ),
+        BrokerError::Internal(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "The broker failed; the server's log says why.",
+        ),
+    }
+}
+
+fn with_retry_after(mut response: Response, seconds: i64) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    json(
+        status,
+        &ErrorBody {
+            error: code,
+            message,
+        },
+    )
+}
+
+fn json(status: StatusCode, body: &impl Serialize) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            // Credentials, and refusals, are for this caller only.
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
