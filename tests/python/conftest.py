@@ -20,6 +20,8 @@ class Tegata:
     def __init__(self, data_dir: Path, extra_args=()):
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
+        # The server's working directory (relative paths in its configuration start there).
+        self.cwd = None
         self.process = None
         self.url = None
         self.log = []
@@ -39,6 +41,7 @@ class Tegata:
              *self.extra_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
+            cwd=self.cwd,
             stderr=subprocess.PIPE,
             text=True,
             env=env,
@@ -62,10 +65,12 @@ class Tegata:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=30)
 
-    def restart(self, extra_args=None):
+    def restart(self, extra_args=None, cwd=None):
         assert self.stop() == 0
         if extra_args is not None:
             self.extra_args = list(extra_args)
+        if cwd is not None:
+            self.cwd = cwd
         self.start()
 
     def client(self, service: str, **kwargs):
