@@ -17,9 +17,11 @@ LISTENING = re.compile(r"tegata listening on (http://\S+)")
 class Tegata:
     """A running server; `restart()` stops it gracefully and starts it again on the same data."""
 
-    def __init__(self, data_dir: Path, extra_args=()):
+    def __init__(self, data_dir: Path, extra_args=(), env=None):
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
+        # Added to the environment the server inherits (without its TEGATA_ variables).
+        self.extra_env = dict(env or {})
         # The server's working directory (relative paths in its configuration start there).
         self.cwd = None
         self.process = None
@@ -34,6 +36,7 @@ class Tegata:
     def start(self):
         binary = os.environ.get("TEGATA_BIN", str(ROOT / "target" / "debug" / "tegata"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("TEGATA_")}
+        env.update(self.extra_env)
         self.process = subprocess.Popen(
             # At debug level every request is logged: the tests that look for secrets in the log
             # see everything a request can write there.

@@ -346,3 +346,91 @@ def test_no_secret_reaches_a_log_or_an_audit_line(broker, tegata, tmp_path):
     for secret in secrets:
         assert secret not in written
     assert "alice" in broker.audit_log.read_text()
+
+
+def test_the_aws_backend_speaks_to_another_server_over_http(tegata, tmp_path):
+    """A broker whose profiles use the AWS backend, pointed with AWS_ENDPOINT_URL at the
+    `tegata` server as if it were AWS, with a key that may only get developer tokens of one pool
+    (what the Lambda function's role needs)."""
+    from conftest import Tegata
+
+    cognito, iam = tegata.client("cognito-identity"), tegata.client("iam")
+    pool_id = cognito.create_identity_pool(
+        IdentityPoolName="remote", AllowUnauthenticatedIdentities=False,
+        DeveloperProviderName=PROVIDER)["IdentityPoolId"]
+    other_pool = cognito.create_identity_pool(
+        IdentityPoolName="not-mine", AllowUnauthenticatedIdentities=False,
+        DeveloperProviderName=PROVIDER)["IdentityPoolId"]
+    role_arn = iam.create_role(RoleName="remote_customer",
+                               AssumeRolePolicyDocument=trust(pool_id))["Role"]["Arn"]
+    cognito.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": role_arn})
+    account = role_arn.split(":")[4]
+    iam.create_user(UserName="broker")
+    iam.put_user_policy(UserName="broker", PolicyName="developer-tokens", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+                       "Resource": f"arn:aws:cognito-identity:us-east-1:{account}:identitypool/{pool_id}"}]}))
+    key = iam.create_access_key(UserName="broker")["AccessKey"]
+    credentials_file = tmp_path / "broker-aws-credentials"
+    credentials_file.write_text(f"[default]\naws_access_key_id = {key['AccessKeyId']}\n"
+                                f"aws_secret_access_key = {key['SecretAccessKey']}\n")
+
+    config = tmp_path / "front.toml"
+    profile = f'authenticator = "password"\nbackend = "aws"\ndeveloper_provider = "{PROVIDER}"\n'
+    config.write_text(f"""
+[broker]
+audit_log = "off"
+
+[[broker.profiles]]
+name = "basic"
+identity_pool_id = "{pool_id}"
+role_arn = "{role_arn}"
+{profile}
+[[broker.profiles]]
+name = "enhanced"
+flow = "enhanced"
+identity_pool_id = "{pool_id}"
+{profile}
+[[broker.profiles]]
+name = "not-mine"
+identity_pool_id = "{other_pool}"
+role_arn = "{role_arn}"
+{profile}
+""")
+    environment = {"AWS_ENDPOINT_URL": tegata.url, "AWS_SHARED_CREDENTIALS_FILE": str(credentials_file)}
+    front = Tegata(tmp_path / "front-data", ["--config", str(config)], env=environment)
+    try:
+        broker = Broker.__new__(Broker)
+        broker.tegata = front
+        assert app_users(front, "add", "alice", password=PASSWORD).returncode == 0
+
+        status, _, body = broker.sign_in("alice", profile="basic")
+        assert status == 200, body
+        assert caller_arn(tegata, body).endswith(":assumed-role/remote_customer/alice")
+        # The identity lives in the other server's pool.
+        lookup = cognito.lookup_developer_identity(IdentityPoolId=pool_id, DeveloperUserIdentifier="alice")
+        assert lookup["IdentityId"] == body["IdentityId"]
+
+        status, _, body = broker.sign_in("alice", profile="enhanced")
+        assert status == 200, body
+        assert caller_arn(tegata, body).endswith(":assumed-role/remote_customer/CognitoIdentityCredentials")
+
+        assert broker.sign_in("alice", "wrong password", profile="basic")[0] == 401
+
+        # The key may not get tokens of another pool: the service's refusal, as a bad gateway.
+        status, _, body = broker.sign_in("alice", profile="not-mine")
+        assert (status, body["error"]) == (502, "upstream_refused")
+        assert any("GetOpenIdTokenForDeveloperIdentity was refused: AccessDeniedException" in line
+                   for line in front.log)
+    finally:
+        front.stop()
+
+    # An identity service that cannot be reached.
+    unreachable = Tegata(tmp_path / "front-data", ["--config", str(config)],
+                         env={**environment, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    try:
+        broker.tegata = unreachable
+        status, _, body = broker.sign_in("alice", profile="basic")
+        assert (status, body["error"]) == (502, "upstream_unavailable")
+    finally:
+        unreachable.stop()

@@ -10,6 +10,7 @@
 //! The HTTP endpoint (`POST /broker/v1/profiles/{profile}/credentials`) is in [`http`].
 
 pub mod audit;
+pub mod aws;
 pub mod backend;
 pub mod http;
 pub mod profiles;

@@ -29,6 +29,18 @@ pub enum AuthenticatorKind {
     Password,
 }
 
+/// Where the profile's tokens and credentials come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// This tegata server's own pools and roles, in-process.
+    #[default]
+    Embedded,
+    /// Cognito Identity and STS through the AWS SDK, configured from the server's environment
+    /// (real AWS, or another server named by `AWS_ENDPOINT_URL`).
+    Aws,
+}
+
 /// A profile as the configuration file spells it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +53,8 @@ pub struct ProfileConfig {
     pub role_arn: Option<String>,
     #[serde(default)]
     pub flow: Flow,
+    #[serde(default)]
+    pub backend: BackendKind,
     #[serde(default = "default_token_duration")]
     pub token_duration_seconds: i64,
     #[serde(default = "default_session_duration")]
@@ -65,6 +79,7 @@ pub struct Profile {
     /// Required by the basic flow; with the enhanced flow the pool's roles decide.
     pub role_arn: Option<String>,
     pub flow: Flow,
+    pub backend: BackendKind,
     pub token_duration_seconds: i64,
     pub session_duration_seconds: i64,
 }
@@ -135,6 +150,7 @@ impl ProfileConfig {
             developer_provider: self.developer_provider,
             role_arn: self.role_arn,
             flow: self.flow,
+            backend: self.backend,
             token_duration_seconds: self.token_duration_seconds,
             session_duration_seconds: self.session_duration_seconds,
         })

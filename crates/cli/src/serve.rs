@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use tegata_broker::audit::AuditLog;
+use tegata_broker::aws::AwsBackend;
 use tegata_broker::backend::{CredentialBackend, EmbeddedBackend};
-use tegata_broker::profiles::AuthenticatorKind;
+use tegata_broker::profiles::{AuthenticatorKind, BackendKind};
 use tegata_broker::throttle::SignInThrottle;
 use tegata_broker::{Broker, BrokerProfile};
 use tegata_core::access_keys::AccessKeys;
@@ -136,7 +137,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             now: Arc::new(ClockSeconds(clock.clone())),
         },
         rng.clone(),
-    )?;
+    )
+    .await?;
     let state = Arc::new(AppState {
         cognito_identity,
         iam: Iam::new(
@@ -183,15 +185,24 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The credential broker of `config`'s profiles, on the embedded backend.
-fn broker(
+/// The credential broker of `config`'s profiles, each on the embedded backend or the AWS one.
+async fn broker(
     config: &ServeConfig,
     store: Arc<dyn Store>,
-    backend: EmbeddedBackend,
+    embedded: EmbeddedBackend,
     rng: Arc<dyn Randomness>,
 ) -> anyhow::Result<Arc<Broker>> {
     let settings = &config.broker;
-    let backend: Arc<dyn CredentialBackend> = Arc::new(backend);
+    let embedded: Arc<dyn CredentialBackend> = Arc::new(embedded);
+    let aws: Option<Arc<dyn CredentialBackend>> = if settings
+        .profiles
+        .iter()
+        .any(|p| p.backend == BackendKind::Aws)
+    {
+        Some(Arc::new(AwsBackend::from_environment().await))
+    } else {
+        None
+    };
     let needs_passwords = settings
         .profiles
         .iter()
@@ -211,7 +222,10 @@ fn broker(
         .iter()
         .map(|profile| BrokerProfile {
             profile: profile.clone(),
-            backend: backend.clone(),
+            backend: match (&aws, profile.backend) {
+                (Some(aws), BackendKind::Aws) => aws.clone(),
+                _ => embedded.clone(),
+            },
         })
         .collect();
     for profile in &settings.profiles {
@@ -219,6 +233,7 @@ fn broker(
             profile = %profile.name,
             pool = %profile.identity_pool_id,
             flow = ?profile.flow,
+            backend = ?profile.backend,
             "broker profile ready at POST /broker/v1/profiles/{}/credentials",
             profile.name
         );
