@@ -434,3 +434,191 @@ role_arn = "{role_arn}"
         assert (status, body["error"]) == (502, "upstream_unavailable")
     finally:
         unreachable.stop()
+
+
+class Webhook:
+    """The application's token checker: accepts `good-token` as user `wh-user` (tag team=red,
+    at most 900 s), is slow for `slow-token`, fails for `crash-token`, refuses the rest. It
+    records what it was sent."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        import threading
+
+        self.requests = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                hook.requests.append((self.path, body))
+                token = body.get("token")
+                if token == "slow-token":
+                    time.sleep(3)
+                    status, answer = 200, {"user": "late"}
+                elif token == "crash-token":
+                    status, answer = 500, {"reason": "bug"}
+                elif token == "good-token":
+                    status, answer = 200, {"user": "wh-user", "maxValiditySeconds": 900,
+                                           "tags": {"team": "red"}}
+                else:
+                    status, answer = 403, {"reason": "unknown token"}
+                data = json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except BrokenPipeError:
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/check"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def bearer_broker(tegata, tmp_path, profiles):
+    """A server whose profiles (TOML text, with {pool} and {role}) take bearer tokens; the role
+    trusts the pool's tokens with tags, and lets sessions tagged team=red list roles."""
+    cognito, iam = tegata.client("cognito-identity"), tegata.client("iam")
+    pool_id = cognito.create_identity_pool(
+        IdentityPoolName="bearer", AllowUnauthenticatedIdentities=False,
+        DeveloperProviderName=PROVIDER)["IdentityPoolId"]
+    policy = json.loads(trust(pool_id))
+    policy["Statement"][0]["Action"] = ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
+    role_arn = iam.create_role(RoleName="bearer_customer",
+                               AssumeRolePolicyDocument=json.dumps(policy))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="bearer_customer", PolicyName="red-team-lists-roles",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                            "Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+                            "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}}]}))
+    config = tmp_path / "bearer.toml"
+    config.write_text(f'[broker]\naudit_log = "{tmp_path / "audit.log"}"\n'
+                      + profiles.format(pool=pool_id, role=role_arn))
+    tegata.restart(["--config", str(config)])
+    broker = Broker.__new__(Broker)
+    broker.tegata, broker.audit_log = tegata, tmp_path / "audit.log"
+    return broker
+
+
+def bearer(broker, profile, token):
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    return broker.post(profile, b"", headers=headers)
+
+
+def test_the_webhook_authenticator(tegata, tmp_path):
+    hook = Webhook()
+    try:
+        broker = bearer_broker(tegata, tmp_path, f"""
+[[broker.profiles]]
+name = "hook"
+authenticator = "webhook"
+webhook_url = "{hook.url}"
+webhook_timeout_seconds = 1
+identity_pool_id = "{{pool}}"
+developer_provider = "{PROVIDER}"
+role_arn = "{{role}}"
+
+[[broker.profiles]]
+name = "hook-down"
+authenticator = "webhook"
+webhook_url = "http://127.0.0.1:9/check"
+identity_pool_id = "{{pool}}"
+developer_provider = "{PROVIDER}"
+role_arn = "{{role}}"
+""")
+        status, _, body = bearer(broker, "hook", "good-token")
+        assert status == 200, body
+        credentials = body
+        assert caller_arn(tegata, credentials).endswith(":assumed-role/bearer_customer/wh-user")
+        # The webhook's maxValiditySeconds shortens the profile's hour.
+        expiration = time.mktime(time.strptime(body["Expiration"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+        assert abs(expiration - time.time() - 900) < 60
+        # Its tags became the session's principal tags, which the role's policy tests.
+        iam = boto3.session.Session().client(
+            "iam", endpoint_url=tegata.url, aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"])
+        assert any(r["RoleName"] == "bearer_customer" for r in iam.list_roles()["Roles"])
+        # The token went in the body, not the URL.
+        assert hook.requests[0] == ("/check", {"token": "good-token", "profile": "hook"})
+
+        status, headers, body = bearer(broker, "hook", "forged-token")
+        assert (status, body["error"]) == (401, "unauthorized")
+        assert headers["WWW-Authenticate"] == 'Bearer realm="tegata"'
+        status, headers, body = bearer(broker, "hook", None)
+        assert status == 401 and headers["WWW-Authenticate"] == 'Bearer realm="tegata"'
+
+        started = time.monotonic()
+        status, _, body = bearer(broker, "hook", "slow-token")
+        assert (status, body["error"]) == (504, "authenticator_timeout")
+        assert time.monotonic() - started < 2.5, "answered within the webhook's timeout"
+        status, _, body = bearer(broker, "hook", "crash-token")
+        assert (status, body["error"]) == (502, "authenticator_unavailable")
+        status, _, body = bearer(broker, "hook-down", "good-token")
+        assert (status, body["error"]) == (502, "authenticator_unavailable")
+
+        reasons = [e.get("reason") for e in broker.audit() if e["event"] == "sign_in"]
+        assert reasons == [None, "webhook_refused", "authenticator_timeout",
+                           "authenticator_unavailable", "authenticator_unavailable"]
+        tegata.stop()
+        written = "".join(tegata.log) + broker.audit_log.read_text()
+        for secret in ["good-token", "forged-token", credentials["SessionToken"],
+                       credentials["SecretAccessKey"]]:
+            assert secret not in written
+    finally:
+        hook.close()
+
+
+def test_the_jwt_authenticator(tegata, tmp_path):
+    from oidc_issuer import Issuer
+
+    issuer = Issuer()
+    try:
+        broker = bearer_broker(tegata, tmp_path, f"""
+[[broker.profiles]]
+name = "app-sso"
+authenticator = "jwt"
+jwt_issuer = "{issuer.url}"
+jwt_audiences = ["app-client"]
+jwt_user_claim = "email"
+identity_pool_id = "{{pool}}"
+developer_provider = "{PROVIDER}"
+role_arn = "{{role}}"
+""")
+        status, _, body = bearer(broker, "app-sso", issuer.token(sub="u-1", email="jo@example.com"))
+        assert status == 200, body
+        assert caller_arn(tegata, body).endswith(":assumed-role/bearer_customer/jo@example.com")
+
+        refusals = [
+            issuer.token(sub="u-1", email="jo@example.com", aud="another-client"),
+            issuer.token(sub="u-1", email="jo@example.com", lifetime=-3600),
+            issuer.token(sub="u-1"),  # no email claim
+            issuer.token(sub="u-1", email="jo@example.com", iss="https://elsewhere.example"),
+            "not.a.jwt",
+        ]
+        for token in refusals:
+            status, _, body = bearer(broker, "app-sso", token)
+            assert (status, body["error"]) == (401, "unauthorized"), token
+        reasons = [e.get("reason") for e in broker.audit() if e["outcome"] == "refused"]
+        assert reasons == ["wrong_audience", "expired_token", "missing_user_claim", "invalid_token",
+                           "invalid_token"]
+
+        # Tokens naming unknown keys refresh the issuer's keys at most once a minute.
+        fetched = issuer.fetches["jwks"]
+        for _ in range(10):
+            assert bearer(broker, "app-sso", issuer.random_kid_token())[0] == 401
+        assert issuer.fetches["jwks"] - fetched <= 1
+    finally:
+        issuer.close()
+    # The issuer gone, a server that has not cached its keys cannot check its tokens.
+    tegata.restart()
+    status, _, body = bearer(broker, "app-sso", issuer.token(sub="u-1", email="jo@example.com"))
+    assert (status, body["error"]) == (502, "authenticator_unavailable")

@@ -1,11 +1,13 @@
 //! The broker's HTTP endpoint: `POST /broker/v1/profiles/{profile}/credentials`.
 //!
-//! Password profiles take a JSON body `{"username": "…", "password": "…"}`. The answer is what
+//! Password profiles take a JSON body `{"username": "…", "password": "…"}`; webhook and jwt
+//! profiles an `Authorization: Bearer …` header (the body is not read). The answer is what
 //! an AWS `credential_process` prints: `{"Version": 1, "AccessKeyId", "SecretAccessKey",
 //! "SessionToken", "Expiration", "IdentityId"}`. Errors are JSON `{"error": code, "message":
 //! text}`: 400 malformed, 401 not accepted (never saying which part was wrong), 404 no such
-//! profile, 413 too large, 429 throttled (with `Retry-After`), 502/503 when the identity
-//! service refused or failed, 500 only for tegata's own failures.
+//! profile, 413 too large, 429 throttled (with `Retry-After`), 502/504 when the webhook or the
+//! OpenID provider failed or timed out, 502/503 when the identity service refused or failed,
+//! 500 only for tegata's own failures.
 
 use std::sync::Arc;
 
@@ -20,6 +22,7 @@ use tegata_server::{Clock, PeerAddr};
 use time::format_description::well_known::Rfc3339;
 
 use crate::backend::BackendError;
+use crate::profiles::AuthenticatorKind;
 use crate::{Broker, BrokerError, Issued, Presented};
 
 /// The endpoint's path, with the profile's name as `{profile}`.
@@ -72,20 +75,37 @@ async fn credentials(
     request: Request,
 ) -> Response {
     let source = request.extensions().get::<PeerAddr>().map(|peer| peer.0);
-    if state.broker.profile(&profile).is_none() {
+    let Some(kind) = state
+        .broker
+        .profile(&profile)
+        .map(|p| p.authenticator.kind())
+    else {
         return error(
             StatusCode::NOT_FOUND,
             "no_such_profile",
             &format!("there is no broker profile named '{profile}'"),
         );
-    }
-    let body = match read_body(request).await {
-        Ok(body) => body,
-        Err(response) => return *response,
     };
-    let presented = match parse_password_body(&body) {
-        Ok(presented) => presented,
-        Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_request", &message),
+    let presented = if kind == AuthenticatorKind::Password {
+        let body = match read_body(request).await {
+            Ok(body) => body,
+            Err(response) => return *response,
+        };
+        match parse_password_body(&body) {
+            Ok(presented) => presented,
+            Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_request", &message),
+        }
+    } else {
+        match bearer_token(request.headers()) {
+            Some(token) => Presented::Bearer(token),
+            None => {
+                return with_bearer_challenge(error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "This profile signs in with a bearer token (Authorization: Bearer …).",
+                ));
+            }
+        }
     };
     let now = state.clock.now();
     match state
@@ -94,8 +114,28 @@ async fn credentials(
         .await
     {
         Ok(issued) => success(&issued),
+        Err(e) if kind != AuthenticatorKind::Password && matches!(e, BrokerError::Unauthorized) => {
+            with_bearer_challenge(broker_error(&e))
+        }
         Err(e) => broker_error(&e),
     }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer_token(headers: &http::HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+/// RFC 6750's challenge on a 401 for a bearer profile.
+fn with_bearer_challenge(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"tegata\""),
+    );
+    response
 }
 
 async fn read_body(request: Request) -> Result<Bytes, Box<Response>> {
@@ -161,13 +201,26 @@ fn broker_error(e: &BrokerError) -> Response {
             "unauthorized",
             "The credentials presented were not accepted.",
         ),
-        BrokerError::Throttled { retry_after } => with_retry_after(
-            error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "throttled",
-                "Too many sign-in attempts. Retry later.",
-            ),
-            *retry_after,
+        BrokerError::Throttled { retry_after } | BrokerError::Busy { retry_after } => {
+            with_retry_after(
+                error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "throttled",
+                    "Too many sign-in attempts. Retry later.",
+                ),
+                *retry_after,
+            )
+        }
+        BrokerError::AuthenticatorUnavailable { timed_out: true } => error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "authenticator_timeout",
+            "The service that checks this profile's tokens did not answer in time.",
+        ),
+        BrokerError::AuthenticatorUnavailable { timed_out: false } => error(
+            StatusCode::BAD_GATEWAY,
+            "authenticator_unavailable",
+            "The service that checks this profile's tokens could not be reached or failed; the \
+             server's log says why.",
         ),
         BrokerError::Backend(BackendError::Throttled { .. }) => with_retry_after(
             error(

@@ -10,35 +10,44 @@
 //! The HTTP endpoint (`POST /broker/v1/profiles/{profile}/credentials`) is in [`http`].
 
 pub mod audit;
+pub mod authenticators;
 pub mod aws;
 pub mod backend;
 pub mod http;
 pub mod profiles;
 pub mod throttle;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use tegata_core::app_users::{AppUserError, AppUsers};
+use std::time::Duration;
+
+use tegata_core::app_users::AppUsers;
 use tegata_core::sts::credentials::TemporaryCredentials;
+use tegata_core::tokens::federation::ExternalKeys;
 use tegata_core::{Randomness, UnixSeconds};
 use time::OffsetDateTime;
 
 use audit::{AuditEvent, AuditEventKind, AuditLog, Outcome};
+use authenticators::{Authenticated, Checked, WebhookClient};
 use backend::{BackendError, CredentialBackend, DeveloperTokenRequest, WebIdentityRequest};
-use profiles::{AuthenticatorKind, Flow, Profile};
+use profiles::{Authenticator, AuthenticatorKind, Flow, Profile};
 use throttle::{SignInThrottle, Throttled};
 
 /// What the caller presented.
 pub enum Presented {
+    /// An application user's name and password (password profiles).
     Password { username: String, password: String },
+    /// A bearer token (webhook and jwt profiles).
+    Bearer(String),
 }
 
 impl Presented {
     fn username(&self) -> Option<&str> {
         match self {
             Self::Password { username, .. } => Some(username),
+            Self::Bearer(_) => None,
         }
     }
 }
@@ -62,9 +71,16 @@ pub enum BrokerError {
     /// The credentials presented were not accepted.
     #[error("the credentials presented were not accepted")]
     Unauthorized,
-    /// Too many refused attempts, or too many at once.
+    /// Too many refused attempts.
     #[error("too many sign-in attempts; retry after {retry_after} seconds")]
     Throttled { retry_after: i64 },
+    /// Too many attempts at once: the password hashing queue is full.
+    #[error("too many sign-ins at once; retry after {retry_after} seconds")]
+    Busy { retry_after: i64 },
+    /// The authenticator's own service (the webhook, the OpenID provider's keys) did not
+    /// answer, or answered nonsense.
+    #[error("the authenticator's service {}", if *timed_out { "timed out" } else { "failed" })]
+    AuthenticatorUnavailable { timed_out: bool },
     /// The identity service refused or failed.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -72,9 +88,6 @@ pub enum BrokerError {
     #[error("the broker failed: {0}")]
     Internal(String),
 }
-
-/// Seconds a client is asked to wait when the password hashing threads are all busy.
-const BUSY_RETRY_AFTER: i64 = 1;
 
 /// A profile ready to serve: its settings and its backend.
 pub struct BrokerProfile {
@@ -114,21 +127,17 @@ impl<'a> Attempt<'a> {
     }
 }
 
-/// What the authenticator learned about the caller.
-struct Authenticated {
-    user_id: String,
-    principal_tags: BTreeMap<String, String>,
-}
-
-/// Why the authenticator refused the caller (for the audit log).
-struct Refused {
-    user: Option<String>,
-    reason: &'static str,
+/// What the authenticators need: the application users (password profiles), an HTTP client
+/// (webhook profiles), the OpenID providers' keys (jwt profiles).
+pub struct AuthenticatorServices {
+    pub app_users: Option<Arc<AppUsers>>,
+    pub webhook: Option<WebhookClient>,
+    pub jwt_keys: Option<Arc<ExternalKeys>>,
 }
 
 pub struct Broker {
     profiles: HashMap<String, BrokerProfile>,
-    app_users: Option<Arc<AppUsers>>,
+    services: AuthenticatorServices,
     throttle: SignInThrottle,
     audit: AuditLog,
     rng: Arc<dyn Randomness>,
@@ -143,20 +152,25 @@ impl std::fmt::Debug for Broker {
 }
 
 impl Broker {
-    /// `app_users` is required when a profile uses the password authenticator.
+    /// Each profile's authenticator needs its service in `services`.
     pub fn new(
         profiles: Vec<BrokerProfile>,
-        app_users: Option<Arc<AppUsers>>,
+        services: AuthenticatorServices,
         throttle: SignInThrottle,
         audit: AuditLog,
         rng: Arc<dyn Randomness>,
     ) -> Result<Self, String> {
         let mut by_name = HashMap::new();
         for profile in profiles {
-            if profile.profile.authenticator == AuthenticatorKind::Password && app_users.is_none() {
+            let kind = profile.profile.authenticator.kind();
+            let available = match kind {
+                AuthenticatorKind::Password => services.app_users.is_some(),
+                AuthenticatorKind::Webhook => services.webhook.is_some(),
+                AuthenticatorKind::Jwt => services.jwt_keys.is_some(),
+            };
+            if !available {
                 return Err(format!(
-                    "broker profile '{}' uses the password authenticator, which needs the \
-                     application users' store",
+                    "broker profile '{}': the {kind:?} authenticator is not available here",
                     profile.profile.name
                 ));
             }
@@ -167,7 +181,7 @@ impl Broker {
         }
         Ok(Self {
             profiles: by_name,
-            app_users,
+            services,
             throttle,
             audit,
             rng,
@@ -236,7 +250,14 @@ impl Broker {
             }
             Err(e) => {
                 let (outcome, reason) = match &e {
-                    BrokerError::Throttled { .. } => (Outcome::Throttled, "hashing_busy"),
+                    BrokerError::Busy { .. } => (Outcome::Throttled, "hashing_busy"),
+                    BrokerError::AuthenticatorUnavailable { timed_out: true } => {
+                        (Outcome::Failed, "authenticator_timeout")
+                    }
+                    BrokerError::AuthenticatorUnavailable { timed_out: false } => {
+                        (Outcome::Failed, "authenticator_unavailable")
+                    }
+                    BrokerError::Malformed(_) => (Outcome::Refused, "malformed_request"),
                     _ => (Outcome::Failed, "internal_error"),
                 };
                 self.audit
@@ -277,38 +298,43 @@ impl Broker {
         &self,
         profile: &Profile,
         presented: Presented,
-        _now: UnixSeconds,
-    ) -> Result<Result<Authenticated, Refused>, BrokerError> {
-        match (profile.authenticator, presented) {
-            (AuthenticatorKind::Password, Presented::Password { username, password }) => {
-                let app_users = self.app_users.as_ref().ok_or_else(|| {
-                    BrokerError::Internal("no application users' store".to_owned())
-                })?;
-                let outcome = app_users
-                    .sign_in(&username, password.as_bytes(), &*self.rng)
-                    .await
-                    .map_err(|e| match e {
-                        AppUserError::Hashing(tegata_core::app_users::HashingError::Busy) => {
-                            BrokerError::Throttled {
-                                retry_after: BUSY_RETRY_AFTER,
-                            }
-                        }
-                        other => {
-                            tracing::error!(error = %other, "password sign-in failed");
-                            BrokerError::Internal(other.to_string())
-                        }
-                    })?;
-                Ok(match outcome {
-                    Ok(user) => Ok(Authenticated {
-                        user_id: user.username,
-                        principal_tags: BTreeMap::new(),
-                    }),
-                    Err(refusal) => Err(Refused {
-                        user: Some(username),
-                        reason: refusal.code(),
-                    }),
-                })
+        now: UnixSeconds,
+    ) -> Checked {
+        let services = &self.services;
+        let unavailable = || BrokerError::Internal("the authenticator is not available".into());
+        match (&profile.authenticator, presented) {
+            (Authenticator::Password, Presented::Password { username, password }) => {
+                let app_users = services.app_users.as_ref().ok_or_else(unavailable)?;
+                authenticators::password(app_users, username, &password, &*self.rng).await
             }
+            (
+                Authenticator::Webhook {
+                    url,
+                    timeout_seconds,
+                },
+                Presented::Bearer(token),
+            ) => {
+                let webhook = services.webhook.as_ref().ok_or_else(unavailable)?;
+                let timeout = Duration::from_secs(*timeout_seconds);
+                webhook.check(url, timeout, &profile.name, &token).await
+            }
+            (
+                Authenticator::Jwt {
+                    issuer,
+                    audiences,
+                    user_claim,
+                },
+                Presented::Bearer(token),
+            ) => {
+                let keys = services.jwt_keys.as_ref().ok_or_else(unavailable)?;
+                authenticators::jwt(keys, issuer, audiences, user_claim, &token, now).await
+            }
+            (Authenticator::Password, Presented::Bearer(_)) => Err(BrokerError::Malformed(
+                "this profile signs in with a JSON body {\"username\": …, \"password\": …}".into(),
+            )),
+            (_, Presented::Password { .. }) => Err(BrokerError::Malformed(
+                "this profile signs in with a bearer token (Authorization: Bearer …)".into(),
+            )),
         }
     }
 
@@ -336,7 +362,12 @@ impl Broker {
                         role_arn,
                         role_session_name: &session_name(&user.user_id),
                         web_identity_token: &token.token,
-                        duration_seconds: profile.session_duration_seconds,
+                        // The authenticator may shorten the profile's session, not lengthen it.
+                        duration_seconds: user
+                            .max_session_seconds
+                            .map_or(profile.session_duration_seconds, |max| {
+                                max.min(profile.session_duration_seconds)
+                            }),
                     })
                     .await?
             }

@@ -27,7 +27,43 @@ pub enum Flow {
 pub enum AuthenticatorKind {
     /// Application users' usernames and passwords (`tegata app-users`).
     Password,
+    /// A bearer token, checked by the application's own web service.
+    Webhook,
+    /// A bearer token: an ID token of the application's own OpenID provider.
+    Jwt,
 }
+
+/// The authenticator of a profile, with its settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authenticator {
+    Password,
+    /// tegata POSTs `{"token": …, "profile": …}` to `url`; a 2xx answer `{"user": …,
+    /// "maxValiditySeconds": …, "tags": {…}}` accepts, 401 or 403 refuses.
+    Webhook {
+        url: String,
+        timeout_seconds: u64,
+    },
+    /// The token is verified with the issuer's keys (its discovery document's `jwks_uri`), for
+    /// one of `audiences`; the user id is the `user_claim` claim.
+    Jwt {
+        issuer: String,
+        audiences: Vec<String>,
+        user_claim: String,
+    },
+}
+
+impl Authenticator {
+    pub fn kind(&self) -> AuthenticatorKind {
+        match self {
+            Self::Password => AuthenticatorKind::Password,
+            Self::Webhook { .. } => AuthenticatorKind::Webhook,
+            Self::Jwt { .. } => AuthenticatorKind::Jwt,
+        }
+    }
+}
+
+/// How long the webhook may take by default.
+const DEFAULT_WEBHOOK_TIMEOUT_SECONDS: u64 = 5;
 
 /// Where the profile's tokens and credentials come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -52,6 +88,16 @@ pub struct ProfileConfig {
     #[serde(default)]
     pub role_arn: Option<String>,
     #[serde(default)]
+    pub webhook_url: Option<String>,
+    #[serde(default)]
+    pub webhook_timeout_seconds: Option<u64>,
+    #[serde(default)]
+    pub jwt_issuer: Option<String>,
+    #[serde(default)]
+    pub jwt_audiences: Option<Vec<String>>,
+    #[serde(default)]
+    pub jwt_user_claim: Option<String>,
+    #[serde(default)]
     pub flow: Flow,
     #[serde(default)]
     pub backend: BackendKind,
@@ -73,7 +119,7 @@ fn default_session_duration() -> i64 {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub name: String,
-    pub authenticator: AuthenticatorKind,
+    pub authenticator: Authenticator,
     pub identity_pool_id: String,
     pub developer_provider: String,
     /// Required by the basic flow; with the enhanced flow the pool's roles decide.
@@ -129,6 +175,76 @@ impl ProfileConfig {
             }
             _ => {}
         }
+        let authenticator = match self.authenticator {
+            AuthenticatorKind::Password => Authenticator::Password,
+            AuthenticatorKind::Webhook => {
+                let Some(url) = self.webhook_url.clone() else {
+                    return fail("the webhook authenticator needs webhook_url".to_owned());
+                };
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return fail(format!("webhook_url '{url}' is not an http(s) URL"));
+                }
+                let timeout_seconds = self
+                    .webhook_timeout_seconds
+                    .unwrap_or(DEFAULT_WEBHOOK_TIMEOUT_SECONDS);
+                if !(1..=60).contains(&timeout_seconds) {
+                    return fail("webhook_timeout_seconds must be between 1 and 60".to_owned());
+                }
+                Authenticator::Webhook {
+                    url,
+                    timeout_seconds,
+                }
+            }
+            AuthenticatorKind::Jwt => {
+                let Some(issuer) = self.jwt_issuer.clone() else {
+                    return fail("the jwt authenticator needs jwt_issuer".to_owned());
+                };
+                if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+                    return fail(format!("jwt_issuer '{issuer}' is not an http(s) URL"));
+                }
+                let audiences = self.jwt_audiences.clone().unwrap_or_default();
+                if audiences.is_empty() {
+                    return fail(
+                        "the jwt authenticator needs jwt_audiences (the client ids its tokens \
+                         are issued to)"
+                            .to_owned(),
+                    );
+                }
+                Authenticator::Jwt {
+                    issuer: issuer.trim_end_matches('/').to_owned(),
+                    audiences,
+                    user_claim: self
+                        .jwt_user_claim
+                        .clone()
+                        .unwrap_or_else(|| "sub".to_owned()),
+                }
+            }
+        };
+        let stray = [
+            ("webhook_url", self.webhook_url.is_some()),
+            (
+                "webhook_timeout_seconds",
+                self.webhook_timeout_seconds.is_some(),
+            ),
+        ]
+        .into_iter()
+        .filter(|_| self.authenticator != AuthenticatorKind::Webhook)
+        .chain(
+            [
+                ("jwt_issuer", self.jwt_issuer.is_some()),
+                ("jwt_audiences", self.jwt_audiences.is_some()),
+                ("jwt_user_claim", self.jwt_user_claim.is_some()),
+            ]
+            .into_iter()
+            .filter(|_| self.authenticator != AuthenticatorKind::Jwt),
+        )
+        .find(|(_, present)| *present);
+        if let Some((key, _)) = stray {
+            return fail(format!(
+                "{key} does not apply to the {:?} authenticator",
+                self.authenticator
+            ));
+        }
         if !TOKEN_DURATION_SECONDS.contains(&self.token_duration_seconds) {
             return fail(format!(
                 "token_duration_seconds must be between {} and {}",
@@ -145,7 +261,7 @@ impl ProfileConfig {
         }
         Ok(Profile {
             name,
-            authenticator: self.authenticator,
+            authenticator,
             identity_pool_id: self.identity_pool_id,
             developer_provider: self.developer_provider,
             role_arn: self.role_arn,
@@ -204,6 +320,47 @@ mod tests {
             config(short)
                 .unwrap_err()
                 .contains("session_duration_seconds")
+        );
+    }
+
+    #[test]
+    fn each_authenticator_has_its_own_settings() {
+        let base = r#""name": "a", "flow": "enhanced", "identity_pool_id": "us-east-1:x",
+            "developer_provider": "p""#;
+        let webhook = format!(r#"{{{base}, "authenticator": "webhook"}}"#);
+        assert!(config(&webhook).unwrap_err().contains("needs webhook_url"));
+        let webhook = format!(
+            r#"{{{base}, "authenticator": "webhook", "webhook_url": "http://127.0.0.1:9/check"}}"#
+        );
+        assert_eq!(
+            config(&webhook).unwrap().authenticator,
+            Authenticator::Webhook {
+                url: "http://127.0.0.1:9/check".to_owned(),
+                timeout_seconds: 5
+            }
+        );
+        let jwt =
+            format!(r#"{{{base}, "authenticator": "jwt", "jwt_issuer": "https://i.example/"}}"#);
+        assert!(config(&jwt).unwrap_err().contains("needs jwt_audiences"));
+        let jwt = format!(
+            r#"{{{base}, "authenticator": "jwt", "jwt_issuer": "https://i.example/",
+                "jwt_audiences": ["app"]}}"#
+        );
+        assert_eq!(
+            config(&jwt).unwrap().authenticator,
+            Authenticator::Jwt {
+                issuer: "https://i.example".to_owned(),
+                audiences: vec!["app".to_owned()],
+                user_claim: "sub".to_owned()
+            }
+        );
+        let stray = format!(
+            r#"{{{base}, "authenticator": "password", "jwt_issuer": "https://i.example"}}"#
+        );
+        assert!(
+            config(&stray)
+                .unwrap_err()
+                .contains("jwt_issuer does not apply")
         );
     }
 }

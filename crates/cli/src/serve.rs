@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use tegata_broker::audit::AuditLog;
+use tegata_broker::authenticators::WebhookClient;
 use tegata_broker::aws::AwsBackend;
 use tegata_broker::backend::{CredentialBackend, EmbeddedBackend};
 use tegata_broker::profiles::{AuthenticatorKind, BackendKind};
 use tegata_broker::throttle::SignInThrottle;
-use tegata_broker::{Broker, BrokerProfile};
+use tegata_broker::{AuthenticatorServices, Broker, BrokerProfile};
 use tegata_core::access_keys::AccessKeys;
 use tegata_core::account::{AccessKeyRecord, Bootstrap};
 use tegata_core::app_users::{AppUsers, PasswordHashing};
@@ -116,7 +117,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         roles.clone(),
         issuer.clone(),
         minter.clone(),
-        external_keys,
+        external_keys.clone(),
         config.strict_cognito_trust,
     ));
     let cognito_identity = Arc::new(CognitoIdentity::new(
@@ -130,6 +131,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let broker = broker(
         &config,
         store.clone(),
+        external_keys,
         EmbeddedBackend {
             cognito_identity: cognito_identity.clone(),
             sts: sts.clone(),
@@ -189,6 +191,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 async fn broker(
     config: &ServeConfig,
     store: Arc<dyn Store>,
+    external_keys: Arc<ExternalKeys>,
     embedded: EmbeddedBackend,
     rng: Arc<dyn Randomness>,
 ) -> anyhow::Result<Arc<Broker>> {
@@ -203,11 +206,13 @@ async fn broker(
     } else {
         None
     };
-    let needs_passwords = settings
-        .profiles
-        .iter()
-        .any(|p| p.authenticator == AuthenticatorKind::Password);
-    let app_users = if needs_passwords {
+    let uses = |kind| {
+        settings
+            .profiles
+            .iter()
+            .any(|p| p.authenticator.kind() == kind)
+    };
+    let app_users = if uses(AuthenticatorKind::Password) {
         let hashing = settings.hashing;
         let hashing = PasswordHashing::new(hashing.cost, hashing.threads, hashing.queue, &*rng)
             .map_err(|e| anyhow::anyhow!("broker: {e}"))?;
@@ -215,6 +220,13 @@ async fn broker(
     } else {
         None
     };
+    let webhook = if uses(AuthenticatorKind::Webhook) {
+        Some(WebhookClient::new().map_err(|e| anyhow::anyhow!("broker webhook client: {e}"))?)
+    } else {
+        None
+    };
+    // The OpenID providers' keys are cached with those of IAM's providers, by issuer.
+    let jwt_keys = uses(AuthenticatorKind::Jwt).then_some(external_keys);
     let audit = AuditLog::open(&settings.audit)
         .with_context(|| format!("opening the broker's audit log {:?}", settings.audit))?;
     let profiles = settings
@@ -240,7 +252,11 @@ async fn broker(
     }
     let broker = Broker::new(
         profiles,
-        app_users,
+        AuthenticatorServices {
+            app_users,
+            webhook,
+            jwt_keys,
+        },
         SignInThrottle::new(settings.throttle),
         audit,
         rng,
