@@ -53,6 +53,10 @@ pub struct Args {
     /// tenth of them and after all of them.
     #[arg(long, value_name = "N")]
     pub soak_flows: Option<u64>,
+    /// Also measure the credential broker's password sign-in (on a server of its own, with
+    /// application users and a profile) beside the Argon2id ceiling.
+    #[arg(long)]
+    pub broker: bool,
     /// A peer to run the same scenarios against, as NAME=URL (for example moto=http://127.0.0.1:5000).
     #[arg(long, value_name = "NAME=URL")]
     pub peer: Vec<String>,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use tegata_core::app_users::{AppUsers, PasswordCost, PasswordHashing};
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SystemRandomness;
 use tegata_core::tokens::claims::{OpenIdClaims, developer_amr};
@@ -23,6 +24,9 @@ use crate::http1::{Conn, request};
 const PROVIDER: &str = "login.mycompany.myapp";
 const REGION: &str = "us-east-1";
 const EXISTING_USERS: u64 = 1000;
+/// Application users of the broker benchmark, and their password.
+const BROKER_USERS: u64 = 64;
+const BROKER_PASSWORD: &str = "benchmark passphrase";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scenario {
@@ -34,6 +38,8 @@ pub(crate) enum Scenario {
     /// A guest: GetId (a new identity every time), then GetCredentialsForIdentity.
     Guest,
     CallerIdentity,
+    /// The credential broker: an application user's password to credentials, in one call.
+    BrokerPassword,
     Trivial,
 }
 
@@ -61,6 +67,7 @@ impl Scenario {
             Scenario::Enhanced => "enhanced",
             Scenario::Guest => "guest",
             Scenario::CallerIdentity => "caller-identity",
+            Scenario::BrokerPassword => "broker-password",
             Scenario::Trivial => "trivial endpoint",
         }
     }
@@ -332,6 +339,27 @@ impl Client {
                 self.presigned = raw;
                 result.map(|_| vec![("GetCallerIdentity", micros(t0))])
             }
+            Scenario::BrokerPassword => {
+                let user = format!(
+                    "broker-user-{}",
+                    (self.id * 7919 + self.counter) % BROKER_USERS
+                );
+                let body = serde_json::json!({"username": user, "password": BROKER_PASSWORD});
+                let raw = request(
+                    "POST",
+                    "/broker/v1/profiles/bench/credentials",
+                    &self.target.addr,
+                    &[("content-type".into(), "application/json".into())],
+                    body.to_string().as_bytes(),
+                );
+                let t0 = Instant::now();
+                let answer = self.call(&raw, 200).await?;
+                json_field(&answer, "SessionToken").ok_or("no SessionToken in the answer")?;
+                Ok(vec![(
+                    "POST /broker/v1/profiles/bench/credentials",
+                    micros(t0),
+                )])
+            }
             Scenario::Trivial => {
                 let t0 = Instant::now();
                 let raw = request("GET", "/healthz", &self.target.addr, &[], b"");
@@ -538,14 +566,29 @@ pub(crate) struct Tegata {
     pub addr: String,
     pub data_dir: PathBuf,
     clock_ticks: f64,
+    /// Whether dropping the server removes its data directory (not when it is restarted).
+    remove_data: bool,
 }
 
 impl Tegata {
     fn start(binary: &Path) -> anyhow::Result<Self> {
         let data_dir = std::env::temp_dir().join(format!("tegata-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data_dir);
+        Self::start_in(binary, data_dir, &[])
+    }
+
+    /// Stop the server and start it again on the same data, with `extra` arguments.
+    fn restart(mut self, binary: &Path, extra: &[&str]) -> anyhow::Result<Self> {
+        self.remove_data = false;
+        let data_dir = self.data_dir.clone();
+        drop(self);
+        Self::start_in(binary, data_dir, extra)
+    }
+
+    fn start_in(binary: &Path, data_dir: PathBuf, extra: &[&str]) -> anyhow::Result<Self> {
         let mut child = Command::new(binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--log", "info"])
+            .args(extra)
             .arg("--data-dir")
             .arg(&data_dir)
             .stdout(Stdio::null())
@@ -575,6 +618,7 @@ impl Tegata {
             addr,
             data_dir,
             clock_ticks,
+            remove_data: true,
         })
     }
 
@@ -622,7 +666,9 @@ impl Drop for Tegata {
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if self.remove_data {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
 
@@ -932,6 +978,13 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
     if let Some(flows) = args.soak_flows {
         soak(&mut report, args, &binary, flows).await?;
     }
+    if args.broker {
+        let basic_existing = results
+            .iter()
+            .find(|(s, _)| *s == Scenario::BasicExisting)
+            .map(|(_, m)| m);
+        broker(&mut report, args, &binary, basic_existing).await?;
+    }
     Ok(report)
 }
 
@@ -960,6 +1013,11 @@ async fn interleaved(
             args.warmup().min(Duration::from_millis(500))
         };
         match scenario {
+            Scenario::BrokerPassword => {
+                let rate = argon2_ceiling(slice, broker_hashing_threads(), PasswordCost::default());
+                ceiling_units += rate * slice.as_secs_f64();
+                ceiling_seconds += slice.as_secs_f64();
+            }
             Scenario::CallerIdentity | Scenario::Guest => {
                 let trivial = closed_loop(
                     target,
@@ -1003,6 +1061,183 @@ async fn interleaved(
         }
     }
     (total, ceiling_units / ceiling_seconds, peer_totals)
+}
+
+/// The server's default number of password hashing threads: half the cores, at least one.
+fn broker_hashing_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .div_ceil(2)
+}
+
+/// Argon2id verifications per second at `cost`, on `threads` threads of tegata's own hasher:
+/// at the default cost, the most password sign-ins the broker can check.
+fn argon2_ceiling(duration: Duration, threads: usize, cost: PasswordCost) -> f64 {
+    // On a thread of its own: the caller is inside the benchmark's runtime, and this measures
+    // with a runtime of its own.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| argon2_rate(duration, threads, cost))
+            .join()
+            .expect("the Argon2id measurement")
+    })
+}
+
+fn argon2_rate(duration: Duration, threads: usize, cost: PasswordCost) -> f64 {
+    let rng = SystemRandomness;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let hashing = PasswordHashing::new(cost, threads, 4 * threads, &rng).expect("the hasher");
+    let hash = runtime
+        .block_on(hashing.hash(BROKER_PASSWORD.as_bytes(), &rng))
+        .expect("a hash");
+    let started = Instant::now();
+    let mut done = 0u64;
+    while started.elapsed() < duration {
+        let checks: Vec<_> = (0..threads)
+            .map(|_| hashing.verify(BROKER_PASSWORD.as_bytes(), Some(&hash)))
+            .collect();
+        for check in checks {
+            assert!(runtime.block_on(check).expect("a verification").matches);
+            done += 1;
+        }
+    }
+    done as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The cheapest Argon2id cost the crate accepts: a verification of microseconds, so that what
+/// a sign-in costs beyond it is the rest of the broker.
+const MINIMAL_COST: PasswordCost = PasswordCost {
+    memory_kib: 8,
+    iterations: 1,
+    parallelism: 1,
+};
+
+/// A server with the benchmark's application users (hashed at `cost`) and a broker profile
+/// `bench` whose passwords are checked at `cost`.
+async fn broker_server(binary: &Path, cost: PasswordCost) -> anyhow::Result<(Tegata, Arc<Target>)> {
+    let server = Tegata::start(binary)?;
+    let target = prepare_tegata(&server, "broker", 0).await?;
+    {
+        let store = tegata_store::open_sqlite(&server.data_dir).await?;
+        let rng = SystemRandomness;
+        let hashing = PasswordHashing::new(cost, 2, 64, &rng).map_err(anyhow::Error::msg)?;
+        let users = AppUsers::new(Arc::new(store), Arc::new(hashing));
+        for i in 0..BROKER_USERS {
+            users
+                .add(
+                    &format!("broker-user-{i}"),
+                    BROKER_PASSWORD.as_bytes(),
+                    0,
+                    &rng,
+                )
+                .await?;
+        }
+    }
+    let config = server.data_dir.join("broker.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[broker]\naudit_log = \"off\"\npassword_memory_kib = {}\npassword_iterations = {}\n\
+             password_parallelism = {}\n\n[[broker.profiles]]\nname = \"bench\"\n\
+             authenticator = \"password\"\nidentity_pool_id = \"{}\"\n\
+             developer_provider = \"{PROVIDER}\"\nrole_arn = \"{}\"\n",
+            cost.memory_kib, cost.iterations, cost.parallelism, target.pool_id, target.role_arn
+        ),
+    )?;
+    let config_arg = config.display().to_string();
+    let server = server.restart(binary, &["--config", &config_arg])?;
+    let target = Arc::new(Target {
+        addr: server.addr.clone(),
+        ..target
+    });
+    Ok((server, target))
+}
+
+fn cpu_per_flow_us(m: &Measurement) -> Option<f64> {
+    m.server_cpu_seconds
+        .map(|s| s * 1e6 / m.flows.max(1) as f64)
+}
+
+/// The credential broker's password sign-in: its rate beside the Argon2id ceiling at the
+/// default cost, then its CPU per sign-in with the cheapest cost (what the broker costs beyond
+/// the hash), beside the basic flow's.
+async fn broker(
+    report: &mut String,
+    args: &Args,
+    binary: &Path,
+    basic_existing: Option<&Measurement>,
+) -> anyhow::Result<()> {
+    let threads = broker_hashing_threads();
+    let cost = PasswordCost::default();
+    eprintln!("broker: a server with {BROKER_USERS} application users at the default cost …");
+    let (server, target) = broker_server(binary, cost).await?;
+    eprintln!("running broker-password, alternating with the Argon2id ceiling …");
+    let (m, ceiling, _) = interleaved(args, &target, &server, Scenario::BrokerPassword, &[]).await;
+    drop(server);
+    let _ = write!(
+        report,
+        "\n### The broker: password sign-in (Argon2id m={} KiB, t={}, p={}, {threads} hashing \
+         thread(s))\n\n{TABLE_HEAD}",
+        cost.memory_kib, cost.iterations, cost.parallelism
+    );
+    row(report, "broker-password", &m, Some(ceiling), args.clients);
+
+    eprintln!("broker: again with the cheapest Argon2id cost, for the rest of its cost …");
+    let (server, target) = broker_server(binary, MINIMAL_COST).await?;
+    let cheap = closed_loop(
+        &target,
+        Scenario::BrokerPassword,
+        args.clients,
+        args.warmup(),
+        Stop::After(args.duration()),
+        Some(&server),
+    )
+    .await;
+    drop(server);
+    let cheap_hash_us = 1e6 / argon2_ceiling(Duration::from_secs(2), 1, MINIMAL_COST);
+    row(
+        report,
+        "broker-password, cheapest cost (m=8 KiB, t=1)",
+        &cheap,
+        None,
+        args.clients,
+    );
+    let format = |v: Option<f64>| v.map_or("—".to_owned(), |c| format!("{c:.0}"));
+    let _ = writeln!(
+        report,
+        "\n| quantity | value |\n|---|---|\n\
+         | Argon2id verifications/s at the default cost on {threads} thread(s) (the ceiling, alternating) | {ceiling:.1} |\n\
+         | CPU per verification at the default cost µs | {:.0} |\n\
+         | server CPU per sign-in at the default cost µs | {} |\n\
+         | server CPU per sign-in at the cheapest cost µs | {} |\n\
+         | of which the cheapest verification µs | {cheap_hash_us:.0} |\n\
+         | **the broker's cost beyond the hash** µs | {} |\n\
+         | server CPU per basic-existing flow µs (same run) | {} |",
+        1e6 * threads as f64 / ceiling,
+        format(cpu_per_flow_us(&m)),
+        format(cpu_per_flow_us(&cheap)),
+        format(cpu_per_flow_us(&cheap).map(|c| c - cheap_hash_us)),
+        basic_existing
+            .and_then(cpu_per_flow_us)
+            .map_or("— (run with basic-existing)".to_owned(), |c| format!(
+                "{c:.0}"
+            )),
+    );
+    for (label, m) in [
+        ("broker-password", &m),
+        ("broker-password (cheapest)", &cheap),
+    ] {
+        if let Some(e) = &m.first_error {
+            let _ = writeln!(
+                report,
+                "\nFirst error in {label}: {}",
+                e.chars().take(300).collect::<String>()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn cpu_model() -> String {

@@ -45,6 +45,25 @@ pub fn router(broker: Arc<Broker>, clock: Arc<dyn Clock>) -> Router {
         .with_state(BrokerState { broker, clock })
 }
 
+/// The broker's routes, plus a POST to any other path for `profile`: a function behind a
+/// Lambda function URL or an API Gateway route serves one profile, wherever it is mounted.
+pub fn single_profile_router(
+    broker: Arc<Broker>,
+    clock: Arc<dyn Clock>,
+    profile: String,
+) -> Router {
+    let state = BrokerState { broker, clock };
+    Router::new()
+        .route(CREDENTIALS_PATH, post(credentials))
+        .fallback(post(
+            move |State(state): State<BrokerState>, request: Request| {
+                let profile = profile.clone();
+                async move { profile_credentials(state, profile, request).await }
+            },
+        ))
+        .with_state(state)
+}
+
 #[derive(Deserialize)]
 struct PasswordBody {
     username: String,
@@ -74,6 +93,10 @@ async fn credentials(
     Path(profile): Path<String>,
     request: Request,
 ) -> Response {
+    profile_credentials(state, profile, request).await
+}
+
+async fn profile_credentials(state: BrokerState, profile: String, request: Request) -> Response {
     let source = request.extensions().get::<PeerAddr>().map(|peer| peer.0);
     let Some(kind) = state
         .broker

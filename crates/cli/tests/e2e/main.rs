@@ -4,6 +4,7 @@
 mod auth;
 mod cognito_identity;
 mod edge;
+mod lambda;
 mod multi_node;
 mod sts;
 mod support;

@@ -255,3 +255,111 @@ async fn a_deactivated_key_is_refused_by_every_node_within_a_second() {
         }
     }
 }
+
+/// `tegata app-users` on a PostgreSQL deployment while its node serves: users added, disabled
+/// and enabled through the shared database take effect at the next sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn application_users_on_postgresql_while_the_node_serves() {
+    let cluster = PgCluster::start();
+    let dir = TempDir::new("broker-pg");
+    let url = cluster.create_database();
+    let node = Server::start_with(&dir.0.join("a"), &["--database-url", &url]);
+    let pool_id = node
+        .cognito()
+        .create_identity_pool()
+        .identity_pool_name("broker")
+        .allow_unauthenticated_identities(false)
+        .developer_provider_name(PROVIDER)
+        .send()
+        .await
+        .unwrap()
+        .identity_pool_id;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
+        "Principal":{{"Federated":"cognito-identity.amazonaws.com"}},
+        "Action":"sts:AssumeRoleWithWebIdentity",
+        "Condition":{{"StringEquals":{{"cognito-identity.amazonaws.com:aud":"{pool_id}"}}}}}}]}}"#
+    );
+    let created = query_call(
+        &node,
+        "iam",
+        &[
+            ("Action", "CreateRole"),
+            ("Version", "2010-05-08"),
+            ("RoleName", "broker_customer"),
+            ("AssumeRolePolicyDocument", &trust),
+        ],
+    )
+    .await;
+    let role_arn = xml_text(&created.body, "Arn").to_owned();
+    let config = dir.0.join("tegata.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[broker]\naudit_log = \"off\"\n\n[[broker.profiles]]\nname = \"shop\"\n\
+             authenticator = \"password\"\nidentity_pool_id = \"{pool_id}\"\n\
+             developer_provider = \"{PROVIDER}\"\nrole_arn = \"{role_arn}\"\n"
+        ),
+    )
+    .unwrap();
+    assert!(node.stop());
+    let node = Server::start_with(
+        &dir.0.join("a"),
+        &["--database-url", &url, "--config", config.to_str().unwrap()],
+    );
+
+    let app_users = |args: &[&str], password: Option<&str>| {
+        use std::io::Write;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tegata"));
+        command
+            .arg("app-users")
+            .args(args)
+            .args(["--database-url", &url])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if password.is_some() {
+            command.arg("--password-stdin");
+        }
+        let mut child = command.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        if let Some(password) = password {
+            writeln!(stdin, "{password}").unwrap();
+        }
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let sign_in = || async {
+        let body = serde_json::json!({"username": "alice", "password": "correct horse battery"});
+        http(
+            &node.addr,
+            "POST",
+            "/broker/v1/profiles/shop/credentials",
+            &[("Content-Type".to_owned(), "application/json".to_owned())],
+            body.to_string().as_bytes(),
+        )
+        .await
+        .status
+    };
+
+    assert_eq!(sign_in().await, 401);
+    app_users(&["add", "alice"], Some("correct horse battery"));
+    assert_eq!(sign_in().await, 200);
+    app_users(&["disable", "alice"], None);
+    assert_eq!(sign_in().await, 401);
+    app_users(&["enable", "alice"], None);
+    assert_eq!(sign_in().await, 200);
+    assert_eq!(
+        cluster.psql(
+            PgCluster::database_name(&url),
+            "SELECT count(*) FROM app_users"
+        ),
+        "1"
+    );
+    assert!(node.stop());
+}
