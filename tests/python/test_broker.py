@@ -190,8 +190,13 @@ def test_malformed_requests_get_400_and_unknown_profiles_404(broker):
         assert status == 400, body
         assert answer["error"] == "invalid_request"
         assert "username" in answer["message"]
+    # A value of the wrong type is not quoted back: it may be the password.
+    status, _, answer = broker.post("shop", b'{"username": "alice", "password": 31415926535}')
+    assert status == 400 and "31415926535" not in json.dumps(answer)
     status, _, answer = broker.post("shop", b"{" * 20_000)
     assert (status, answer["error"]) == (413, "request_too_large")
+    # Each is a sign-in attempt on the audit log.
+    assert [e["reason"] for e in broker.audit()] == ["malformed_request"] * 8
     status, _, answer = broker.sign_in("alice", profile="nope")
     assert (status, answer["error"]) == (404, "no_such_profile")
 
@@ -566,7 +571,7 @@ role_arn = "{{role}}"
         assert (status, body["error"]) == (502, "authenticator_unavailable")
 
         reasons = [e.get("reason") for e in broker.audit() if e["event"] == "sign_in"]
-        assert reasons == [None, "webhook_refused", "authenticator_timeout",
+        assert reasons == [None, "webhook_refused", "no_token", "authenticator_timeout",
                            "authenticator_unavailable", "authenticator_unavailable"]
         tegata.stop()
         written = "".join(tegata.log) + broker.audit_log.read_text()
@@ -622,3 +627,4 @@ role_arn = "{{role}}"
     tegata.restart()
     status, _, body = bearer(broker, "app-sso", issuer.token(sub="u-1", email="jo@example.com"))
     assert (status, body["error"]) == (502, "authenticator_unavailable")
+

@@ -25,11 +25,12 @@ pub enum AuditTarget {
 
 impl AuditTarget {
     /// `off`, `stdout`, or a file path.
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "off" | "" => Self::Off,
-            "stdout" | "-" => Self::Stdout,
-            path => Self::File(PathBuf::from(path)),
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "" => Err("the audit log is empty: give a file, stdout, or off".to_owned()),
+            "off" => Ok(Self::Off),
+            "stdout" | "-" => Ok(Self::Stdout),
+            path => Ok(Self::File(PathBuf::from(path))),
         }
     }
 }

@@ -132,29 +132,32 @@ impl WebhookClient {
         profile: &str,
         token: &str,
     ) -> Checked {
+        // What the log may say about the webhook: its scheme, host and path, never credentials
+        // or a query string that the operator's URL may carry.
+        let shown = shown_url(url);
         let body = serde_json::to_vec(&WebhookRequest { token, profile })
             .map_err(|e| BrokerError::Internal(e.to_string()))?;
         let request = hyper::Request::post(url)
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| BrokerError::Internal(format!("the webhook URL {url}: {e}")))?;
+            .map_err(|e| BrokerError::Internal(format!("the webhook URL {shown}: {e}")))?;
         let exchange = async {
             let response = self
                 .client
                 .request(request)
                 .await
-                .map_err(|e| format!("{url}: {}", error_chain(&e)))?;
+                .map_err(|e| format!("{shown}: {}", error_chain(&e)))?;
             let status = response.status();
             let body = Limited::new(response.into_body(), MAX_WEBHOOK_ANSWER_BYTES)
                 .collect()
                 .await
-                .map_err(|e| format!("{url}: reading the answer: {e}"))?
+                .map_err(|e| format!("{shown}: reading the answer: {e}"))?
                 .to_bytes();
             Ok::<_, String>((status, body))
         };
         let (status, body) = match tokio::time::timeout(timeout, exchange).await {
             Err(_) => {
-                tracing::warn!(url, ?timeout, "the broker's webhook did not answer in time");
+                tracing::warn!(url = %shown, ?timeout, "the broker's webhook did not answer in time");
                 return Err(BrokerError::AuthenticatorUnavailable { timed_out: true });
             }
             Ok(Err(detail)) => {
@@ -167,11 +170,11 @@ impl WebhookClient {
             return refused(None, "webhook_refused");
         }
         if !status.is_success() {
-            tracing::warn!(url, status = status.as_u16(), "the broker's webhook failed");
+            tracing::warn!(url = %shown, status = status.as_u16(), "the broker's webhook failed");
             return Err(BrokerError::AuthenticatorUnavailable { timed_out: false });
         }
         let answer: WebhookAnswer = serde_json::from_slice(&body).map_err(|e| {
-            tracing::warn!(url, error = %e, "the broker's webhook answered something else than {{\"user\": …}}");
+            tracing::warn!(url = %shown, error = %e, "the broker's webhook answered something else than {{\"user\": …}}");
             BrokerError::AuthenticatorUnavailable { timed_out: false }
         })?;
         if answer.user.is_empty() {
@@ -181,7 +184,7 @@ impl WebhookClient {
             && !WEBHOOK_VALIDITY_SECONDS.contains(&seconds)
         {
             tracing::warn!(
-                url,
+                url = %shown,
                 seconds,
                 "the broker's webhook answered a maxValiditySeconds outside 900..=43200"
             );
@@ -192,6 +195,20 @@ impl WebhookClient {
             principal_tags: answer.tags,
             max_session_seconds: answer.max_validity_seconds,
         }))
+    }
+}
+
+/// A URL as the log shows it: scheme, host, port and path.
+fn shown_url(url: &str) -> String {
+    match url.parse::<hyper::Uri>() {
+        Ok(uri) => format!(
+            "{}://{}{}{}",
+            uri.scheme_str().unwrap_or("?"),
+            uri.host().unwrap_or("?"),
+            uri.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            uri.path()
+        ),
+        Err(_) => "(an unreadable URL)".to_owned(),
     }
 }
 

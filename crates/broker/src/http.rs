@@ -10,6 +10,7 @@
 //! 500 only for tegata's own failures.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path, Request, State};
@@ -20,6 +21,7 @@ use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use tegata_server::{Clock, PeerAddr};
 use time::format_description::well_known::Rfc3339;
+use tokio::sync::Semaphore;
 
 use crate::backend::BackendError;
 use crate::profiles::AuthenticatorKind;
@@ -32,17 +34,41 @@ pub const CREDENTIALS_PATH: &str = "/broker/v1/profiles/{profile}/credentials";
 /// with room for JSON escapes.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// The bounds every request of the server is held to, applied to the broker's too.
+#[derive(Clone)]
+pub struct RequestLimits {
+    /// For the body to arrive, and again for the answer.
+    pub timeout: Duration,
+    /// One permit per request being answered, shared with the rest of the server; none in a
+    /// Lambda function, which answers one request at a time.
+    pub in_flight: Option<Arc<Semaphore>>,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            in_flight: None,
+        }
+    }
+}
+
 #[derive(Clone)]
 struct BrokerState {
     broker: Arc<Broker>,
     clock: Arc<dyn Clock>,
+    limits: RequestLimits,
 }
 
 /// The broker's routes, to merge into a server's router.
-pub fn router(broker: Arc<Broker>, clock: Arc<dyn Clock>) -> Router {
+pub fn router(broker: Arc<Broker>, clock: Arc<dyn Clock>, limits: RequestLimits) -> Router {
     Router::new()
         .route(CREDENTIALS_PATH, post(credentials))
-        .with_state(BrokerState { broker, clock })
+        .with_state(BrokerState {
+            broker,
+            clock,
+            limits,
+        })
 }
 
 /// The broker's routes, plus a POST to any other path for `profile`: a function behind a
@@ -50,9 +76,14 @@ pub fn router(broker: Arc<Broker>, clock: Arc<dyn Clock>) -> Router {
 pub fn single_profile_router(
     broker: Arc<Broker>,
     clock: Arc<dyn Clock>,
+    limits: RequestLimits,
     profile: String,
 ) -> Router {
-    let state = BrokerState { broker, clock };
+    let state = BrokerState {
+        broker,
+        clock,
+        limits,
+    };
     Router::new()
         .route(CREDENTIALS_PATH, post(credentials))
         .fallback(post(
@@ -97,10 +128,22 @@ async fn credentials(
 }
 
 async fn profile_credentials(state: BrokerState, profile: String, request: Request) -> Response {
+    let started = Instant::now();
+    let response = answer(&state, &profile, request).await;
+    tracing::debug!(
+        profile = %profile,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "broker request"
+    );
+    response
+}
+
+async fn answer(state: &BrokerState, profile: &str, request: Request) -> Response {
     let source = request.extensions().get::<PeerAddr>().map(|peer| peer.0);
     let Some(kind) = state
         .broker
-        .profile(&profile)
+        .profile(profile)
         .map(|p| p.authenticator.kind())
     else {
         return error(
@@ -109,19 +152,31 @@ async fn profile_credentials(state: BrokerState, profile: String, request: Reque
             &format!("there is no broker profile named '{profile}'"),
         );
     };
+    let unreadable = |reason| {
+        state
+            .broker
+            .audit_unreadable(profile, source, state.clock.now(), reason)
+    };
     let presented = if kind == AuthenticatorKind::Password {
-        let body = match read_body(request).await {
+        let body = match read_body(request, state.limits.timeout).await {
             Ok(body) => body,
-            Err(response) => return *response,
+            Err(response) => {
+                unreadable("malformed_request");
+                return *response;
+            }
         };
         match parse_password_body(&body) {
             Ok(presented) => presented,
-            Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_request", &message),
+            Err(message) => {
+                unreadable("malformed_request");
+                return error(StatusCode::BAD_REQUEST, "invalid_request", message);
+            }
         }
     } else {
         match bearer_token(request.headers()) {
             Some(token) => Presented::Bearer(token),
             None => {
+                unreadable("no_token");
                 return with_bearer_challenge(error(
                     StatusCode::UNAUTHORIZED,
                     "unauthorized",
@@ -130,17 +185,53 @@ async fn profile_credentials(state: BrokerState, profile: String, request: Reque
             }
         }
     };
+    // A place among the requests being answered, as any request of the server takes.
+    let _permit = match &state.limits.in_flight {
+        None => None,
+        Some(in_flight) => match in_flight.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                return with_retry_after(
+                    error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "busy",
+                        "The server is answering as many requests as it may. Retry later.",
+                    ),
+                    1,
+                );
+            }
+        },
+    };
+    // On a task of its own: an attempt runs to its end (its refusal counted, its audit lines
+    // written) even when the client goes away or the answer times out, and a panic in it is
+    // that request's failure, not the server's.
+    let broker = state.broker.clone();
     let now = state.clock.now();
-    match state
-        .broker
-        .credentials(&profile, presented, source, now)
-        .await
-    {
-        Ok(issued) => success(&issued),
-        Err(e) if kind != AuthenticatorKind::Password && matches!(e, BrokerError::Unauthorized) => {
+    let owned_profile = profile.to_owned();
+    let work = tokio::spawn(async move {
+        broker
+            .credentials(&owned_profile, presented, source, now)
+            .await
+    });
+    match tokio::time::timeout(state.limits.timeout, work).await {
+        Ok(Ok(Ok(issued))) => success(&issued),
+        Ok(Ok(Err(e)))
+            if kind != AuthenticatorKind::Password && matches!(e, BrokerError::Unauthorized) =>
+        {
             with_bearer_challenge(broker_error(&e))
         }
-        Err(e) => broker_error(&e),
+        Ok(Ok(Err(e))) => broker_error(&e),
+        Ok(Err(join)) => {
+            tracing::error!(error = %join, "a broker request failed");
+            broker_error(&BrokerError::Internal(
+                "the request's handling failed".into(),
+            ))
+        }
+        Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timed_out",
+            "The request took longer than the server allows.",
+        ),
     }
 }
 
@@ -161,12 +252,17 @@ fn with_bearer_challenge(mut response: Response) -> Response {
     response
 }
 
-async fn read_body(request: Request) -> Result<Bytes, Box<Response>> {
+async fn read_body(request: Request, timeout: Duration) -> Result<Bytes, Box<Response>> {
     use http_body_util::{BodyExt, LengthLimitError, Limited};
-    match Limited::new(request.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
+    let read = Limited::new(request.into_body(), MAX_BODY_BYTES).collect();
+    let Ok(read) = tokio::time::timeout(timeout, read).await else {
+        return Err(Box::new(error(
+            StatusCode::REQUEST_TIMEOUT,
+            "timed_out",
+            "the request body did not arrive in time",
+        )));
+    };
+    match read {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<LengthLimitError>() => Err(Box::new(error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -181,12 +277,17 @@ async fn read_body(request: Request) -> Result<Bytes, Box<Response>> {
     }
 }
 
-fn parse_password_body(body: &[u8]) -> Result<Presented, String> {
-    const EXPECTED: &str =
-        "the body must be a JSON object {\"username\": \"…\", \"password\": \"…\"}";
-    let parsed: PasswordBody = serde_json::from_slice(body).map_err(|e| {
-        // serde's messages name the field and the position, never the value.
-        format!("{EXPECTED} ({e})")
+fn parse_password_body(body: &[u8]) -> Result<Presented, &'static str> {
+    // serde's own messages are not passed on: for a value of the wrong type they quote it
+    // ("invalid type: integer `12345678`"), and that value may be the password.
+    let parsed: PasswordBody = serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            "the body is not JSON: it must be a JSON object {\"username\": \"…\", \"password\": \"…\"}"
+        }
+        _ => {
+            "the body must be a JSON object {\"username\": \"…\", \"password\": \"…\"}, with \
+             both strings"
+        }
     })?;
     Ok(Presented::Password {
         username: parsed.username,

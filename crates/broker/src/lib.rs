@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
-use tegata_core::app_users::AppUsers;
+use tegata_core::app_users::{AppUsers, check_username};
 use tegata_core::sts::credentials::TemporaryCredentials;
 use tegata_core::tokens::federation::ExternalKeys;
 use tegata_core::{Randomness, UnixSeconds};
@@ -217,33 +217,40 @@ impl Broker {
         };
         let event = |outcome, user, reason| attempt.sign_in(outcome, user, reason);
 
-        let named_user = presented.username().map(str::to_owned);
-        if let Err(throttled) =
-            self.throttle
-                .check(profile_name, named_user.as_deref(), source, seconds)
+        // A name that could not be a user's is neither followed by the throttle nor written to
+        // the audit log: it may be long, or be a password typed in the wrong field. The attempt
+        // still counts against the address.
+        let named_user = presented
+            .username()
+            .filter(|name| check_username(name).is_ok())
+            .map(str::to_owned);
+        let permit = match self
+            .throttle
+            .check(profile_name, named_user.as_deref(), source, seconds)
         {
-            self.audit.write(&event(
-                Outcome::Throttled,
-                named_user.as_deref(),
-                Some(throttled.code()),
-            ));
-            return Err(BrokerError::Throttled {
-                retry_after: Throttled::retry_after(throttled),
-            });
-        }
+            Ok(permit) => permit,
+            Err(throttled) => {
+                self.audit.write(&event(
+                    Outcome::Throttled,
+                    named_user.as_deref(),
+                    Some(throttled.code()),
+                ));
+                return Err(BrokerError::Throttled {
+                    retry_after: Throttled::retry_after(throttled),
+                });
+            }
+        };
 
         let user = match self.authenticate(profile, presented, seconds).await {
             Ok(Ok(user)) => user,
             Ok(Err(refused)) => {
-                self.throttle.record_failure(
-                    profile_name,
-                    refused.user.as_deref(),
-                    source,
-                    seconds,
-                );
+                permit.refused(seconds);
                 self.audit.write(&event(
                     Outcome::Refused,
-                    refused.user.as_deref(),
+                    refused
+                        .user
+                        .as_deref()
+                        .filter(|name| check_username(name).is_ok()),
                     Some(refused.reason),
                 ));
                 return Err(BrokerError::Unauthorized);
@@ -265,6 +272,7 @@ impl Broker {
                 return Err(e);
             }
         };
+        drop(permit);
         self.audit
             .write(&event(Outcome::Success, Some(&user.user_id), None));
 
@@ -292,6 +300,24 @@ impl Broker {
             }
         }
         issued
+    }
+
+    /// Write the audit line of a sign-in attempt refused before its credentials could be read
+    /// (a malformed body, no bearer token).
+    pub fn audit_unreadable(
+        &self,
+        profile: &str,
+        source: Option<IpAddr>,
+        now: OffsetDateTime,
+        reason: &'static str,
+    ) {
+        let attempt = Attempt {
+            now,
+            profile,
+            source,
+        };
+        self.audit
+            .write(&attempt.sign_in(Outcome::Refused, None, Some(reason)));
     }
 
     async fn authenticate(

@@ -181,8 +181,11 @@ impl ProfileConfig {
                 let Some(url) = self.webhook_url.clone() else {
                     return fail("the webhook authenticator needs webhook_url".to_owned());
                 };
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return fail(format!("webhook_url '{url}' is not an http(s) URL"));
+                let parsed = url.parse::<http::Uri>().ok().filter(|uri| {
+                    matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some()
+                });
+                if parsed.is_none() {
+                    return fail("webhook_url is not an http(s) URL with a host".to_owned());
                 }
                 let timeout_seconds = self
                     .webhook_timeout_seconds

@@ -205,7 +205,8 @@ impl BrokerSettings {
         };
         Ok(BrokerConfig {
             profiles,
-            audit: AuditTarget::parse(self.audit_log.as_deref().unwrap_or("stdout")),
+            audit: AuditTarget::parse(self.audit_log.as_deref().unwrap_or("stdout"))
+                .map_err(|e| anyhow::anyhow!("broker.audit_log: {e}"))?,
             throttle: ThrottleLimits {
                 user_failures: self.user_failures.unwrap_or(defaults.user_failures).max(1),
                 user_window_seconds: window(

@@ -10,6 +10,7 @@ use tegata_broker::audit::AuditLog;
 use tegata_broker::authenticators::WebhookClient;
 use tegata_broker::aws::AwsBackend;
 use tegata_broker::backend::{CredentialBackend, EmbeddedBackend};
+use tegata_broker::http::RequestLimits;
 use tegata_broker::profiles::{AuthenticatorKind, BackendKind};
 use tegata_broker::throttle::SignInThrottle;
 use tegata_broker::{AuthenticatorServices, Broker, BrokerProfile};
@@ -141,6 +142,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         rng.clone(),
     )
     .await?;
+    // Places among the requests being answered, shared by the AWS services and the broker.
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight));
     let state = Arc::new(AppState {
         cognito_identity,
         iam: Iam::new(
@@ -163,7 +166,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         cors: config.cors.clone(),
         rng,
         limits,
-        in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight)),
+        in_flight: in_flight.clone(),
     });
 
     tracing::info!(
@@ -175,7 +178,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     );
     tracing::info!(issuer = %public_url, "tegata listening on http://{bound}");
 
-    let broker_routes = tegata_broker::http::router(broker, clock);
+    let broker_routes = tegata_broker::http::router(
+        broker,
+        clock,
+        RequestLimits {
+            timeout: limits.request_timeout,
+            in_flight: Some(in_flight),
+        },
+    );
     tegata_server::http_server::serve(
         listener,
         tegata_server::router_with(state, broker_routes),

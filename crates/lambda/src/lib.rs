@@ -21,6 +21,7 @@ use lambda_http::request::RequestContext;
 use tegata_broker::audit::{AuditLog, AuditTarget};
 use tegata_broker::authenticators::WebhookClient;
 use tegata_broker::backend::CredentialBackend;
+use tegata_broker::http::RequestLimits;
 use tegata_broker::profiles::{AuthenticatorKind, BackendKind, Flow, ProfileConfig};
 use tegata_broker::throttle::{SignInThrottle, ThrottleLimits};
 use tegata_broker::{AuthenticatorServices, Broker, BrokerProfile};
@@ -39,6 +40,9 @@ pub struct LambdaConfig {
     /// …or a directory holding a tegata SQLite database (an EFS mount, or a test's).
     pub data_dir: Option<PathBuf>,
     pub audit: AuditTarget,
+    /// Argon2id's cost: the same as the `tegata serve` sharing the users' store, or each would
+    /// re-hash every password the other one set.
+    pub password_cost: PasswordCost,
 }
 
 impl LambdaConfig {
@@ -56,6 +60,7 @@ impl LambdaConfig {
     /// | `TEGATA_JWT_ISSUER`, `TEGATA_JWT_AUDIENCES` (comma-separated), `TEGATA_JWT_USER_CLAIM` | jwt profiles |
     /// | `TEGATA_DATABASE_URL` or `TEGATA_DATA_DIR` | the application users' store (password profiles) |
     /// | `TEGATA_AUDIT_LOG` | `stdout` (default: CloudWatch Logs), a file, or `off` |
+    /// | `TEGATA_PASSWORD_MEMORY_KIB`, `TEGATA_PASSWORD_ITERATIONS`, `TEGATA_PASSWORD_PARALLELISM` | Argon2id's cost, as `tegata serve`'s |
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let required = |name: &str| {
             var(name).with_context(|| format!("the environment variable {name} is not set"))
@@ -67,6 +72,13 @@ impl LambdaConfig {
                         .with_context(|| format!("{name} is not a number: '{v}'"))
                 })
                 .transpose()
+        };
+        let defaults = PasswordCost::default();
+        let cost = |name: &str, default: u32| -> anyhow::Result<u32> {
+            var(name).map_or(Ok(default), |v| {
+                v.parse()
+                    .with_context(|| format!("{name} is not a number: '{v}'"))
+            })
         };
         let authenticator = match required("TEGATA_AUTHENTICATOR")?.as_str() {
             "password" => AuthenticatorKind::Password,
@@ -106,7 +118,13 @@ impl LambdaConfig {
             profile,
             database_url: var("TEGATA_DATABASE_URL"),
             data_dir: var("TEGATA_DATA_DIR").map(PathBuf::from),
-            audit: AuditTarget::parse(var("TEGATA_AUDIT_LOG").as_deref().unwrap_or("stdout")),
+            audit: AuditTarget::parse(var("TEGATA_AUDIT_LOG").as_deref().unwrap_or("stdout"))
+                .map_err(anyhow::Error::msg)?,
+            password_cost: PasswordCost {
+                memory_kib: cost("TEGATA_PASSWORD_MEMORY_KIB", defaults.memory_kib)?,
+                iterations: cost("TEGATA_PASSWORD_ITERATIONS", defaults.iterations)?,
+                parallelism: cost("TEGATA_PASSWORD_PARALLELISM", defaults.parallelism)?,
+            },
         })
     }
 }
@@ -130,12 +148,19 @@ pub async fn router(
                  TEGATA_DATABASE_URL (PostgreSQL) or TEGATA_DATA_DIR"
             );
         }
+        // Never an empty store created by mistake: every sign-in would be `unknown_user`.
+        if config.database_url.is_none() && !data_dir.join("tegata.db").exists() {
+            bail!(
+                "TEGATA_DATA_DIR {} holds no tegata database (tegata.db)",
+                data_dir.display()
+            );
+        }
         let store = tegata_store::open(config.database_url.as_deref(), &data_dir)
             .await
             .context("opening the application users' store")?;
         // One hash at a time: a function instance serves one request at a time anyway.
-        let hashing = PasswordHashing::new(PasswordCost::default(), 1, 4, &*rng)
-            .map_err(anyhow::Error::msg)?;
+        let hashing =
+            PasswordHashing::new(config.password_cost, 1, 4, &*rng).map_err(anyhow::Error::msg)?;
         Some(Arc::new(AppUsers::new(store, Arc::new(hashing))))
     } else {
         None
@@ -170,10 +195,13 @@ pub async fn router(
         rng,
     )
     .map_err(anyhow::Error::msg)?;
-    Ok(
-        tegata_broker::http::single_profile_router(Arc::new(broker), Arc::new(SystemClock), name)
-            .layer(axum::middleware::from_fn(source_address)),
+    Ok(tegata_broker::http::single_profile_router(
+        Arc::new(broker),
+        Arc::new(SystemClock),
+        RequestLimits::default(),
+        name,
     )
+    .layer(axum::middleware::from_fn(source_address)))
 }
 
 /// The caller's address, which a function has from its event rather than from a socket.

@@ -6,6 +6,9 @@
 //! (memory is bounded by threads × cost) with a short queue, and a full queue refuses the attempt
 //! at once ([`HashingError::Busy`]) rather than letting it wait behind thousands of others.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use argon2::password_hash::phc::{PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 
@@ -80,6 +83,8 @@ pub struct PasswordHashing {
     /// A hash of a random password with the configured cost: unknown users are checked against
     /// it, so that an unknown username takes as long to refuse as a wrong password.
     decoy: String,
+    /// Argon2id verifications computed so far (decoys included).
+    verifications: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for PasswordHashing {
@@ -109,11 +114,17 @@ impl PasswordHashing {
             params,
             pool,
             decoy,
+            verifications: Arc::new(AtomicU64::new(0)),
         })
     }
 
     pub fn cost(&self) -> PasswordCost {
         self.cost
+    }
+
+    /// How many Argon2id verifications were computed, decoys for unknown users included.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     /// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) of `password` with a fresh salt.
@@ -142,6 +153,7 @@ impl PasswordHashing {
         let stored = stored.unwrap_or(&self.decoy).to_owned();
         let password = password.to_vec();
         let params = self.params.clone();
+        let verifications = self.verifications.clone();
         self.pool
             .run(move || {
                 let Ok(parsed) = PasswordHash::new(&stored) else {
@@ -152,17 +164,22 @@ impl PasswordHashing {
                         outdated: true,
                     };
                 };
-                let matches = known
-                    && Argon2::default()
-                        .verify_password(&password, &parsed)
-                        .is_ok();
+                // Computed whether or not the user is known: the decoy's hash costs what a
+                // real one does, so the time taken does not say which it was.
+                let right = Argon2::default()
+                    .verify_password(&password, &parsed)
+                    .is_ok();
+                verifications.fetch_add(1, Ordering::Relaxed);
                 let outdated = parsed.algorithm != argon2::ARGON2ID_IDENT
                     || Params::try_from(&parsed).map_or(true, |p| {
                         p.m_cost() != params.m_cost()
                             || p.t_cost() != params.t_cost()
                             || p.p_cost() != params.p_cost()
                     });
-                Verification { matches, outdated }
+                Verification {
+                    matches: known && right,
+                    outdated,
+                }
             })
             .await
             .map_err(HashingError::from)
@@ -221,6 +238,17 @@ mod tests {
         let rng = SeededRandomness::new(2);
         let hashing = PasswordHashing::new(CHEAP, 1, 8, &rng).unwrap();
         assert!(!hashing.verify(b"anything", None).await.unwrap().matches);
+        // The decoy was really computed: an unknown user costs one verification, as a known one.
+        assert_eq!(hashing.verifications(), 1);
+        let hash = hashing.hash(b"password1", &rng).await.unwrap();
+        assert!(
+            hashing
+                .verify(b"password1", Some(&hash))
+                .await
+                .unwrap()
+                .matches
+        );
+        assert_eq!(hashing.verifications(), 2);
         let garbage = hashing
             .verify(b"anything", Some("not a hash"))
             .await
