@@ -18,7 +18,7 @@ use tegata_core::tokens::federation::{
     ExternalKeys, ExternalTokenError, external_header, verify_external,
 };
 
-use crate::BrokerError;
+use crate::{BrokerError, error_chain};
 
 /// The largest webhook answer read.
 const MAX_WEBHOOK_ANSWER_BYTES: usize = 64 * 1024;
@@ -210,17 +210,6 @@ fn shown_url(url: &str) -> String {
         ),
         Err(_) => "(an unreadable URL)".to_owned(),
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// An ID token of the application's own OpenID provider, verified with the provider's keys

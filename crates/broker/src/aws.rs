@@ -17,6 +17,7 @@ use tegata_core::sts::credentials::TemporaryCredentials;
 use crate::backend::{
     BackendError, CredentialBackend, DeveloperToken, DeveloperTokenRequest, WebIdentityRequest,
 };
+use crate::error_chain;
 
 pub struct AwsBackend {
     cognito_identity: aws_sdk_cognitoidentity::Client,
@@ -81,17 +82,6 @@ where
             detail: error_chain(&e),
         },
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn unreadable(operation: &'static str, what: &str) -> BackendError {

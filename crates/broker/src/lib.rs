@@ -411,6 +411,18 @@ impl Broker {
     }
 }
 
+/// An error and its causes, on one line, for the log.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn backend_reason(e: &BrokerError) -> &'static str {
     match e {
         BrokerError::Backend(BackendError::Refused { .. }) => "backend_refused",
