@@ -80,6 +80,7 @@ fn session() -> SessionClaims {
         session_policy: None,
         tags: vec![],
         web_identity_key_prefix: None,
+        ..SessionClaims::default()
     }
 }
 

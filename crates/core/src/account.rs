@@ -134,12 +134,12 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// A session of an assumed role.
-    pub fn assumed_role(claims: &crate::sts::credentials::SessionClaims) -> Self {
+    /// Who holds temporary credentials: a role's session, a user, or a federated user.
+    pub fn of_session(claims: &crate::sts::credentials::SessionClaims) -> Self {
         Self {
             account_id: claims.account_id.clone(),
-            arn: claims.assumed_role_arn(),
-            user_id: claims.assumed_role_id(),
+            arn: claims.principal_arn(),
+            user_id: claims.principal_id(),
         }
     }
 

@@ -51,7 +51,7 @@ impl PrincipalSpec {
 }
 
 fn principal_id_matches(id: &str, principal: &Principal) -> bool {
-    if id == "*" || id == principal.id {
+    if id == "*" || id == principal.id || principal.role.as_deref() == Some(id) {
         return true;
     }
     // `"AWS": "123456789012"` and `"AWS": "arn:aws:iam::123456789012:root"` stand for every

@@ -31,6 +31,9 @@ pub struct Principal {
     /// For `AWS` principals: the account they belong to, so `"AWS": "<account>"` and
     /// `"AWS": "arn:aws:iam::<account>:root"` match them.
     pub account: Option<String>,
+    /// For an assumed role's session: the role's ARN, which a trust policy names to let in
+    /// every session of that role.
+    pub role: Option<String>,
 }
 
 impl Principal {
@@ -39,6 +42,7 @@ impl Principal {
             kind: "Federated".to_owned(),
             id: id.to_owned(),
             account: None,
+            role: None,
         }
     }
 
@@ -47,6 +51,27 @@ impl Principal {
             kind: "AWS".to_owned(),
             id: arn.to_owned(),
             account: Some(account.to_owned()),
+            role: None,
+        }
+    }
+
+    /// A session of the role `role_arn`, whose own ARN is `session_arn`.
+    pub fn role_session(session_arn: &str, role_arn: &str, account: &str) -> Self {
+        Self {
+            role: Some(role_arn.to_owned()),
+            ..Self::aws(session_arn, account)
+        }
+    }
+
+    /// The same principal as named by its own ARN only: not by its account, nor by its role.
+    /// A trust policy that lets a principal in this way grants access by itself, without the
+    /// principal's own policies (IAM's evaluation within one account).
+    pub fn by_own_arn(&self) -> Self {
+        Self {
+            kind: self.kind.clone(),
+            id: self.id.clone(),
+            account: None,
+            role: None,
         }
     }
 }

@@ -15,7 +15,7 @@ use aws_lc_rs::{constant_time, hmac};
 use tegata_core::access_keys::AccessKeys;
 use tegata_core::account::Principal;
 use tegata_core::cache::GenerationCache;
-use tegata_core::sts::credentials::{CredentialMinter, SessionClaims};
+use tegata_core::sts::credentials::{CredentialMinter, SessionClaims, SessionKind};
 use tegata_sigv4::{CredentialScope, HttpRequest, SigV4Error, SignedRequest, VerifyOptions};
 use time::{Duration, OffsetDateTime};
 
@@ -42,6 +42,14 @@ pub struct Caller {
 impl Caller {
     pub fn is_session(&self) -> bool {
         self.session.is_some()
+    }
+
+    /// Whether the caller acts as an IAM user: with the user's own keys, or with a user's
+    /// session from GetSessionToken.
+    pub fn is_user(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_none_or(|claims| claims.kind == SessionKind::User)
     }
 }
 
@@ -127,7 +135,7 @@ impl SessionVerifier {
                 let secret = self.minter.secret_for(&signed.access_key_id);
                 let session = KnownSession {
                     session_token: token.to_owned(),
-                    principal: Principal::assumed_role(&claims),
+                    principal: Principal::of_session(&claims),
                     claims,
                     signing_key: signed.scope.signing_key(&secret),
                     scope: signed.scope.clone(),
@@ -249,6 +257,7 @@ mod tests {
             session_policy: None,
             tags: Vec::new(),
             web_identity_key_prefix: None,
+            ..SessionClaims::default()
         };
         let creds = minter.mint(&claims, &rng);
         (SessionVerifier::new(minter), creds)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tegata_core::authz::{Permissions, PrincipalPermissions, Verdict, decide};
 use tegata_core::iam::EntityKind;
-use tegata_core::sts::credentials::SessionClaims;
+use tegata_core::sts::credentials::{SessionClaims, SessionKind};
 use tegata_policy::{Context, PolicyDocument, PolicyKind};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -53,6 +53,24 @@ impl Authorizer {
         resource: &str,
         facts: &RequestFacts<'_>,
     ) -> Result<(), RequestError> {
+        match self.verdict(caller, action, resource, facts).await? {
+            Verdict::Allowed => Ok(()),
+            denied => Err(RequestError::AccessDenied(denied.denial_message(
+                &caller.principal.arn,
+                action,
+                resource,
+            ))),
+        }
+    }
+
+    /// What `caller`'s policies say of `action` on `resource`.
+    pub async fn verdict(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        facts: &RequestFacts<'_>,
+    ) -> Result<Verdict, RequestError> {
         let (kind, name) = principal_entity(caller);
         let permissions = self
             .permissions
@@ -96,21 +114,24 @@ impl Authorizer {
                 context.insert(&format!("aws:ResourceTag/{key}"), value);
             }
         }
-        match decide(&permissions, &session_policies, action, resource, &context) {
-            Verdict::Allowed => Ok(()),
-            denied => Err(RequestError::AccessDenied(denied.denial_message(
-                &caller.principal.arn,
-                action,
-                resource,
-            ))),
-        }
+        Ok(decide(
+            &permissions,
+            &session_policies,
+            action,
+            resource,
+            &context,
+        ))
     }
 }
 
-/// The entity whose policies apply: the signing user, or the role of a session.
+/// The entity whose policies apply: the signing user, the role of a role's session, or the
+/// user who asked for a user's or federated user's session.
 pub fn principal_entity(caller: &Caller) -> (EntityKind, &str) {
     match &caller.session {
-        Some(claims) => (EntityKind::Role, claims.role_name.as_str()),
+        Some(claims) if claims.kind == SessionKind::Role => {
+            (EntityKind::Role, claims.role_name.as_str())
+        }
+        Some(claims) => (EntityKind::User, claims.role_name.as_str()),
         // A user's ARN ends with its name, after its path.
         None => (
             EntityKind::User,
@@ -122,12 +143,20 @@ pub fn principal_entity(caller: &Caller) -> (EntityKind, &str) {
 /// The session policy a session was made with, parsed (it was validated when the session was
 /// made, so a failure here is ours).
 fn session_policies(caller: &Caller) -> Result<Vec<PolicyDocument>, RequestError> {
-    let Some(text) = caller
-        .session
-        .as_ref()
-        .and_then(|claims| claims.session_policy.as_deref())
-    else {
+    let Some(claims) = caller.session.as_ref() else {
         return Ok(Vec::new());
+    };
+    let Some(text) = claims.session_policy.as_deref() else {
+        // A federated user holds only what its session policy allows: without one, nothing.
+        return Ok(if claims.kind == SessionKind::FederatedUser {
+            vec![PolicyDocument {
+                version: tegata_policy::Version::V2012_10_17,
+                id: None,
+                statements: Vec::new(),
+            }]
+        } else {
+            Vec::new()
+        });
     };
     PolicyDocument::parse(text, PolicyKind::Identity)
         .map(|doc| vec![doc])
@@ -194,18 +223,32 @@ pub fn request_context(
     context
 }
 
-/// The keys only temporary credentials carry: the role, the issue time, MFA (absent for
-/// long-term keys), and the web identity the session was made from.
+/// The keys only temporary credentials carry: the principal, the issue time, MFA (absent for
+/// long-term keys), the source identity, and the web identity the session was made from.
 fn session_keys(context: &mut Context, claims: &SessionClaims) {
     let issued = OffsetDateTime::from_unix_timestamp(claims.issued_at)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default();
+    let (principal_arn, principal_type) = match claims.kind {
+        SessionKind::Role => (claims.role_arn(), "AssumedRole"),
+        SessionKind::User => (claims.principal_arn(), "User"),
+        SessionKind::FederatedUser => (claims.federated_user_arn(), "FederatedUser"),
+    };
+    if claims.kind == SessionKind::User {
+        context.insert("aws:username", claims.role_name.clone());
+    }
     context
-        .insert("aws:PrincipalArn", claims.role_arn())
-        .insert("aws:PrincipalType", "AssumedRole")
+        .insert("aws:PrincipalArn", principal_arn)
+        .insert("aws:PrincipalType", principal_type)
         .insert("aws:TokenIssueTime", issued)
         .insert("aws:MultiFactorAuthPresent", "false");
+    if let Some(source) = &claims.source_identity {
+        context.insert("aws:SourceIdentity", source.clone());
+    }
+    if claims.subject.is_empty() {
+        return;
+    }
     let prefix = claims
         .web_identity_key_prefix
         .as_deref()

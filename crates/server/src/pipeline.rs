@@ -33,6 +33,10 @@ pub enum Auth {
     /// SigV4, and a valid signature is all it takes: no permission is checked (STS
     /// GetCallerIdentity, which AWS answers even under an explicit deny).
     SignedOnly,
+    /// SigV4; the signer's policies are evaluated but not enforced here: the handler decides
+    /// together with the role's trust policy, which may grant by itself (STS AssumeRole; see
+    /// [`tegata_core::sts::IdentityVerdicts`]).
+    SignedWithTrust,
     /// No credentials (`authtype: none`). A signature, if any, is not checked, as AWS ignores it:
     /// an SDK may sign these with whatever credentials it holds, expired ones included.
     Anonymous,
@@ -212,6 +216,8 @@ pub struct Context {
     pub rng: Arc<dyn Randomness>,
     /// The address the request came from (`aws:SourceIp`).
     pub source_ip: Option<std::net::IpAddr>,
+    /// For [`Auth::SignedWithTrust`] rows: what the caller's own policies say.
+    pub identity_verdicts: tegata_core::sts::IdentityVerdicts,
 }
 
 /// The region of requests that were not signed (which name none).
@@ -505,7 +511,7 @@ impl<'a, Raw: Members> Call<'a, Raw> {
             .endpoint
             .resource
             .arn(self.deployment, self.ctx.region(), &raw);
-        let terms = if self.endpoint.auth == Auth::Signed {
+        let terms = if matches!(self.endpoint.auth, Auth::Signed | Auth::SignedWithTrust) {
             Some(AuthorizationTerms::read(&self.endpoint, &raw))
         } else {
             None
@@ -517,9 +523,38 @@ impl<'a, Raw: Members> Call<'a, Raw> {
             return Err(RequestError::Validation(message).into());
         }
         if let (Some(terms), Some(caller)) = (terms, self.ctx.caller.as_ref()) {
-            self.authorize(caller, resource, terms).await?;
+            if self.endpoint.auth == Auth::SignedWithTrust {
+                let verdicts = self.identity_verdicts(caller, &resource, &terms).await?;
+                self.ctx.identity_verdicts = verdicts;
+            } else {
+                self.authorize(caller, resource, terms).await?;
+            }
         }
         Ok(input)
+    }
+
+    /// The caller's policies' verdicts on each action the request performs on `resource`,
+    /// left to the handler to enforce.
+    async fn identity_verdicts(
+        &self,
+        caller: &Caller,
+        resource: &str,
+        terms: &AuthorizationTerms,
+    ) -> Result<tegata_core::sts::IdentityVerdicts, RequestError> {
+        let facts = terms.facts(self.ctx.now, self.ctx.source_ip);
+        let actions = tegata_core::sts::assume_role_actions(
+            !terms.request_tags.is_empty(),
+            terms.source_identity,
+        );
+        let mut verdicts = Vec::with_capacity(actions.len());
+        for action in actions {
+            let verdict = self
+                .authorizer
+                .verdict(caller, action, resource, &facts)
+                .await?;
+            verdicts.push((action, verdict));
+        }
+        Ok(tegata_core::sts::IdentityVerdicts { verdicts })
     }
 
     /// Authorize the row's action on its resource, then what the request also does: a renamed
@@ -532,9 +567,9 @@ impl<'a, Raw: Members> Call<'a, Raw> {
     ) -> Result<(), RequestError> {
         let stored = match self.endpoint.resource {
             Resource::Entity(kind, _) => {
-                let name = match terms.entity_name {
-                    Some(name) => name,
-                    None if caller.is_session() => {
+                let name = match &terms.entity_name {
+                    Some(name) => name.clone(),
+                    None if !caller.is_user() => {
                         return Err(RequestError::Validation(
                             "Must specify userName when calling with non-User credentials"
                                 .to_owned(),
@@ -551,13 +586,7 @@ impl<'a, Raw: Members> Call<'a, Raw> {
             Some(entity) => entity.arn.clone(),
             None => rendered,
         };
-        let facts = crate::authorize::RequestFacts {
-            now: self.ctx.now,
-            source_ip: self.ctx.source_ip,
-            request_tags: &terms.request_tags,
-            tag_keys: &terms.tag_keys,
-            service_keys: &terms.service_keys,
-        };
+        let facts = terms.facts(self.ctx.now, self.ctx.source_ip);
         let authorizer = self.authorizer;
         authorizer
             .authorize(caller, self.endpoint.action, &resource, &facts)
@@ -643,9 +672,25 @@ struct AuthorizationTerms {
     /// UpdateUser's new name and path.
     renamed_to: Option<(Option<String>, Option<String>)>,
     passed_roles: Vec<String>,
+    /// Whether the request sets a source identity (STS's `SourceIdentity`).
+    source_identity: bool,
 }
 
 impl AuthorizationTerms {
+    fn facts(
+        &self,
+        now: OffsetDateTime,
+        source_ip: Option<std::net::IpAddr>,
+    ) -> crate::authorize::RequestFacts<'_> {
+        crate::authorize::RequestFacts {
+            now,
+            source_ip,
+            request_tags: &self.request_tags,
+            tag_keys: &self.tag_keys,
+            service_keys: &self.service_keys,
+        }
+    }
+
     fn read(endpoint: &Endpoint, raw: &dyn Members) -> Self {
         let owned = |name: &str| raw.member(name).map(str::to_owned);
         let mut service_keys = Vec::new();
@@ -673,6 +718,7 @@ impl AuthorizationTerms {
             service_keys,
             renamed_to,
             passed_roles: raw.passed_roles(),
+            source_identity: raw.member("SourceIdentity").is_some(),
         }
     }
 }
@@ -744,7 +790,7 @@ async fn authenticate(
     let now = state.clock.now();
     let caller = match endpoint.auth {
         Auth::Anonymous => None,
-        Auth::Signed | Auth::SignedOnly => Some(
+        Auth::Signed | Auth::SignedOnly | Auth::SignedWithTrust => Some(
             state
                 .authenticator
                 .authenticate(raw, signing_name, now)
@@ -759,6 +805,7 @@ async fn authenticate(
         caller,
         rng: state.rng.clone(),
         source_ip: raw.peer,
+        identity_verdicts: Default::default(),
     })
 }
 

@@ -2,6 +2,8 @@
 //! endpoint, and their action names do not overlap, so `Action` alone says which service answers.
 #![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
+pub(crate) mod tags;
+
 use std::borrow::Cow;
 
 use axum::response::Response;

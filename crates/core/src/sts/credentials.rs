@@ -26,9 +26,36 @@ const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const GENERATION: char = 'A';
 const TOKEN_VERSION: u8 = 1;
 
+/// Whose session a set of temporary credentials is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionKind {
+    /// A role's session (AssumeRole, AssumeRoleWithWebIdentity, the enhanced flow).
+    #[default]
+    #[serde(rename = "r")]
+    Role,
+    /// An IAM user's own session (GetSessionToken): the user, with the user's permissions.
+    #[serde(rename = "u")]
+    User,
+    /// A federated user (GetFederationToken): the calling user's permissions narrowed by the
+    /// session policy, and nothing without one.
+    #[serde(rename = "f")]
+    FederatedUser,
+}
+
+impl SessionKind {
+    fn is_role(&self) -> bool {
+        *self == Self::Role
+    }
+}
+
 /// What a session is: everything GetCallerIdentity and later authorisation need.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `role_name`, `role_id` and `role_path` name the entity whose policies apply: the role for
+/// a role's session, the calling IAM user for a user's or a federated user's session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionClaims {
+    #[serde(rename = "k", default, skip_serializing_if = "SessionKind::is_role")]
+    pub kind: SessionKind,
     #[serde(rename = "a")]
     pub account_id: String,
     #[serde(rename = "rn")]
@@ -37,13 +64,15 @@ pub struct SessionClaims {
     pub role_id: String,
     #[serde(rename = "rp")]
     pub role_path: String,
+    /// The role session name, or the federated user's name.
     #[serde(rename = "s")]
     pub session_name: String,
-    /// The web identity's `sub` (the Cognito identity id).
-    #[serde(rename = "sub")]
+    /// The web identity's `sub` (the Cognito identity id); empty for sessions not made from a
+    /// web identity.
+    #[serde(rename = "sub", default, skip_serializing_if = "String::is_empty")]
     pub subject: String,
-    /// The web identity's `aud` (the identity pool id).
-    #[serde(rename = "aud")]
+    /// The web identity's `aud` (the identity pool id); empty when `subject` is.
+    #[serde(rename = "aud", default, skip_serializing_if = "String::is_empty")]
     pub audience: String,
     #[serde(rename = "amr", default, skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<String>,
@@ -60,9 +89,43 @@ pub struct SessionClaims {
     /// Cognito's, whose prefix is `cognito-identity.amazonaws.com`.
     #[serde(rename = "kp", default, skip_serializing_if = "Option::is_none")]
     pub web_identity_key_prefix: Option<String>,
+    /// The keys of `tags` that pass on to the sessions this one assumes (role chaining).
+    #[serde(rename = "tt", default, skip_serializing_if = "Vec::is_empty")]
+    pub transitive_tag_keys: Vec<String>,
+    /// AssumeRole's SourceIdentity, kept by every session chained from this one.
+    #[serde(rename = "si", default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
 }
 
 impl SessionClaims {
+    /// The session's own ARN: the assumed role's, the user's, or the federated user's.
+    pub fn principal_arn(&self) -> String {
+        match self.kind {
+            SessionKind::Role => self.assumed_role_arn(),
+            SessionKind::User => format!(
+                "arn:aws:iam::{}:user{}{}",
+                self.account_id, self.role_path, self.role_name
+            ),
+            SessionKind::FederatedUser => self.federated_user_arn(),
+        }
+    }
+
+    /// The session's `aws:userid`: `ROLEID:session`, the user's id, or `account:name`.
+    pub fn principal_id(&self) -> String {
+        match self.kind {
+            SessionKind::Role => self.assumed_role_id(),
+            SessionKind::User => self.role_id.clone(),
+            SessionKind::FederatedUser => format!("{}:{}", self.account_id, self.session_name),
+        }
+    }
+
+    pub fn federated_user_arn(&self) -> String {
+        format!(
+            "arn:aws:sts::{}:federated-user/{}",
+            self.account_id, self.session_name
+        )
+    }
+
     pub fn assumed_role_arn(&self) -> String {
         format!(
             "arn:aws:sts::{}:assumed-role/{}/{}",
@@ -236,6 +299,7 @@ mod tests {
             session_policy: None,
             tags: vec![("team".into(), "blue".into())],
             web_identity_key_prefix: None,
+            ..SessionClaims::default()
         }
     }
 

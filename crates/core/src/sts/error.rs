@@ -19,6 +19,9 @@ pub enum StsError {
     /// A parameter out of range in a way only the stored state reveals.
     #[error("{0}")]
     Validation(String),
+    /// Session tags that break STS's rules (duplicates, transitive keys).
+    #[error("{0}")]
+    InvalidParameterValue(String),
     #[error("{0}")]
     MalformedPolicyDocument(String),
     #[error("{0}")]
@@ -37,6 +40,7 @@ impl AwsError for StsError {
             Self::IdpCommunication(_) => "IDPCommunicationError",
             Self::AccessDenied(_) => "AccessDenied",
             Self::Validation(_) => "ValidationError",
+            Self::InvalidParameterValue(_) => "InvalidParameterValue",
             Self::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
             Self::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
             Self::Throttling => "Throttling",

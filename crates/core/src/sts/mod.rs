@@ -1,7 +1,14 @@
 //! STS: AssumeRoleWithWebIdentity and GetCallerIdentity.
 
+mod assume_role;
 pub mod credentials;
 mod error;
+mod user_sessions;
+
+pub use assume_role::{
+    AssumeRoleInput, AssumeRoleOutput, AwsCaller, IdentityVerdicts, assume_role_actions,
+};
+pub use user_sessions::{GetFederationTokenInput, GetFederationTokenOutput};
 
 use std::sync::Arc;
 
@@ -134,12 +141,14 @@ impl Sts {
         &self.minter
     }
 
-    async fn role_for_arn(&self, arn: &str, now: UnixSeconds) -> Result<Arc<TrustedRole>> {
-        // A role that does not exist is refused exactly like one whose trust policy says no,
-        // so the answer does not reveal which roles exist.
-        let (account, path, name) = parse_role_arn(arn).ok_or_else(not_authorized)?;
+    /// The role `arn` names, with its parsed trust policy; `None` when the ARN names no role
+    /// of this account (or names it under another path).
+    async fn role_for_arn(&self, arn: &str, now: UnixSeconds) -> Result<Option<Arc<TrustedRole>>> {
+        let Some((account, path, name)) = parse_role_arn(arn) else {
+            return Ok(None);
+        };
         if account != self.deployment.account_id {
-            return Err(not_authorized());
+            return Ok(None);
         }
         let trusted = self
             .roles
@@ -157,12 +166,8 @@ impl Sts {
                         })?;
                 Ok::<_, StsError>(Some(Arc::new(TrustedRole { role, trust })))
             })
-            .await?
-            .ok_or_else(not_authorized)?;
-        if trusted.role.path != path || trusted.role.role_name != name {
-            return Err(not_authorized());
-        }
-        Ok(trusted)
+            .await?;
+        Ok(trusted.filter(|t| t.role.path == path && t.role.role_name == name))
     }
 
     pub async fn assume_role_with_web_identity(
@@ -285,7 +290,12 @@ impl Sts {
         now: UnixSeconds,
         rng: &dyn Randomness,
     ) -> Result<AssumeRoleWithWebIdentityOutput> {
-        let trusted = self.role_for_arn(&input.role_arn, now).await?;
+        // A role that does not exist is refused exactly like one whose trust policy says no,
+        // so the answer does not reveal which roles exist.
+        let trusted = self
+            .role_for_arn(&input.role_arn, now)
+            .await?
+            .ok_or_else(not_authorized)?;
         let (role, trust) = (&trusted.role, &trusted.trust);
 
         let tags: Vec<(String, String)> = token
@@ -341,11 +351,8 @@ impl Sts {
         }
         let packed_policy_size = match &input.policy {
             Some(policy) => {
-                // Validated, not kept: the session policy narrows what the session may do, and
-                // travels inside the session token.
-                PolicyDocument::parse(policy, PolicyKind::Identity)
-                    .map_err(|e| StsError::MalformedPolicyDocument(e.0))?;
-                Some(packed_size(policy, &tags)?)
+                parse_session_policy(policy)?;
+                Some(packed_size(Some(policy), &tags)?)
             }
             None => None,
         };
@@ -365,6 +372,7 @@ impl Sts {
             tags,
             web_identity_key_prefix: (token.key_prefix != COGNITO_FEDERATED_PRINCIPAL)
                 .then(|| token.key_prefix.clone()),
+            ..SessionClaims::default()
         };
         let credentials = self.minter.mint(&claims, rng);
         Ok(AssumeRoleWithWebIdentityOutput {
@@ -456,13 +464,8 @@ fn trust_context(
         .insert(&format!("{prefix}:sub"), token.sub.clone())
         .insert_multi(&format!("{prefix}:amr"), token.amr.clone())
         .insert("sts:RoleSessionName", input.role_session_name.clone())
-        .insert("aws:FederatedProvider", token.principal.clone())
-        .insert("aws:EpochTime", now.to_string());
-    if let Ok(t) = OffsetDateTime::from_unix_timestamp(now)
-        && let Ok(text) = t.format(&Rfc3339)
-    {
-        context.insert("aws:CurrentTime", text);
-    }
+        .insert("aws:FederatedProvider", token.principal.clone());
+    insert_time(&mut context, now);
     if let Some(ip) = &input.source_ip {
         context.insert("aws:SourceIp", ip.clone());
     }
@@ -475,12 +478,37 @@ fn trust_context(
     context
 }
 
+/// `aws:CurrentTime` and `aws:EpochTime` at `now`.
+fn insert_time(context: &mut Context, now: UnixSeconds) {
+    context.insert("aws:EpochTime", now.to_string());
+    insert_time_as(context, "aws:CurrentTime", now);
+}
+
+/// A date key (`aws:CurrentTime`, `aws:TokenIssueTime`) in ISO 8601.
+fn insert_time_as(context: &mut Context, key: &str, at: UnixSeconds) {
+    if let Ok(t) = OffsetDateTime::from_unix_timestamp(at)
+        && let Ok(text) = t.format(&Rfc3339)
+    {
+        context.insert(key, text);
+    }
+}
+
+/// Check a session policy. Validated, not kept: it narrows what the session may do, and
+/// travels inside the session token.
+fn parse_session_policy(policy: &str) -> Result<()> {
+    PolicyDocument::parse(policy, PolicyKind::Identity)
+        .map(drop)
+        .map_err(|e| StsError::MalformedPolicyDocument(e.0))
+}
+
 /// The share of the packed budget a session policy and the session tags use, in percent.
-fn packed_size(policy: &str, tags: &[(String, String)]) -> Result<i64> {
+fn packed_size(policy: Option<&str>, tags: &[(String, String)]) -> Result<i64> {
     // AWS packs the policy without insignificant white space.
-    let compact = serde_json::from_str::<serde_json::Value>(policy)
-        .map(|v| v.to_string().len())
-        .unwrap_or(policy.len());
+    let compact = policy.map_or(0, |policy| {
+        serde_json::from_str::<serde_json::Value>(policy)
+            .map(|v| v.to_string().len())
+            .unwrap_or(policy.len())
+    });
     let tag_size: usize = tags.iter().map(|(k, v)| k.len() + v.len()).sum();
     let percent = ((compact + tag_size) * 100).div_ceil(PACKED_POLICY_BUDGET) as i64;
     if percent > 100 {
@@ -512,14 +540,14 @@ mod tests {
     #[test]
     fn packed_size_is_a_percentage_of_the_budget() {
         let policy = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
-        let size = packed_size(policy, &[]).unwrap();
+        let size = packed_size(Some(policy), &[]).unwrap();
         assert!((1..=10).contains(&size), "{size}");
         let big = format!(
             r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"s3:*","Resource":"{}"}}}}"#,
             "x".repeat(2100)
         );
         assert!(matches!(
-            packed_size(&big, &[]),
+            packed_size(Some(&big), &[]),
             Err(StsError::PackedPolicyTooLarge(_))
         ));
     }

@@ -7,6 +7,7 @@ use tegata_core::iam::{
 
 use super::shapes;
 use crate::pipeline::Context;
+use crate::query::tags::tag_pairs;
 
 type Result<T> = std::result::Result<T, IamError>;
 
@@ -23,7 +24,7 @@ pub(super) async fn create_role(
                 assume_role_policy_document: input.assume_role_policy_document.unwrap_or_default(),
                 description: input.description,
                 max_session_duration: input.max_session_duration,
-                tags: shapes::tag_pairs(input.tags),
+                tags: tag_pairs(input.tags),
                 permissions_boundary: input.permissions_boundary,
             },
             ctx.unix_now(),
@@ -179,7 +180,7 @@ pub(super) async fn create_open_id_connect_provider(
                 url: input.url.unwrap_or_default(),
                 client_ids: input.client_ids.unwrap_or_default(),
                 thumbprints: input.thumbprints.unwrap_or_default(),
-                tags: shapes::tag_pairs(input.tags),
+                tags: tag_pairs(input.tags),
             },
             ctx.unix_now(),
         )
@@ -270,10 +271,7 @@ pub(super) async fn tag_open_id_connect_provider(
     shapes::OidcProviderTagInput(input): shapes::OidcProviderTagInput,
 ) -> Result<()> {
     service
-        .tag_open_id_connect_provider(
-            &input.arn.unwrap_or_default(),
-            shapes::tag_pairs(input.tags),
-        )
+        .tag_open_id_connect_provider(&input.arn.unwrap_or_default(), tag_pairs(input.tags))
         .await
 }
 
@@ -314,7 +312,7 @@ fn user_or_caller(ctx: &Context, named: Option<String>) -> Result<String> {
         return Ok(name);
     }
     match &ctx.caller {
-        Some(caller) if !caller.is_session() => {
+        Some(caller) if caller.is_user() => {
             Ok(crate::authorize::principal_entity(caller).1.to_owned())
         }
         _ => Err(IamError::Validation(
@@ -333,7 +331,7 @@ pub(super) async fn create_user(
             CreateUserInput {
                 user_name: input.input.user_name.unwrap_or_default(),
                 path: input.input.path,
-                tags: shapes::tag_pairs(input.tags),
+                tags: tag_pairs(input.tags),
                 permissions_boundary: input.input.permissions_boundary,
             },
             ctx.unix_now(),
@@ -410,7 +408,7 @@ pub(super) async fn tag_user(
     service
         .tag_user(
             &input.input.user_name.unwrap_or_default(),
-            shapes::tag_pairs(input.tags),
+            tag_pairs(input.tags),
         )
         .await
 }
@@ -773,7 +771,7 @@ pub(super) async fn create_policy(
                 path: input.input.path,
                 document: input.input.policy_document.unwrap_or_default(),
                 description: input.input.description,
-                tags: shapes::tag_pairs(input.tags),
+                tags: tag_pairs(input.tags),
             },
             ctx.unix_now(),
             &*ctx.rng,

@@ -10,6 +10,7 @@ pub(super) use permissions::*;
 
 use crate::pipeline::{Decode, RequestError};
 use crate::protocol::aws_query::{self, QueryParams, Xml, XmlOutput};
+use crate::query::tags::{MAX_TAGS, TAG_KEY, check_tags, decode_tags};
 use crate::validate::{Pattern, Text, Validate, Violations};
 
 // --- the model's constraints ----------------------------------------------------------------
@@ -21,8 +22,6 @@ static POLICY_CHARACTERS: Pattern = Pattern::new(r"[\u0009\u000A\u000D\u0020-\u0
 static DESCRIPTION_CHARACTERS: Pattern =
     Pattern::new(r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*");
 static MARKER_CHARACTERS: Pattern = Pattern::new(r"[\u0020-\u00FF]+");
-static TAG_KEY_CHARACTERS: Pattern = Pattern::new(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+");
-static TAG_VALUE_CHARACTERS: Pattern = Pattern::new(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*");
 
 static ROLE_NAME: Text = Text::new(1, 64).pattern(&NAME_CHARACTERS);
 static POLICY_NAME: Text = Text::new(1, 128).pattern(&NAME_CHARACTERS);
@@ -36,13 +35,9 @@ static ARN: Text = Text::new(20, 2048);
 static PROVIDER_URL: Text = Text::new(1, 255);
 static CLIENT_ID: Text = Text::new(1, 255);
 static THUMBPRINT: Text = Text::new(40, 40);
-/// IAM reports tags without their values (iam-facts.md §4).
-static TAG_KEY: Text = Text::new(1, 128).pattern(&TAG_KEY_CHARACTERS).sensitive();
-static TAG_VALUE: Text = Text::new(0, 256).pattern(&TAG_VALUE_CHARACTERS).sensitive();
 const MAX_SESSION_DURATION: (i64, i64) = (3600, 43_200);
 const MAX_SIGNIN_SESSION_DURATION: (i64, i64) = (3600, 7_776_000);
 const MAX_ITEMS: (i64, i64) = (1, 1000);
-const MAX_TAGS: usize = 50;
 /// MaxItems when the request gives none.
 pub(super) const DEFAULT_MAX_ITEMS: u32 = 100;
 
@@ -152,44 +147,10 @@ impl Validate for CreateRoleInput {
     }
 }
 
-/// A `Tags` member: at most 50, each key and value within the model's constraints.
-fn check_tags(v: &mut Violations, tags: Option<&[(Option<String>, Option<String>)]>) {
-    let Some(tags) = tags else { return };
-    v.count("tags", tags.len(), 0, MAX_TAGS);
-    for (i, (key, value)) in tags.iter().enumerate() {
-        let n = i + 1;
-        v.required_text(&format!("tags.{n}.member.key"), key.as_deref(), &TAG_KEY);
-        v.required_text(
-            &format!("tags.{n}.member.value"),
-            value.as_deref(),
-            &TAG_VALUE,
-        );
-    }
-}
-
-/// `Tags.member.N.Key` / `.Value`.
-fn decode_tags(p: &QueryParams) -> Option<Vec<(Option<String>, Option<String>)>> {
-    p.struct_list("Tags").map(|tags| {
-        tags.into_iter()
-            .map(|mut tag| (tag.remove("Key"), tag.remove("Value")))
-            .collect()
-    })
-}
-
 /// A list member; an empty list travels as the bare name (`ThumbprintList=`).
 fn decode_list(p: &QueryParams, name: &str) -> Option<Vec<String>> {
     p.list(name)
         .or_else(|| p.get(name).filter(|v| v.is_empty()).map(|_| Vec::new()))
-}
-
-/// Tags after validation, as the domain takes them.
-pub(super) fn tag_pairs(
-    tags: Option<Vec<(Option<String>, Option<String>)>>,
-) -> Vec<(String, String)> {
-    tags.unwrap_or_default()
-        .into_iter()
-        .map(|(key, value)| (key.unwrap_or_default(), value.unwrap_or_default()))
-        .collect()
 }
 
 /// Operations whose only input is a role's name.

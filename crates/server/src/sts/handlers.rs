@@ -2,26 +2,122 @@
 
 use tegata_core::Internal;
 use tegata_core::sts::{
-    AssumeRoleWithWebIdentityInput, AssumeRoleWithWebIdentityOutput, CallerIdentity, Sts, StsError,
+    AssumeRoleOutput, AssumeRoleWithWebIdentityInput, AssumeRoleWithWebIdentityOutput, AwsCaller,
+    CallerIdentity, GetFederationTokenInput, GetFederationTokenOutput, Sts, StsError,
 };
 
 use super::shapes;
+use crate::auth::Caller;
 use crate::pipeline::Context;
+use crate::query::tags::tag_pairs;
 
 type Result<T> = std::result::Result<T, StsError>;
+
+/// The signed caller of an operation whose row is signed.
+fn caller<'a>(ctx: &'a Context, operation: &str) -> Result<&'a Caller> {
+    ctx.caller
+        .as_ref()
+        .ok_or_else(|| Internal::new(format!("{operation} reached its handler unsigned")).into())
+}
+
+/// Managed session policies narrow what a session may do: ignoring them would hand out a
+/// broader session than the caller asked for.
+fn refuse_policy_arns<T>(policy_arns: &Option<Vec<T>>) -> Result<()> {
+    match policy_arns {
+        Some(_) => Err(StsError::Validation(
+            "tegata does not support PolicyArns yet; pass the session policy as Policy.".to_owned(),
+        )),
+        None => Ok(()),
+    }
+}
+
+pub(super) async fn assume_role(
+    service: &Sts,
+    ctx: &Context,
+    input: shapes::AssumeRoleInput,
+) -> Result<AssumeRoleOutput> {
+    refuse_policy_arns(&input.policy_arns)?;
+    let caller = caller(ctx, "AssumeRole")?;
+    service
+        .assume_role(
+            AwsCaller {
+                principal: &caller.principal,
+                session: caller.session.as_deref(),
+                identity: ctx.identity_verdicts.clone(),
+                source_ip: ctx.source_ip.map(|ip| ip.to_string()),
+            },
+            tegata_core::sts::AssumeRoleInput {
+                role_arn: input.role_arn.unwrap_or_default(),
+                role_session_name: input.role_session_name.unwrap_or_default(),
+                duration_seconds: input.duration_seconds,
+                policy: input.policy,
+                tags: tag_pairs(input.tags),
+                transitive_tag_keys: input.transitive_tag_keys.unwrap_or_default(),
+                external_id: input.external_id,
+                source_identity: input.source_identity,
+                serial_number: input.serial_number,
+            },
+            ctx.unix_now(),
+            &*ctx.rng,
+        )
+        .await
+}
+
+pub(super) async fn get_session_token(
+    service: &Sts,
+    ctx: &Context,
+    input: shapes::GetSessionTokenInput,
+) -> Result<shapes::GetSessionTokenOutput> {
+    let caller = caller(ctx, "GetSessionToken")?;
+    service
+        .get_session_token(
+            &caller.principal,
+            caller.is_session(),
+            input.duration_seconds,
+            input.serial_number.as_deref(),
+            ctx.unix_now(),
+            &*ctx.rng,
+        )
+        .map(shapes::GetSessionTokenOutput)
+}
+
+pub(super) async fn get_federation_token(
+    service: &Sts,
+    ctx: &Context,
+    input: shapes::GetFederationTokenInput,
+) -> Result<GetFederationTokenOutput> {
+    refuse_policy_arns(&input.policy_arns)?;
+    let caller = caller(ctx, "GetFederationToken")?;
+    service.get_federation_token(
+        &caller.principal,
+        caller.is_session(),
+        GetFederationTokenInput {
+            name: input.name.unwrap_or_default(),
+            policy: input.policy,
+            duration_seconds: input.duration_seconds,
+            tags: tag_pairs(input.tags),
+        },
+        ctx.unix_now(),
+        &*ctx.rng,
+    )
+}
+
+pub(super) async fn get_access_key_info(
+    service: &Sts,
+    _: &Context,
+    input: shapes::GetAccessKeyInfoInput,
+) -> Result<shapes::GetAccessKeyInfoOutput> {
+    Ok(shapes::GetAccessKeyInfoOutput {
+        account: service.get_access_key_info(&input.access_key_id.unwrap_or_default()),
+    })
+}
 
 pub(super) async fn assume_role_with_web_identity(
     service: &Sts,
     ctx: &Context,
     input: shapes::AssumeRoleWithWebIdentityInput,
 ) -> Result<AssumeRoleWithWebIdentityOutput> {
-    // Managed session policies narrow what the session may do: ignoring them would hand out a
-    // broader session than the caller asked for.
-    if input.policy_arns.is_some() {
-        return Err(StsError::Validation(
-            "tegata does not support PolicyArns yet; pass the session policy as Policy.".to_owned(),
-        ));
-    }
+    refuse_policy_arns(&input.policy_arns)?;
     service
         .assume_role_with_web_identity(
             AssumeRoleWithWebIdentityInput {
@@ -43,9 +139,6 @@ pub(super) async fn get_caller_identity(
     ctx: &Context,
     _: shapes::NoInput,
 ) -> Result<CallerIdentity> {
-    let caller = ctx
-        .caller
-        .as_ref()
-        .ok_or_else(|| Internal::new("GetCallerIdentity reached its handler unsigned"))?;
+    let caller = caller(ctx, "GetCallerIdentity")?;
     Ok(service.get_caller_identity(&caller.principal))
 }

@@ -1,5 +1,7 @@
-//! STS over awsQuery: AssumeRoleWithWebIdentity (anonymous: the token is the credential) and
-//! GetCallerIdentity (signed, and needing no permission).
+//! STS over awsQuery: AssumeRoleWithWebIdentity (anonymous: the token is the credential),
+//! AssumeRole (signed; the caller's policies and the role's trust policy decide together),
+//! GetSessionToken and GetCallerIdentity (signed, needing no permission), GetFederationToken and
+//! GetAccessKeyInfo.
 
 mod handlers;
 mod shapes;
@@ -34,17 +36,17 @@ endpoint_table! {
     service: Sts,
     raw: QueryParams,
     answer: xml_answer;
-    AssumeRole:                Signed, ROLE               => unimplemented;
+    AssumeRole:                SignedWithTrust, ROLE      => assume_role;
     AssumeRoleWithSAML:        Anonymous, ROLE            => unimplemented;
     AssumeRoleWithWebIdentity: Anonymous, ROLE            => assume_role_with_web_identity;
     AssumeRoot:                Signed, ROOT_USER          => unimplemented;
     DecodeAuthorizationMessage: Signed, NONE              => unimplemented;
-    GetAccessKeyInfo:          Signed, NONE               => unimplemented;
+    GetAccessKeyInfo:          Signed, NONE               => get_access_key_info;
     GetCallerIdentity:         SignedOnly, NONE           => get_caller_identity;
     GetDelegatedAccessToken:   Signed, NONE               => unimplemented;
-    GetFederationToken:        Signed, FEDERATED_USER     => unimplemented;
+    GetFederationToken:        Signed, FEDERATED_USER     => get_federation_token;
     GetScopedCredentials:      Signed, NONE               => unimplemented;
-    GetSessionToken:           Signed, NONE               => unimplemented;
+    GetSessionToken:           SignedOnly, NONE           => get_session_token;
     GetWebIdentityToken:       Signed, NONE               => unimplemented;
 }
 
@@ -88,7 +90,14 @@ mod tests {
             .collect();
         assert_eq!(
             implemented,
-            ["AssumeRoleWithWebIdentity", "GetCallerIdentity"]
+            [
+                "AssumeRole",
+                "AssumeRoleWithWebIdentity",
+                "GetAccessKeyInfo",
+                "GetCallerIdentity",
+                "GetFederationToken",
+                "GetSessionToken"
+            ]
         );
     }
 }

@@ -1,0 +1,270 @@
+"""STS for principals of the account: AssumeRole (role chaining, ExternalId, session tags and
+their transitive keys, source identity), GetSessionToken, GetFederationToken and
+GetAccessKeyInfo, through boto3, with AWS's answers and messages (iam-facts.md §2 and §4)."""
+
+import datetime
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from test_permissions import allow, as_key, conforms, denied, policy, user_with_key
+from test_sts import code
+
+
+def trust(principal, *actions, condition=None):
+    statement = {"Effect": "Allow", "Principal": {"AWS": principal},
+                 "Action": list(actions) or ["sts:AssumeRole"]}
+    if condition:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def as_session(tegata, service, credentials):
+    return tegata.client(service, aws_access_key_id=credentials["AccessKeyId"],
+                         aws_secret_access_key=credentials["SecretAccessKey"],
+                         aws_session_token=credentials["SessionToken"])
+
+
+def error(excinfo):
+    return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
+
+
+def lifetime(credentials):
+    expires = credentials["Expiration"]
+    return (expires - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+
+
+@pytest.fixture
+def account(tegata):
+    return tegata.client("sts").get_caller_identity()["Account"]
+
+
+def test_the_chain_user_role_a_role_b_with_transitive_tags(tegata, account):
+    iam = tegata.client("iam")
+    role_a = iam.create_role(RoleName="role-a", MaxSessionDuration=43200, AssumeRolePolicyDocument=trust(
+        account, "sts:AssumeRole", "sts:TagSession"))["Role"]
+    role_b = iam.create_role(RoleName="role-b", MaxSessionDuration=43200, AssumeRolePolicyDocument=trust(
+        role_a["Arn"], "sts:AssumeRole", "sts:TagSession"))["Role"]
+    iam.put_role_policy(RoleName="role-a", PolicyName="chain", PolicyDocument=policy(
+        allow(["sts:AssumeRole", "sts:TagSession"], role_b["Arn"])))
+    # Role B's permissions depend on the tags its sessions carry.
+    iam.put_role_policy(RoleName="role-b", PolicyName="by-tag", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "cognito-identity:ListIdentityPools", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/Project": "blue"}}},
+        {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/Team": "x"}}}))
+    key = user_with_key(tegata, "alice")
+    iam.put_user_policy(UserName="alice", PolicyName="assume", PolicyDocument=policy(
+        allow(["sts:AssumeRole", "sts:TagSession"], role_a["Arn"])))
+
+    sts = as_key(tegata, "sts", key)
+    first = sts.assume_role(RoleArn=role_a["Arn"], RoleSessionName="alice-a", DurationSeconds=7200,
+                            Tags=[{"Key": "Project", "Value": "blue"}, {"Key": "Team", "Value": "x"}],
+                            TransitiveTagKeys=["Project"])
+    conforms(sts.meta.service_model.operation_model("AssumeRole").output_shape, first, "AssumeRole")
+    assert first["AssumedRoleUser"] == {
+        "Arn": f"arn:aws:sts::{account}:assumed-role/role-a/alice-a",
+        "AssumedRoleId": f"{role_a['RoleId']}:alice-a"}
+    assert 1 <= first["PackedPolicySize"] <= 100, "tags count against the packed size"
+    assert 7000 < lifetime(first["Credentials"]) <= 7200
+
+    sts_a = as_session(tegata, "sts", first["Credentials"])
+    assert sts_a.get_caller_identity()["Arn"] == f"arn:aws:sts::{account}:assumed-role/role-a/alice-a"
+
+    # Role chaining: a role's session gets at most one hour, whatever the role allows.
+    with pytest.raises(ClientError) as excinfo:
+        sts_a.assume_role(RoleArn=role_b["Arn"], RoleSessionName="chained", DurationSeconds=7200)
+    assert error(excinfo) == ("ValidationError", "The requested DurationSeconds exceeds the 1 hour "
+                              "session limit for roles assumed by role chaining.")
+    # A transitive tag cannot be set again down the chain, in any casing.
+    with pytest.raises(ClientError) as excinfo:
+        sts_a.assume_role(RoleArn=role_b["Arn"], RoleSessionName="chained",
+                          Tags=[{"Key": "project", "Value": "red"}])
+    assert error(excinfo) == ("InvalidParameterValue", "One of the specified transitive tag keys can't be "
+                              "set because it conflicts with a transitive tag key from the calling session.")
+
+    second = sts_a.assume_role(RoleArn=role_b["Arn"], RoleSessionName="chained")
+    assert second["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/role-b/chained"
+    assert 3500 < lifetime(second["Credentials"]) <= 3600
+    assert "PackedPolicySize" in second, "the inherited transitive tag is a session tag"
+    # The transitive tag came down the chain; the other tag did not.
+    as_session(tegata, "cognito-identity", second["Credentials"]).list_identity_pools(MaxResults=10)
+    with pytest.raises(ClientError) as excinfo:
+        as_session(tegata, "iam", second["Credentials"]).list_roles()
+    assert "because no identity-based policy allows the iam:ListRoles action" in denied(excinfo)
+    # Role B trusts role A's sessions, not its own.
+    with pytest.raises(ClientError):
+        as_session(tegata, "sts", second["Credentials"]).assume_role(
+            RoleArn=role_b["Arn"], RoleSessionName="again")
+
+    # The user itself cannot skip a link: role B trusts role A only.
+    with pytest.raises(ClientError) as excinfo:
+        sts.assume_role(RoleArn=role_b["Arn"], RoleSessionName="skip")
+    assert error(excinfo) == ("AccessDenied", f"User: arn:aws:iam::{account}:user/alice is not authorized "
+                              f"to perform: sts:AssumeRole on resource: {role_b['Arn']}")
+
+
+def test_external_id_and_who_the_trust_policy_names(tegata, account):
+    iam = tegata.client("iam")
+    vendor = iam.create_role(RoleName="vendor", AssumeRolePolicyDocument=trust(
+        account, condition={"StringEquals": {"sts:ExternalId": "Unique-1234"}}))["Role"]
+    key = user_with_key(tegata, "partner")
+    iam.put_user_policy(UserName="partner", PolicyName="assume", PolicyDocument=policy(
+        allow("sts:AssumeRole", "*")))
+    sts = as_key(tegata, "sts", key)
+    for wrong in ({"ExternalId": "Unique-9999"}, {}):
+        with pytest.raises(ClientError) as excinfo:
+            sts.assume_role(RoleArn=vendor["Arn"], RoleSessionName="s1", **wrong)
+        assert code(excinfo) == "AccessDenied"
+    answer = sts.assume_role(RoleArn=vendor["Arn"], RoleSessionName="s1", ExternalId="Unique-1234")
+    assert "PackedPolicySize" not in answer, "no policy and no tags: no PackedPolicySize (iam-facts §2)"
+    assert set(answer) - {"ResponseMetadata"} == {"Credentials", "AssumedRoleUser"}
+
+    # A trust policy naming a user lets that user in without any policy of its own; naming the
+    # account delegates to the user's policies, which here allow nothing.
+    bob = user_with_key(tegata, "bob")
+    bob_arn = f"arn:aws:iam::{account}:user/bob"
+    direct = iam.create_role(RoleName="for-bob", AssumeRolePolicyDocument=trust(bob_arn))["Role"]
+    delegated = iam.create_role(RoleName="for-account", AssumeRolePolicyDocument=trust(account))["Role"]
+    bob_sts = as_key(tegata, "sts", bob)
+    session = bob_sts.assume_role(RoleArn=direct["Arn"], RoleSessionName="bob")
+    assert session["AssumedRoleUser"]["AssumedRoleId"] == f"{direct['RoleId']}:bob"
+    with pytest.raises(ClientError) as excinfo:
+        bob_sts.assume_role(RoleArn=delegated["Arn"], RoleSessionName="bob")
+    assert denied(excinfo) == (f"User: {bob_arn} is not authorized to perform: sts:AssumeRole on resource: "
+                               f"{delegated['Arn']} because no identity-based policy allows the "
+                               "sts:AssumeRole action")
+    # An explicit deny of the user's own still wins over the trust policy.
+    iam.put_user_policy(UserName="bob", PolicyName="no", PolicyDocument=policy(
+        {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}))
+    with pytest.raises(ClientError) as excinfo:
+        bob_sts.assume_role(RoleArn=direct["Arn"], RoleSessionName="bob")
+    assert "with an explicit deny in an identity-based policy" in denied(excinfo)
+
+
+def test_assume_role_answers_bad_requests_as_aws(tegata, account):
+    iam = tegata.client("iam")
+    role = iam.create_role(RoleName="target", AssumeRolePolicyDocument=trust(
+        account, "sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"))["Role"]
+    sts = tegata.client("sts")
+    cases = [
+        (dict(RoleArn="nothing-valid-in-here"), "ValidationError", "nothing-valid-in-here is invalid"),
+        (dict(RoleArn="arn:a:a::aaaaaaaaaa:"), "ValidationError", "arn:a:a::aaaaaaaaaa: is invalid"),
+        (dict(RoleSessionName="Session1:2"), "ValidationError",
+         "1 validation error detected: Value 'Session1:2' at 'roleSessionName' failed to satisfy "
+         r"constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*"),
+        (dict(RoleSessionName="s" * 65), "ValidationError",
+         f"1 validation error detected: Value '{'s' * 65}' at 'roleSessionName' failed to satisfy "
+         "constraint: Member must have length less than or equal to 64"),
+        (dict(Tags=[{"Key": "SessionTag1", "Value": "a"}, {"Key": "sessiontag1", "Value": "b"}]),
+         "InvalidParameterValue", "Duplicate tag keys found. Please note that Tag keys are case insensitive."),
+        (dict(Tags=[{"Key": "a", "Value": "1"}], TransitiveTagKeys=["b"]), "InvalidParameterValue",
+         "The specified transitive tag key must be included in the requested tags."),
+        (dict(DurationSeconds=43200), "ValidationError",
+         "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."),
+        (dict(Policy='{"Version": "2012-10-17", "Statement": [}'), "MalformedPolicyDocument", None),
+        (dict(RoleArn=f"arn:aws:iam::{account}:role/missing"), "AccessDenied",
+         f"User: arn:aws:iam::{account}:user/admin is not authorized to perform: sts:AssumeRole on "
+         f"resource: arn:aws:iam::{account}:role/missing"),
+    ]
+    for extra, expected_code, message in cases:
+        request = dict(RoleArn=role["Arn"], RoleSessionName="s1") | extra
+        with pytest.raises(ClientError) as excinfo:
+            sts.assume_role(**request)
+        assert code(excinfo) == expected_code, (extra, error(excinfo))
+        if message is not None:
+            assert error(excinfo)[1] == message, extra
+
+    # With a policy the answer has PackedPolicySize; a source identity is answered and kept down
+    # the chain, where it cannot be changed.
+    answer = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", SourceIdentity="alice@example.com",
+                             Policy=policy(allow("sts:AssumeRole")))
+    assert 1 <= answer["PackedPolicySize"] <= 100
+    assert answer["SourceIdentity"] == "alice@example.com"
+
+
+def test_get_session_token_carries_the_users_permissions(tegata, account):
+    iam = tegata.client("iam")
+    user = iam.create_user(UserName="dave")["User"]
+    key = iam.create_access_key(UserName="dave")["AccessKey"]
+    iam.put_user_policy(UserName="dave", PolicyName="pools", PolicyDocument=policy(
+        allow("cognito-identity:ListIdentityPools"), allow("sts:GetAccessKeyInfo")))
+    sts = as_key(tegata, "sts", key)
+    with pytest.raises(ClientError) as excinfo:
+        sts.get_session_token(DurationSeconds=129601)
+    assert code(excinfo) == "ValidationError"
+    answer = sts.get_session_token(DurationSeconds=900)
+    assert set(answer) - {"ResponseMetadata"} == {"Credentials"}
+    credentials = answer["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA") and len(credentials["AccessKeyId"]) == 20
+    assert 800 < lifetime(credentials) <= 900
+    assert 43100 < lifetime(sts.get_session_token()["Credentials"]) <= 43200, "12 hours by default"
+
+    # The session is the user: its ARN and UserId, its permissions and no more.
+    session_sts = as_session(tegata, "sts", credentials)
+    identity = session_sts.get_caller_identity()
+    assert (identity["Account"], identity["Arn"], identity["UserId"]) == (account, user["Arn"], user["UserId"])
+    as_session(tegata, "cognito-identity", credentials).list_identity_pools(MaxResults=5)
+    with pytest.raises(ClientError) as excinfo:
+        as_session(tegata, "cognito-identity", credentials).create_identity_pool(
+            IdentityPoolName="nope", AllowUnauthenticatedIdentities=False)
+    assert f"User: {user['Arn']} is not authorized to perform: cognito-identity:CreateIdentityPool" \
+        in denied(excinfo)
+    with pytest.raises(ClientError) as excinfo:
+        session_sts.get_session_token()
+    assert error(excinfo) == ("AccessDenied", "Cannot call GetSessionToken with session credentials")
+
+    # GetAccessKeyInfo names the account of a key, long-term or temporary.
+    for key_id in (key["AccessKeyId"], credentials["AccessKeyId"]):
+        assert sts.get_access_key_info(AccessKeyId=key_id)["Account"] == account
+    with pytest.raises(ClientError) as excinfo:
+        sts.get_access_key_info(AccessKeyId="AKIA-not-a-key-id")
+    assert code(excinfo) == "ValidationError"
+    # It needs its permission.
+    with pytest.raises(ClientError) as excinfo:
+        as_key(tegata, "sts", user_with_key(tegata, "erin")).get_access_key_info(AccessKeyId=key["AccessKeyId"])
+    assert "sts:GetAccessKeyInfo" in denied(excinfo)
+
+
+def test_get_federation_token(tegata, account):
+    iam = tegata.client("iam")
+    key = user_with_key(tegata, "broker")
+    iam.put_user_policy(UserName="broker", PolicyName="federate", PolicyDocument=policy(
+        allow("sts:GetFederationToken", f"arn:aws:sts::{account}:federated-user/*"),
+        allow("cognito-identity:ListIdentityPools")))
+    sts = as_key(tegata, "sts", key)
+    narrow = policy(allow("cognito-identity:ListIdentityPools"))
+    answer = sts.get_federation_token(Name="carol", Policy=narrow, DurationSeconds=900)
+    conforms(sts.meta.service_model.operation_model("GetFederationToken").output_shape, answer,
+             "GetFederationToken")
+    assert answer["FederatedUser"] == {"Arn": f"arn:aws:sts::{account}:federated-user/carol",
+                                       "FederatedUserId": f"{account}:carol"}
+    assert 1 <= answer["PackedPolicySize"] <= 100
+    federated = answer["Credentials"]
+    assert as_session(tegata, "sts", federated).get_caller_identity()["Arn"] == \
+        f"arn:aws:sts::{account}:federated-user/carol"
+    as_session(tegata, "cognito-identity", federated).list_identity_pools(MaxResults=5)
+
+    # Without a policy the federated user holds nothing, and PackedPolicySize is 0.
+    bare = sts.get_federation_token(Name="dan")
+    assert bare["PackedPolicySize"] == 0
+    with pytest.raises(ClientError) as excinfo:
+        as_session(tegata, "cognito-identity", bare["Credentials"]).list_identity_pools(MaxResults=5)
+    assert "because no session policy allows" in denied(excinfo)
+    # A federated user's credentials call no other STS operation.
+    with pytest.raises(ClientError) as excinfo:
+        as_session(tegata, "sts", federated).get_federation_token(Name="again", Policy=narrow)
+    assert code(excinfo) == "AccessDenied"
+
+    # A policy over 2 048 characters is quoted back whole (iam-facts §4).
+    long_policy = policy(allow("cognito-identity:ListIdentityPools", "arn:aws:x:::" + "r" * 2100))
+    with pytest.raises(ClientError) as excinfo:
+        sts.get_federation_token(Name="erin", Policy=long_policy)
+    assert error(excinfo) == ("ValidationError", f"1 validation error detected: Value '{long_policy}' at "
+                              "'policy' failed to satisfy constraint: Member must have length less than or "
+                              "equal to 2048")
+    # The name is the resource: a user allowed other names only is refused.
+    with pytest.raises(ClientError) as excinfo:
+        as_key(tegata, "sts", user_with_key(tegata, "nobody")).get_federation_token(Name="carol")
+    assert f"on resource: arn:aws:sts::{account}:federated-user/carol" in denied(excinfo)
