@@ -269,6 +269,25 @@ pub trait RoleStore: Send + Sync + 'static {
         max_session_duration: Option<i64>,
     ) -> Result<bool, StoreError>;
 
+    /// Replace a role's tags if they are still `current`; `None` when the role does not exist,
+    /// `Some(false)` when another writer changed them meanwhile.
+    async fn replace_role_tags(
+        &self,
+        role_name: &str,
+        current: &[(String, String)],
+        new: &[(String, String)],
+    ) -> Result<Option<bool>, StoreError>;
+
+    /// Note that the role `role_id` (still named `role_name`) made a session at `at`, in
+    /// `region`; an older time than the one stored changes nothing.
+    async fn record_role_use(
+        &self,
+        role_name: &str,
+        role_id: &str,
+        at: UnixSeconds,
+        region: &str,
+    ) -> Result<(), StoreError>;
+
     /// Replace a role's trust policy and nothing else; `false` when the role does not exist.
     async fn update_assume_role_policy(
         &self,

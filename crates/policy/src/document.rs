@@ -147,8 +147,16 @@ impl PolicyDocument {
         if !has_only_policy_characters(text) {
             return err("Policy document contains characters outside the allowed range.");
         }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|_| PolicyError("Syntax errors in policy.".to_owned()))?;
+        // IAM words a JSON error differently for trust policies (iam-facts.md §4).
+        let value: Value = serde_json::from_str(text).map_err(|_| {
+            PolicyError(
+                match kind {
+                    PolicyKind::Trust => "This policy contains invalid Json",
+                    _ => "Syntax errors in policy.",
+                }
+                .to_owned(),
+            )
+        })?;
         let Value::Object(top) = value else {
             return err("Syntax errors in policy.");
         };
@@ -254,6 +262,28 @@ fn parse_actions(value: &Value, field: &str) -> Result<Vec<String>, PolicyError>
     Ok(actions)
 }
 
+/// Whether a trust policy may name `action`: the ways of assuming a role and what goes with
+/// them (session tags, source identity, context), or a wildcard over STS.
+fn is_trust_action(action: &str) -> bool {
+    const TRUST_ACTIONS: [&str; 6] = [
+        "assumerole",
+        "assumerolewithsaml",
+        "assumerolewithwebidentity",
+        "tagsession",
+        "setsourceidentity",
+        "setcontext",
+    ];
+    if action == "*" {
+        return true;
+    }
+    let Some((service, name)) = action.split_once(':') else {
+        return false;
+    };
+    let name = name.to_ascii_lowercase();
+    service.eq_ignore_ascii_case("sts")
+        && (name.contains('*') || name.contains('?') || TRUST_ACTIONS.contains(&name.as_str()))
+}
+
 fn parse_statement(value: &Value, kind: PolicyKind) -> Result<Statement, PolicyError> {
     let Value::Object(map) = value else {
         return err("Syntax errors in policy.");
@@ -314,6 +344,14 @@ fn parse_statement(value: &Value, kind: PolicyKind) -> Result<Statement, PolicyE
             }
             if names_resource {
                 return err("Has prohibited field Resource");
+            }
+            let actions = statement
+                .action
+                .iter()
+                .chain(&statement.not_action)
+                .flatten();
+            if !actions.into_iter().all(|a| is_trust_action(a)) {
+                return err("AssumeRole policy may only specify STS AssumeRole actions.");
             }
         }
         PolicyKind::Identity | PolicyKind::Managed => {
@@ -396,5 +434,39 @@ mod tests {
             "Missing required field Principal"
         );
         assert!(PolicyDocument::parse("{\"Statement\":\"\u{263A}\"}", PolicyKind::Trust).is_err());
+    }
+
+    #[test]
+    fn trust_policies_have_their_own_messages() {
+        let trust = |action: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"1"}},"Action":{action}}}}}"#
+            )
+        };
+        let message = |text: &str| {
+            PolicyDocument::parse(text, PolicyKind::Trust)
+                .err()
+                .map(|e| e.0)
+        };
+        assert_eq!(
+            message(r#"{"Version":"2012-10-17","Statement":[],}"#).as_deref(),
+            Some("This policy contains invalid Json")
+        );
+        assert_eq!(
+            message(&trust(r#""sts:InvalidAction""#)).as_deref(),
+            Some("AssumeRole policy may only specify STS AssumeRole actions.")
+        );
+        assert_eq!(
+            message(&trust(r#"["sts:AssumeRole","s3:GetObject"]"#)).as_deref(),
+            Some("AssumeRole policy may only specify STS AssumeRole actions.")
+        );
+        for allowed in [
+            r#"["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]"#,
+            r#""sts:AssumeRoleWithWebIdentity""#,
+            r#""sts:*""#,
+            r#""STS:assumerole""#,
+        ] {
+            assert_eq!(message(&trust(allowed)), None, "{allowed}");
+        }
     }
 }

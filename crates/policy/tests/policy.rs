@@ -330,7 +330,7 @@ proptest! {
     fn agrees_with_iam_rs_on_cognito_trust_policies(
         statements in prop::collection::vec((
             any::<bool>(),
-            prop::sample::subsequence(vec!["sts:AssumeRoleWithWebIdentity", "sts:TagSession", "sts:*", "s3:GetObject"], 1..3),
+            prop::sample::subsequence(vec!["sts:AssumeRoleWithWebIdentity", "sts:TagSession", "sts:*", "sts:AssumeRole"], 1..3),
             prop::option::of(condition_strategy()),
             prop::sample::select(vec!["cognito-identity.amazonaws.com", "accounts.google.com"]),
         ), 1..4),

@@ -173,6 +173,45 @@ impl Violations {
         }
     }
 
+    /// A list whose members must each satisfy `text`, reported as AWS reports such lists: once
+    /// for the list, without the value, naming every constraint of its members (UntagRole's
+    /// `tagKeys`, iam-facts.md §4).
+    pub fn list_member_constraints<'a>(
+        &mut self,
+        member: &str,
+        items: impl Iterator<Item = &'a String>,
+        text: &Text,
+    ) {
+        let fits = |item: &String| {
+            length_violation(item, text.min, text.max).is_none()
+                && text.pattern.is_none_or(|p| p.matches(item))
+        };
+        if items.into_iter().all(fits) {
+            return;
+        }
+        let mut constraints = vec![
+            format!("Member must have length less than or equal to {}", text.max),
+            format!(
+                "Member must have length greater than or equal to {}",
+                text.min
+            ),
+        ];
+        if let Some(pattern) = text.pattern {
+            constraints.push(format!(
+                "Member must satisfy regular expression pattern: {}",
+                pattern.as_model()
+            ));
+        }
+        constraints.push("Member must not be null".to_owned());
+        self.push_redacted(
+            member,
+            &format!(
+                "Member must satisfy constraint: [{}]",
+                constraints.join(", ")
+            ),
+        );
+    }
+
     /// Numeric bounds.
     pub fn range(&mut self, member: &str, value: Option<i64>, min: i64, max: i64) {
         let Some(value) = value else {

@@ -53,6 +53,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_app_users.sql"),
         postgres: include_str!("../migrations/postgres/0006_app_users.sql"),
     },
+    Migration {
+        version: 7,
+        description: "when each role was last used",
+        sqlite: include_str!("../migrations/sqlite/0007_role_last_used.sql"),
+        postgres: include_str!("../migrations/postgres/0007_role_last_used.sql"),
+    },
 ];
 
 const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS tegata_schema (

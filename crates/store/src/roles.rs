@@ -9,7 +9,7 @@ use crate::rows::{Count, RoleRow, Text};
 use crate::{RowsAffected, SqlStore, backend, corrupt, entity_key, lock_row};
 
 const ROLE_COLUMNS: &str = "role_name, path, role_id, assume_role_policy_document, description,
-    max_session_duration, tags, permissions_boundary, created_at";
+    max_session_duration, tags, permissions_boundary, created_at, last_used_at, last_used_region";
 
 #[async_trait]
 impl<DB> RoleStore for SqlStore<DB>
@@ -85,6 +85,52 @@ where
         .map_err(backend)?
         .rows_affected();
         Ok(updated == 1)
+    }
+
+    async fn replace_role_tags(
+        &self,
+        role_name: &str,
+        current: &[(String, String)],
+        new: &[(String, String)],
+    ) -> Result<Option<bool>, StoreError> {
+        let current = serde_json::to_string(current).map_err(corrupt)?;
+        let new = serde_json::to_string(new).map_err(corrupt)?;
+        let updated = sqlx::query("UPDATE roles SET tags = $3 WHERE role_key = $1 AND tags = $2")
+            .bind(entity_key(role_name).as_str())
+            .bind(current.as_str())
+            .bind(new.as_str())
+            .execute(&self.writer)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if updated == 1 {
+            return Ok(Some(true));
+        }
+        Ok(self.role(role_name).await?.map(|_| false))
+    }
+
+    async fn record_role_use(
+        &self,
+        role_name: &str,
+        role_id: &str,
+        at: i64,
+        region: &str,
+    ) -> Result<(), StoreError> {
+        // Only forward in time, and only for the role the session was made of (not one made
+        // again under its name since).
+        sqlx::query(
+            "UPDATE roles SET last_used_at = $3, last_used_region = $4
+             WHERE role_key = $1 AND role_id = $2
+               AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(entity_key(role_name).as_str())
+        .bind(role_id)
+        .bind(at)
+        .bind(region)
+        .execute(&self.writer)
+        .await
+        .map_err(backend)?;
+        Ok(())
     }
 
     async fn update_assume_role_policy(

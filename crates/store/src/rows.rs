@@ -6,7 +6,9 @@ use tegata_core::account::{AccessKeyRecord, AccountRecord, KeyLastUse};
 use tegata_core::cognito_identity::{
     IdentityPool, IdentityPoolSpec, IdentityRecord, PoolRoles, PoolSummary,
 };
-use tegata_core::iam::{Group, ManagedPolicy, OidcProvider, PolicyInfo, PolicyVersion, Role, User};
+use tegata_core::iam::{
+    Group, ManagedPolicy, OidcProvider, PolicyInfo, PolicyVersion, Role, RoleLastUse, User,
+};
 use tegata_core::store::StoreError;
 use tegata_core::tokens::keys::{KeyState, SigningKeyRecord};
 
@@ -189,6 +191,8 @@ pub(crate) struct RoleRow {
     tags: String,
     permissions_boundary: Option<String>,
     created_at: i64,
+    last_used_at: Option<i64>,
+    last_used_region: Option<String>,
 }
 
 impl TryFrom<RoleRow> for Role {
@@ -205,6 +209,10 @@ impl TryFrom<RoleRow> for Role {
             tags: serde_json::from_str(&row.tags).map_err(corrupt)?,
             permissions_boundary: row.permissions_boundary,
             created_at: row.created_at,
+            last_used: row.last_used_at.map(|at| RoleLastUse {
+                at,
+                region: row.last_used_region.unwrap_or_default(),
+            }),
         })
     }
 }

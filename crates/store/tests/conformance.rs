@@ -16,7 +16,7 @@ use tegata_core::cognito_identity::{
 };
 use tegata_core::iam::{
     CreateRoleInput, EntityKind, Group, Iam, IamShared, ManagedPolicy, OidcProvider, PolicySource,
-    Role, RoleCache, User,
+    Role, RoleCache, RoleLastUse, User,
 };
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SeededRandomness;
@@ -59,6 +59,7 @@ fn role(name: &str, path: &str) -> Role {
         tags: vec![("k".into(), "v".into())],
         permissions_boundary: None,
         created_at: 5,
+        last_used: None,
     }
 }
 
@@ -772,7 +773,56 @@ async fn roles(store: Arc<dyn Store>) {
             .await
             .unwrap()
     );
-    assert_eq!(store.role("app").await.unwrap(), Some(changed));
+    assert_eq!(store.role("app").await.unwrap(), Some(changed.clone()));
+
+    // Tags by compare-and-swap; uses only forward in time, and only for the same role id.
+    let original = changed.tags.clone();
+    let tags = vec![("Team".to_owned(), "x".to_owned())];
+    assert_eq!(
+        store
+            .replace_role_tags("app", &original, &tags)
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    assert_eq!(
+        store
+            .replace_role_tags("app", &original, &[])
+            .await
+            .unwrap(),
+        Some(false),
+        "the tags changed meanwhile"
+    );
+    assert_eq!(
+        store.replace_role_tags("ghost", &[], &tags).await.unwrap(),
+        None
+    );
+    assert_eq!(store.role("app").await.unwrap().unwrap().tags, tags);
+    assert_eq!(store.role("app").await.unwrap().unwrap().last_used, None);
+    let id = changed.role_id.as_str();
+    store
+        .record_role_use("app", id, 500, "eu-west-1")
+        .await
+        .unwrap();
+    store
+        .record_role_use("app", id, 400, "us-east-1")
+        .await
+        .unwrap();
+    store
+        .record_role_use("app", "AROAOTHERROLE", 900, "us-east-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.role("app").await.unwrap().unwrap().last_used,
+        Some(RoleLastUse {
+            at: 500,
+            region: "eu-west-1".into()
+        })
+    );
+    store
+        .replace_role_tags("app", &tags, &original)
+        .await
+        .unwrap();
 
     let all = store.list_roles("/", None, 10).await.unwrap();
     assert_eq!(
@@ -1377,7 +1427,7 @@ async fn migrations_refuse_a_newer_schema_on_both_backends() {
             PgCluster::database_name(&url),
             "SELECT count(*) FROM tegata_schema"
         ),
-        "6"
+        "7"
     );
     drop(tegata_store::open_postgres(&url).await.unwrap());
     cluster.psql(

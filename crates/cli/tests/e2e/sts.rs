@@ -467,3 +467,194 @@ async fn enhanced_flow_gives_the_pools_authenticated_role() {
         Some("NotAuthorizedException")
     );
 }
+
+/// Issue 14's chain from aws-sdk-rust: a user assumes role A with a transitive tag, role A's
+/// session assumes role B (capped at one hour, the tag passed down and not overridable), a wrong
+/// ExternalId is refused, and GetSessionToken / GetAccessKeyInfo answer for the user.
+#[tokio::test]
+async fn a_user_chains_role_a_to_role_b() {
+    let dir = TempDir::new("chain");
+    let server = Server::start(&dir.0);
+    let iam = |params: Vec<(&'static str, String)>| {
+        let server = &server;
+        async move {
+            let mut params: Vec<(&str, &str)> =
+                params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            params.push(("Version", "2010-05-08"));
+            let answer = query_call(server, "iam", &params).await;
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            answer.body
+        }
+    };
+    let (admin_key, admin_secret) = server.credentials();
+    let admin = sts_client(&server.url, &admin_key, &admin_secret, None, Duration::ZERO);
+    let account = admin
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap()
+        .account
+        .unwrap();
+    let trust = |principal: &str, condition: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},
+            "Action":["sts:AssumeRole","sts:TagSession"]{condition}}}]}}"#
+        )
+    };
+    let role_a = format!("arn:aws:iam::{account}:role/role-a");
+    let role_b = format!("arn:aws:iam::{account}:role/role-b");
+    let allow = |resource: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
+            "Action":["sts:AssumeRole","sts:TagSession"],"Resource":"{resource}"}}]}}"#
+        )
+    };
+    let external = r#","Condition":{"StringEquals":{"sts:ExternalId":"right-id"}}"#;
+    for params in [
+        vec![
+            ("Action", "CreateRole".to_owned()),
+            ("RoleName", "role-a".to_owned()),
+            ("AssumeRolePolicyDocument", trust(&account, external)),
+        ],
+        vec![
+            ("Action", "CreateRole".to_owned()),
+            ("RoleName", "role-b".to_owned()),
+            ("AssumeRolePolicyDocument", trust(&role_a, "")),
+        ],
+        vec![
+            ("Action", "PutRolePolicy".to_owned()),
+            ("RoleName", "role-a".to_owned()),
+            ("PolicyName", "chain".to_owned()),
+            ("PolicyDocument", allow(&role_b)),
+        ],
+        vec![
+            ("Action", "CreateUser".to_owned()),
+            ("UserName", "alice".to_owned()),
+        ],
+        vec![
+            ("Action", "PutUserPolicy".to_owned()),
+            ("UserName", "alice".to_owned()),
+            ("PolicyName", "assume".to_owned()),
+            ("PolicyDocument", allow(&role_a)),
+        ],
+    ] {
+        iam(params).await;
+    }
+    let key = iam(vec![
+        ("Action", "CreateAccessKey".to_owned()),
+        ("UserName", "alice".to_owned()),
+    ])
+    .await;
+    let (akid, secret) = (
+        xml_text(&key, "AccessKeyId"),
+        xml_text(&key, "SecretAccessKey"),
+    );
+    let alice = sts_client(&server.url, akid, secret, None, Duration::ZERO);
+    let tag = |key: &str, value: &str| {
+        aws_sdk_sts::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build()
+            .unwrap()
+    };
+
+    let wrong = alice
+        .assume_role()
+        .role_arn(&role_a)
+        .role_session_name("alice")
+        .external_id("wrong-id")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), Some("AccessDenied"), "{wrong:?}");
+
+    let first = alice
+        .assume_role()
+        .role_arn(&role_a)
+        .role_session_name("alice")
+        .external_id("right-id")
+        .tags(tag("Project", "blue"))
+        .transitive_tag_keys("Project")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        first.assumed_role_user.as_ref().unwrap().arn,
+        format!("arn:aws:sts::{account}:assumed-role/role-a/alice")
+    );
+    let creds = first.credentials.unwrap();
+    let session_a = sts_client(
+        &server.url,
+        &creds.access_key_id,
+        &creds.secret_access_key,
+        Some(&creds.session_token),
+        Duration::ZERO,
+    );
+    let too_long = session_a
+        .assume_role()
+        .role_arn(&role_b)
+        .role_session_name("chained")
+        .duration_seconds(7200)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(too_long.code(), Some("ValidationError"), "{too_long:?}");
+    let overridden = session_a
+        .assume_role()
+        .role_arn(&role_b)
+        .role_session_name("chained")
+        .tags(tag("PROJECT", "red"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(overridden.code(), Some("InvalidParameterValue"));
+    let second = session_a
+        .assume_role()
+        .role_arn(&role_b)
+        .role_session_name("chained")
+        .send()
+        .await
+        .unwrap();
+    let expires = second.credentials.as_ref().unwrap().expiration.secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((now + 3500..=now + 3600).contains(&expires), "one hour");
+    let creds = second.credentials.unwrap();
+    let session_b = sts_client(
+        &server.url,
+        &creds.access_key_id,
+        &creds.secret_access_key,
+        Some(&creds.session_token),
+        Duration::ZERO,
+    );
+    let caller = session_b.get_caller_identity().send().await.unwrap();
+    assert_eq!(
+        caller.arn.unwrap(),
+        format!("arn:aws:sts::{account}:assumed-role/role-b/chained")
+    );
+
+    // The user's own session, and the account of its key.
+    let own = alice.get_session_token().send().await.unwrap();
+    let creds = own.credentials.unwrap();
+    let as_user = sts_client(
+        &server.url,
+        &creds.access_key_id,
+        &creds.secret_access_key,
+        Some(&creds.session_token),
+        Duration::ZERO,
+    );
+    let caller = as_user.get_caller_identity().send().await.unwrap();
+    assert_eq!(
+        caller.arn.unwrap(),
+        format!("arn:aws:iam::{account}:user/alice")
+    );
+    let info = admin
+        .get_access_key_info()
+        .access_key_id(akid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.account.unwrap(), account);
+}

@@ -63,6 +63,15 @@ pub struct Role {
     /// A managed policy's ARN.
     pub permissions_boundary: Option<String>,
     pub created_at: UnixSeconds,
+    /// When and where the role last made a session; `None` until it has.
+    pub last_used: Option<RoleLastUse>,
+}
+
+/// GetRole's `RoleLastUsed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleLastUse {
+    pub at: UnixSeconds,
+    pub region: String,
 }
 
 impl Role {
@@ -186,6 +195,7 @@ impl Iam {
             permissions_boundary: input.permissions_boundary,
             created_at: now,
             role_name: input.role_name,
+            last_used: None,
         };
         if !self.store.insert_role(&role).await? {
             return Err(IamError::EntityAlreadyExists(format!(
@@ -237,6 +247,57 @@ impl Iam {
         } else {
             Err(no_such_role(role_name))
         }
+    }
+
+    /// UpdateRoleDescription: set the description (empty clears nothing: it is stored empty)
+    /// and answer the role as it now is.
+    pub async fn update_role_description(
+        &self,
+        role_name: &str,
+        description: &str,
+    ) -> Result<Role> {
+        self.update_role(role_name, Some(description), None).await?;
+        self.get_role(role_name).await
+    }
+
+    pub async fn tag_role(&self, role_name: &str, new_tags: Vec<(String, String)>) -> Result<()> {
+        tags::check_unique_keys(&new_tags)?;
+        self.change_role_tags(role_name, |current| tags::merged(current, &new_tags))
+            .await
+    }
+
+    /// Keys that the role does not have are no error, as in AWS.
+    pub async fn untag_role(&self, role_name: &str, keys: &[String]) -> Result<()> {
+        self.change_role_tags(role_name, |current| tags::without(current, keys))
+            .await
+    }
+
+    /// Tags change by compare-and-swap, so two TagRole calls racing keep both their tags.
+    async fn change_role_tags(
+        &self,
+        role_name: &str,
+        change: impl Fn(&[(String, String)]) -> Result<Vec<(String, String)>>,
+    ) -> Result<()> {
+        for _ in 0..8 {
+            let role = self.get_role(role_name).await?;
+            let new = change(&role.tags)?;
+            match self
+                .store
+                .replace_role_tags(role_name, &role.tags, &new)
+                .await?
+            {
+                None => return Err(no_such_role(role_name)),
+                Some(true) => {
+                    // A role's tags are its sessions' `aws:PrincipalTag/*`.
+                    self.roles.forget(&role_cache_key(role_name));
+                    self.permissions
+                        .forget(&cache_key(EntityKind::Role, role_name));
+                    return Ok(());
+                }
+                Some(false) => continue,
+            }
+        }
+        Err(crate::store::StoreError::ConcurrentModification.into())
     }
 
     pub async fn update_assume_role_policy(&self, role_name: &str, document: &str) -> Result<()> {

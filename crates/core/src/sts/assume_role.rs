@@ -63,6 +63,8 @@ pub struct AwsCaller<'a> {
     pub session: Option<&'a SessionClaims>,
     pub identity: IdentityVerdicts,
     pub source_ip: Option<String>,
+    /// The region the request was signed for.
+    pub region: String,
 }
 
 pub struct AssumeRoleInput {
@@ -99,12 +101,16 @@ fn is_well_formed_arn(arn: &str) -> bool {
     )
 }
 
+/// A new session's tags, and the keys of those that pass on down a chain.
+#[derive(Debug)]
+struct SessionTags {
+    tags: Vec<(String, String)>,
+    transitive_keys: Vec<String>,
+}
+
 /// The session tags of a request, checked as STS checks them, merged with the transitive tags
-/// of the calling session: the new session's tags and transitive keys.
-fn session_tags(
-    input: &AssumeRoleInput,
-    caller: Option<&SessionClaims>,
-) -> Result<(Vec<(String, String)>, Vec<String>)> {
+/// of the calling session.
+fn session_tags(input: &AssumeRoleInput, caller: Option<&SessionClaims>) -> Result<SessionTags> {
     let duplicate = || {
         StsError::InvalidParameterValue(
             "Duplicate tag keys found. Please note that Tag keys are case insensitive.".to_owned(),
@@ -152,7 +158,10 @@ fn session_tags(
     transitive.extend(input.transitive_tag_keys.iter().cloned());
     let mut tags = inherited;
     tags.extend(input.tags.iter().cloned());
-    Ok((tags, transitive))
+    Ok(SessionTags {
+        tags,
+        transitive_keys: transitive,
+    })
 }
 
 impl Sts {
@@ -187,7 +196,10 @@ impl Sts {
                 "MultiFactorAuthentication failed with invalid MFA one time pass code.".to_owned(),
             ));
         }
-        let (tags, transitive_tag_keys) = session_tags(&input, caller.session)?;
+        let SessionTags {
+            tags,
+            transitive_keys: transitive_tag_keys,
+        } = session_tags(&input, caller.session)?;
         let source_identity = match (
             caller.session.and_then(|s| s.source_identity.as_deref()),
             input.source_identity.as_deref(),
@@ -286,6 +298,7 @@ impl Sts {
             source_identity: source_identity.clone(),
             ..SessionClaims::default()
         };
+        self.note_role_use(role, now, &caller.region);
         let credentials = self.minter.mint(&claims, rng);
         Ok(AssumeRoleOutput {
             credentials,
@@ -427,13 +440,12 @@ mod tests {
             transitive_tag_keys: vec!["Project".into()],
             ..SessionClaims::default()
         };
-        let (tags, transitive) =
-            session_tags(&request(&[("Cost", "1")], &["Cost"]), Some(&caller)).unwrap();
+        let merged = session_tags(&request(&[("Cost", "1")], &["Cost"]), Some(&caller)).unwrap();
         assert_eq!(
-            tags,
+            merged.tags,
             [("Project".into(), "x".into()), ("Cost".into(), "1".into())]
         );
-        assert_eq!(transitive, ["Project", "Cost"]);
+        assert_eq!(merged.transitive_keys, ["Project", "Cost"]);
         let override_attempt = request(&[("project", "z")], &[]);
         assert!(
             code_and_message(session_tags(&override_attempt, Some(&caller)).unwrap_err())

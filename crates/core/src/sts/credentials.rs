@@ -219,7 +219,8 @@ impl CredentialMinter {
         blob.extend_from_slice(&sealed);
         TemporaryCredentials {
             secret_access_key: self.secret_for(&access_key_id),
-            session_token: URL_SAFE_NO_PAD.encode(blob),
+            // AWS's tokens are standard base64 (iam-facts.md §5), which clients may check.
+            session_token: STANDARD.encode(blob),
             expiration: claims.expires_at,
             access_key_id,
         }
@@ -236,8 +237,11 @@ impl CredentialMinter {
         {
             return Err(SessionTokenError::Invalid);
         }
-        let blob = URL_SAFE_NO_PAD
+        // Tokens minted before tegata used standard base64 were URL-safe; they live 36 hours
+        // at most, and are still read.
+        let blob = STANDARD
             .decode(session_token)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(session_token))
             .map_err(|_| SessionTokenError::Invalid)?;
         let Some((&TOKEN_VERSION, sealed)) = blob.split_first() else {
             return Err(SessionTokenError::Invalid);
@@ -310,6 +314,13 @@ mod tests {
         let creds = minter.mint(&claims(), &rng);
         assert!(creds.access_key_id.starts_with("ASIAA") && creds.access_key_id.len() == 20);
         assert_eq!(creds.secret_access_key.len(), 40);
+        assert!(
+            creds
+                .session_token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/+=".contains(&b)),
+            "AWS's alphabet: standard base64"
+        );
         assert_eq!(
             minter.secret_for(&creds.access_key_id),
             creds.secret_access_key

@@ -25,7 +25,7 @@ use crate::account::Principal;
 use crate::deployment::Deployment;
 use crate::error::Internal;
 use crate::iam::{OidcProvider, parse_provider_url};
-use crate::iam::{RoleCache, TrustedRole, role_cache_key};
+use crate::iam::{Role, RoleCache, TrustedRole, role_cache_key};
 use crate::random::Randomness;
 use crate::store::Store;
 use crate::tokens::TokenIssuer;
@@ -97,7 +97,14 @@ pub struct Sts {
     external_keys: Arc<ExternalKeys>,
     /// Refuse roles whose trust policy lets any identity pool's tokens in.
     strict_cognito_trust: bool,
+    /// When this node last recorded each role's use (GetRole's RoleLastUsed), by role id.
+    role_uses: std::sync::Mutex<std::collections::HashMap<String, UnixSeconds>>,
 }
+
+/// How often a node records the use of one role: AWS's RoleLastUsed is not exact either.
+const ROLE_USE_INTERVAL_SECONDS: i64 = 60;
+/// Roles whose last recording this node remembers; beyond it, it starts afresh.
+const REMEMBERED_ROLE_USES: usize = 10_000;
 
 fn not_authorized() -> StsError {
     StsError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".to_owned())
@@ -134,7 +141,42 @@ impl Sts {
             minter,
             external_keys,
             strict_cognito_trust,
+            role_uses: Default::default(),
         }
+    }
+
+    /// Record that `role` made a session at `now` in `region` (GetRole's RoleLastUsed): at most
+    /// once a minute per role on this node, written off the request's path.
+    fn note_role_use(&self, role: &Role, now: UnixSeconds, region: &str) {
+        let due = {
+            let mut uses = self
+                .role_uses
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if uses.len() >= REMEMBERED_ROLE_USES {
+                uses.clear();
+            }
+            let last = uses.entry(role.role_id.clone()).or_insert(UnixSeconds::MIN);
+            let due = now.saturating_sub(*last) >= ROLE_USE_INTERVAL_SECONDS;
+            if due {
+                *last = now;
+            }
+            due
+        };
+        if !due {
+            return;
+        }
+        let (store, name, id, region) = (
+            self.store.clone(),
+            role.role_name.clone(),
+            role.role_id.clone(),
+            region.to_owned(),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = store.record_role_use(&name, &id, now, &region).await {
+                tracing::warn!(role = %name, error = %e, "could not record the role's last use");
+            }
+        });
     }
 
     pub fn minter(&self) -> &Arc<CredentialMinter> {
@@ -374,6 +416,14 @@ impl Sts {
                 .then(|| token.key_prefix.clone()),
             ..SessionClaims::default()
         };
+        // A Cognito token's audience is its pool, whose id starts with the region; tokens of
+        // other providers come through the unsigned STS endpoint, which has no region of its
+        // own but the default.
+        let region = match token.principal == COGNITO_FEDERATED_PRINCIPAL {
+            true => token.aud.split_once(':').map_or("us-east-1", |(r, _)| r),
+            false => "us-east-1",
+        };
+        self.note_role_use(role, now, region);
         let credentials = self.minter.mint(&claims, rng);
         Ok(AssumeRoleWithWebIdentityOutput {
             credentials,

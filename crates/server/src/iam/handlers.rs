@@ -34,6 +34,7 @@ pub(super) async fn create_role(
     Ok(shapes::RoleOutput {
         role,
         account_id: service.account_id().to_owned(),
+        view: shapes::RoleView::Created,
     })
 }
 
@@ -48,7 +49,70 @@ pub(super) async fn get_role(
     Ok(shapes::RoleOutput {
         role,
         account_id: service.account_id().to_owned(),
+        view: shapes::RoleView::Full,
     })
+}
+
+pub(super) async fn update_role_description(
+    service: &Iam,
+    _: &Context,
+    input: shapes::UpdateRoleDescriptionInput,
+) -> Result<shapes::RoleOutput> {
+    let role = service
+        .update_role_description(
+            &input.role_name.unwrap_or_default(),
+            &input.description.unwrap_or_default(),
+        )
+        .await?;
+    Ok(shapes::RoleOutput {
+        role,
+        account_id: service.account_id().to_owned(),
+        view: shapes::RoleView::DescriptionUpdated,
+    })
+}
+
+pub(super) async fn tag_role(
+    service: &Iam,
+    _: &Context,
+    input: shapes::Tagged<shapes::RoleNameInput>,
+) -> Result<shapes::EmptyResult> {
+    service
+        .tag_role(
+            &input.input.role_name.unwrap_or_default(),
+            tag_pairs(input.tags),
+        )
+        .await?;
+    Ok(shapes::EmptyResult)
+}
+
+pub(super) async fn untag_role(
+    service: &Iam,
+    _: &Context,
+    input: shapes::Untag<shapes::RoleNameInput>,
+) -> Result<shapes::EmptyResult> {
+    service
+        .untag_role(
+            &input.input.role_name.unwrap_or_default(),
+            &input.tag_keys.unwrap_or_default(),
+        )
+        .await?;
+    Ok(shapes::EmptyResult)
+}
+
+pub(super) async fn list_role_tags(
+    service: &Iam,
+    _: &Context,
+    input: shapes::Paged<shapes::RoleNameInput>,
+) -> Result<shapes::ListTagsOutput> {
+    let role = service
+        .get_role(&input.input.role_name.unwrap_or_default())
+        .await?;
+    let page = tegata_core::pagination::paginate(
+        role.tags,
+        input.pagination.page_size() as usize,
+        |(k, _)| k.clone(),
+    );
+    Ok(shapes::ListTagsOutput(page))
 }
 
 pub(super) async fn list_roles(
@@ -416,11 +480,11 @@ pub(super) async fn tag_user(
 pub(super) async fn untag_user(
     service: &Iam,
     _: &Context,
-    input: shapes::UntagUserInput,
+    input: shapes::Untag<shapes::UserNameInput>,
 ) -> Result<()> {
     service
         .untag_user(
-            &input.user.user_name.unwrap_or_default(),
+            &input.input.user_name.unwrap_or_default(),
             &input.tag_keys.unwrap_or_default(),
         )
         .await

@@ -175,7 +175,7 @@ endpoint_table! {
     ListPolicyTags:                                Signed, POLICY             => unimplemented;
     ListPolicyVersions:                            Signed, POLICY             => list_policy_versions;
     ListRolePolicies:                              Signed, ROLE               => list_role_policies;
-    ListRoleTags:                                  Signed, ROLE               => unimplemented;
+    ListRoleTags:                                  Signed, ROLE               => list_role_tags;
     ListRoles:                                     Signed, NONE               => list_roles;
     ListSAMLProviderTags:                          Signed, SAML_PROVIDER      => unimplemented;
     ListSAMLProviders:                             Signed, NONE               => unimplemented;
@@ -209,7 +209,7 @@ endpoint_table! {
     TagMFADevice:                                  Signed, NONE               => unimplemented;
     TagOpenIDConnectProvider:                      Signed, OIDC_PROVIDER      => tag_open_id_connect_provider;
     TagPolicy:                                     Signed, POLICY             => unimplemented;
-    TagRole:                                       Signed, ROLE               => unimplemented;
+    TagRole:                                       Signed, ROLE               => tag_role;
     TagSAMLProvider:                               Signed, SAML_PROVIDER      => unimplemented;
     TagServerCertificate:                          Signed, SERVER_CERTIFICATE => unimplemented;
     TagUser:                                       Signed, USER               => tag_user;
@@ -217,7 +217,7 @@ endpoint_table! {
     UntagMFADevice:                                Signed, NONE               => unimplemented;
     UntagOpenIDConnectProvider:                    Signed, OIDC_PROVIDER      => untag_open_id_connect_provider;
     UntagPolicy:                                   Signed, POLICY             => unimplemented;
-    UntagRole:                                     Signed, ROLE               => unimplemented;
+    UntagRole:                                     Signed, ROLE               => untag_role;
     UntagSAMLProvider:                             Signed, SAML_PROVIDER      => unimplemented;
     UntagServerCertificate:                        Signed, SERVER_CERTIFICATE => unimplemented;
     UntagUser:                                     Signed, USER               => untag_user;
@@ -230,7 +230,7 @@ endpoint_table! {
     UpdateOpenIDConnectProvider:                   Signed, NONE               => unimplemented;
     UpdateOpenIDConnectProviderThumbprint:         Signed, OIDC_PROVIDER      => update_open_id_connect_provider_thumbprint;
     UpdateRole:                                    Signed, ROLE               => update_role;
-    UpdateRoleDescription:                         Signed, ROLE               => unimplemented;
+    UpdateRoleDescription:                         Signed, ROLE               => update_role_description;
     UpdateSAMLProvider:                            Signed, SAML_PROVIDER      => unimplemented;
     UpdateSSHPublicKey:                            Signed, USER               => unimplemented;
     UpdateServerCertificate:                       Signed, SERVER_CERTIFICATE => unimplemented;
@@ -285,9 +285,9 @@ mod tests {
                 .iter()
                 .filter(|op| op.endpoint().implemented)
                 .count(),
-            73,
-            "roles, users, access keys, groups, inline and managed policies, boundaries, and \
-             OpenID Connect providers"
+            77,
+            "roles and their tags, users, access keys, groups, inline and managed policies, \
+             boundaries, and OpenID Connect providers"
         );
     }
 }

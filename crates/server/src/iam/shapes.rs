@@ -172,6 +172,32 @@ impl Validate for RoleNameInput {
     }
 }
 
+/// UpdateRoleDescription: a role and its new description (required, and may be empty).
+pub(super) struct UpdateRoleDescriptionInput {
+    pub role_name: Option<String>,
+    pub description: Option<String>,
+}
+
+impl Decode<QueryParams> for UpdateRoleDescriptionInput {
+    fn decode(p: QueryParams, _: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self {
+            role_name: p.owned("RoleName"),
+            description: p.owned("Description"),
+        })
+    }
+}
+
+impl Validate for UpdateRoleDescriptionInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text("roleName", self.role_name.as_deref(), &ROLE_NAME);
+        v.required_text(
+            "description",
+            self.description.as_deref(),
+            &ROLE_DESCRIPTION,
+        );
+    }
+}
+
 pub(super) struct ListRolesInput {
     pub path_prefix: Option<String>,
     pub pagination: Pagination,
@@ -541,7 +567,22 @@ impl XmlOutput for ListTagsOutput {
 
 // --- outputs ----------------------------------------------------------------------------------
 
-fn role_members(xml: &mut Xml, role: &Role, account_id: &str) {
+/// Which members a role's answer has: AWS answers each operation with its own subset
+/// (iam-facts.md §1, quirk Q2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RoleView {
+    /// CreateRole: no Description, MaxSessionDuration or RoleLastUsed, even when set.
+    Created,
+    /// GetRole: everything, RoleLastUsed included (`{}` until the role is used).
+    Full,
+    /// ListRoles: no Tags, PermissionsBoundary or RoleLastUsed.
+    Listed,
+    /// UpdateRoleDescription: CreateRole's members and the Description.
+    DescriptionUpdated,
+}
+
+fn role_members(xml: &mut Xml, role: &Role, account_id: &str, view: RoleView) {
+    use RoleView::{Created, DescriptionUpdated, Full, Listed};
     xml.element("Path", &role.path)
         .element("RoleName", &role.role_name)
         .element("RoleId", &role.role_id)
@@ -550,16 +591,22 @@ fn role_members(xml: &mut Xml, role: &Role, account_id: &str) {
         .element(
             "AssumeRolePolicyDocument",
             &aws_query::url_encode_policy(&role.assume_role_policy_document),
-        )
-        .optional("Description", role.description.as_deref())
-        .element("MaxSessionDuration", &role.max_session_duration.to_string());
-    if let Some(arn) = &role.permissions_boundary {
+        );
+    if matches!(view, Full | Listed | DescriptionUpdated) {
+        xml.optional("Description", role.description.as_deref());
+    }
+    if matches!(view, Full | Listed) {
+        xml.element("MaxSessionDuration", &role.max_session_duration.to_string());
+    }
+    if matches!(view, Created | Full)
+        && let Some(arn) = &role.permissions_boundary
+    {
         xml.open("PermissionsBoundary")
             .element("PermissionsBoundaryType", "Policy")
             .element("PermissionsBoundaryArn", arn)
             .close("PermissionsBoundary");
     }
-    if !role.tags.is_empty() {
+    if matches!(view, Created | Full) && !role.tags.is_empty() {
         xml.open("Tags");
         for (key, value) in &role.tags {
             xml.open("member")
@@ -569,18 +616,27 @@ fn role_members(xml: &mut Xml, role: &Role, account_id: &str) {
         }
         xml.close("Tags");
     }
+    if view == Full {
+        xml.open("RoleLastUsed");
+        if let Some(used) = &role.last_used {
+            xml.element("LastUsedDate", &aws_query::timestamp(used.at))
+                .element("Region", &used.region);
+        }
+        xml.close("RoleLastUsed");
+    }
 }
 
-/// `<Role>…</Role>`, the result of CreateRole and GetRole.
+/// `<Role>…</Role>`, the result of CreateRole, GetRole and UpdateRoleDescription.
 pub(super) struct RoleOutput {
     pub role: Role,
     pub account_id: String,
+    pub view: RoleView,
 }
 
 impl XmlOutput for RoleOutput {
     fn write(&self, xml: &mut Xml) {
         xml.open("Role");
-        role_members(xml, &self.role, &self.account_id);
+        role_members(xml, &self.role, &self.account_id, self.view);
         xml.close("Role");
     }
 }
@@ -595,7 +651,7 @@ impl XmlOutput for ListRolesOutput {
         xml.open("Roles");
         for role in &self.page.items {
             xml.open("member");
-            role_members(xml, role, &self.account_id);
+            role_members(xml, role, &self.account_id, RoleView::Listed);
             xml.close("member");
         }
         xml.close("Roles");
@@ -661,8 +717,6 @@ mod tests {
             &POLICY_CHARACTERS,
             &DESCRIPTION_CHARACTERS,
             &MARKER_CHARACTERS,
-            &TAG_KEY_CHARACTERS,
-            &TAG_VALUE_CHARACTERS,
         ] {
             let _ = pattern.matches("");
         }

@@ -44,3 +44,15 @@ pub(crate) fn tag_pairs(
         .map(|(key, value)| (key.unwrap_or_default(), value.unwrap_or_default()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tag_patterns_compile() {
+        assert!(TAG_KEY_CHARACTERS.matches("Project:cost-centre/2"));
+        assert!(!TAG_KEY_CHARACTERS.matches("invalid!key"));
+        assert!(TAG_VALUE_CHARACTERS.matches(""));
+    }
+}

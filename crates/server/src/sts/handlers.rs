@@ -45,6 +45,7 @@ pub(super) async fn assume_role(
                 session: caller.session.as_deref(),
                 identity: ctx.identity_verdicts.clone(),
                 source_ip: ctx.source_ip.map(|ip| ip.to_string()),
+                region: caller.region.clone(),
             },
             tegata_core::sts::AssumeRoleInput {
                 role_arn: input.role_arn.unwrap_or_default(),

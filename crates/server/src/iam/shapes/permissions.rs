@@ -15,6 +15,7 @@ use super::{
 };
 use crate::pipeline::{Decode, RequestError};
 use crate::protocol::aws_query::{self, QueryParams, Xml, XmlOutput};
+use crate::query::tags::{MAX_TAGS, TAG_KEY};
 use crate::validate::{Pattern, Text, Validate, Violations};
 
 static USER_NAME: Text = Text::new(1, 64).pattern(&NAME_CHARACTERS);
@@ -99,28 +100,29 @@ impl<T: Validate> Validate for Tagged<T> {
     }
 }
 
-/// UntagUser: a user and the keys to remove.
-pub(in crate::iam) struct UntagUserInput {
-    pub user: UserNameInput,
+/// UntagUser, UntagRole: the entity and the keys to remove.
+pub(in crate::iam) struct Untag<T> {
+    pub input: T,
     pub tag_keys: Option<Vec<String>>,
 }
 
-impl Decode<QueryParams> for UntagUserInput {
+impl<T: Decode<QueryParams>> Decode<QueryParams> for Untag<T> {
     fn decode(p: QueryParams, v: &mut Violations) -> Result<Self, RequestError> {
         let tag_keys = decode_list(&p, "TagKeys");
         Ok(Self {
-            user: UserNameInput::decode(p, v)?,
+            input: T::decode(p, v)?,
             tag_keys,
         })
     }
 }
 
-impl Validate for UntagUserInput {
+impl<T: Validate> Validate for Untag<T> {
     fn validate(&self, v: &mut Violations) {
-        self.user.validate(v);
+        self.input.validate(v);
         v.required("tagKeys", &self.tag_keys);
         if let Some(keys) = &self.tag_keys {
-            v.count("tagKeys", keys.len(), 0, 50);
+            v.count("tagKeys", keys.len(), 0, MAX_TAGS);
+            v.list_member_constraints("tagKeys", keys.iter(), &TAG_KEY);
         }
     }
 }
