@@ -4,6 +4,9 @@ GetAccessKeyInfo, through boto3, with AWS's answers and messages (iam-facts.md Â
 
 import datetime
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -268,3 +271,66 @@ def test_get_federation_token(tegata, account):
     with pytest.raises(ClientError) as excinfo:
         as_key(tegata, "sts", user_with_key(tegata, "nobody")).get_federation_token(Name="carol")
     assert f"on resource: arn:aws:sts::{account}:federated-user/carol" in denied(excinfo)
+
+
+def test_explained_denials_decode_to_the_statement_that_denied(tegata, account):
+    iam = tegata.client("iam")
+    key = user_with_key(tegata, "explorer")
+    iam.put_user_policy(UserName="explorer", PolicyName="reads", PolicyDocument=policy(
+        {"Sid": "ReadIam", "Effect": "Allow", "Action": "iam:Get*", "Resource": "*"},
+        {"Sid": "NotTheAdmin", "Effect": "Deny", "Action": "iam:GetUser",
+         "Resource": f"arn:aws:iam::{account}:user/admin"}))
+    explorer = as_key(tegata, "iam", key)
+
+    # Off by default: the message is AWS's, and carries nothing encoded.
+    with pytest.raises(ClientError) as excinfo:
+        explorer.get_user(UserName="admin")
+    assert "Encoded authorization failure message" not in denied(excinfo)
+
+    tegata.restart(extra_args=["--explain-denials"])
+    explorer = as_key(tegata, "iam", key)
+    with pytest.raises(ClientError) as excinfo:
+        explorer.get_user(UserName="admin")
+    message = denied(excinfo)
+    prefix = (f"User: arn:aws:iam::{account}:user/explorer is not authorized to perform: iam:GetUser on "
+              f"resource: arn:aws:iam::{account}:user/admin with an explicit deny in an identity-based policy "
+              "Encoded authorization failure message: ")
+    assert message.startswith(prefix), message
+    encoded = message[len(prefix):]
+    assert "NotTheAdmin" not in encoded and "explorer" not in encoded, "sealed, not merely encoded"
+
+    # The README's command, with the AWS CLI.
+    cli = subprocess.run(
+        [str(Path(sys.executable).with_name("aws")), "--endpoint-url", tegata.url, "sts",
+         "decode-authorization-message", "--encoded-message", encoded, "--query", "DecodedMessage",
+         "--output", "text"], capture_output=True, text=True, timeout=60, check=True)
+    decoded = json.loads(cli.stdout)
+    assert decoded == json.loads(tegata.client("sts").decode_authorization_message(
+        EncodedMessage=encoded)["DecodedMessage"])
+    assert decoded["allowed"] is False and decoded["explicitDeny"] is True
+    assert decoded["context"]["principal"]["arn"] == f"arn:aws:iam::{account}:user/explorer"
+    assert decoded["context"]["action"] == "iam:GetUser"
+    assert decoded["context"]["resource"] == f"arn:aws:iam::{account}:user/admin"
+    keys = {item["key"] for item in decoded["context"]["conditions"]["items"]}
+    assert {"aws:username", "aws:principalarn", "aws:requestedregion"} <= keys
+    denying = [s for s in decoded["matchedStatements"]["items"] if s["effect"] == "DENY"]
+    assert [(s["statementId"], s["policy"]) for s in denying] == [
+        ("NotTheAdmin", "inline policy reads of user explorer")]
+    assert decoded["reason"] == "with an explicit deny in an identity-based policy"
+
+    # An implicit deny explains itself too: no statement matched the action.
+    with pytest.raises(ClientError) as excinfo:
+        explorer.list_users()
+    implicit = json.loads(tegata.client("sts").decode_authorization_message(
+        EncodedMessage=denied(excinfo).rsplit(" ", 1)[1])["DecodedMessage"])
+    assert implicit["explicitDeny"] is False and implicit["matchedStatements"]["items"] == []
+    assert implicit["reason"] == "because no identity-based policy allows the iam:ListUsers action"
+
+    # Decoding is itself authorized, and only this deployment's messages decode.
+    with pytest.raises(ClientError) as excinfo:
+        as_key(tegata, "sts", key).decode_authorization_message(EncodedMessage=encoded)
+    assert "sts:DecodeAuthorizationMessage" in denied(excinfo)
+    tampered = encoded[:-8] + ("A" if encoded[-8] != "A" else "B") + encoded[-7:]
+    with pytest.raises(ClientError) as excinfo:
+        tegata.client("sts").decode_authorization_message(EncodedMessage=tampered)
+    assert code(excinfo) == "InvalidAuthorizationMessageException"

@@ -36,7 +36,8 @@ pub(crate) struct ServeArgs {
     pub public_url: Option<String>,
 
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
-    /// master_key_file, log, max_identity_pools, strict_cognito_trust, max_request_bytes,
+    /// master_key_file, log, max_identity_pools, strict_cognito_trust, explain_denials,
+    /// max_request_bytes,
     /// max_concurrent_requests, header_read_timeout_seconds, request_timeout_seconds,
     /// shutdown_timeout_seconds, cors_allowed_origins), and the credential broker's `[broker]`
     /// table with its `[[broker.profiles]]` (see the README). Flags and environment variables
@@ -74,6 +75,15 @@ pub(crate) struct ServeArgs {
     /// requires. Without it such roles work, and each use logs a warning naming the role.
     #[arg(long, env = "TEGATA_STRICT_COGNITO_TRUST", value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
     pub strict_cognito_trust: Option<bool>,
+
+    /// For development: every AccessDenied carries an encoded authorization failure message
+    /// (`Encoded authorization failure message: …`), which `aws sts
+    /// decode-authorization-message` turns into the evaluation: the principal, action, resource,
+    /// request context, the statements that applied and why the request was denied. The message
+    /// is sealed with the master key; only this deployment can decode it, for callers allowed
+    /// `sts:DecodeAuthorizationMessage`. [default: false]
+    #[arg(long, env = "TEGATA_EXPLAIN_DENIALS", value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
+    pub explain_denials: Option<bool>,
 
     /// The largest request body accepted, in bytes; larger ones are refused with HTTP 413 in the
     /// service's error envelope. [default: 1048576]
@@ -136,6 +146,7 @@ struct FileConfig {
     log: Option<String>,
     max_identity_pools: Option<u64>,
     strict_cognito_trust: Option<bool>,
+    explain_denials: Option<bool>,
     max_request_bytes: Option<usize>,
     max_concurrent_requests: Option<usize>,
     header_read_timeout_seconds: Option<u64>,
@@ -258,6 +269,7 @@ pub(crate) struct ServeConfig {
     pub log: String,
     pub max_identity_pools: u64,
     pub strict_cognito_trust: bool,
+    pub explain_denials: bool,
     pub limits: Limits,
     pub server: ServerOptions,
     pub cors: AllowedOrigins,
@@ -308,6 +320,10 @@ impl ServeArgs {
             strict_cognito_trust: self
                 .strict_cognito_trust
                 .or(file.strict_cognito_trust)
+                .unwrap_or(false),
+            explain_denials: self
+                .explain_denials
+                .or(file.explain_denials)
                 .unwrap_or(false),
             limits: Limits {
                 max_body_bytes: self

@@ -19,6 +19,7 @@ use tegata_core::account::{AccessKeyRecord, Bootstrap};
 use tegata_core::app_users::{AppUsers, PasswordHashing};
 use tegata_core::authz::{PermissionCache, Permissions};
 use tegata_core::cognito_identity::CognitoIdentity;
+use tegata_core::denials::DenialMessages;
 use tegata_core::iam::{Iam, IamShared, RoleCache};
 use tegata_core::master_key::MasterKey;
 use tegata_core::store::Store;
@@ -29,7 +30,7 @@ use tegata_core::tokens::federation::ExternalKeys;
 use tegata_core::tokens::keys::{KeyRing, SigningKey};
 use tegata_core::{Deployment, Randomness, SystemRandomness};
 use tegata_server::auth::Authenticator;
-use tegata_server::authorize::Authorizer;
+use tegata_server::authorize::{Authorizer, Explanations};
 use tegata_server::key_fetcher::HttpKeyFetcher;
 use tegata_server::{AppState, Clock, RequestIds, SystemClock};
 use tracing_subscriber::EnvFilter;
@@ -112,6 +113,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let fetcher = HttpKeyFetcher::new(OIDC_CONNECT_TIMEOUT, OIDC_FETCH_TIMEOUT)
         .map_err(|e| anyhow::anyhow!("preparing the OpenID Connect key fetcher: {e}"))?;
     let external_keys = Arc::new(ExternalKeys::new(Arc::new(fetcher)));
+    // Sealed explanations of denials: made only with --explain-denials, always decodable.
+    let denials = Arc::new(DenialMessages::new(&master));
     let sts = Arc::new(Sts::new(
         store.clone(),
         identity.clone(),
@@ -119,6 +122,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         issuer.clone(),
         minter.clone(),
         external_keys.clone(),
+        denials.clone(),
         config.strict_cognito_trust,
     ));
     let cognito_identity = Arc::new(CognitoIdentity::new(
@@ -142,6 +146,20 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         rng.clone(),
     )
     .await?;
+    let mut authorizer = Authorizer::new(Arc::new(Permissions::new(
+        store.clone(),
+        permissions.clone(),
+    )));
+    if config.explain_denials {
+        tracing::warn!(
+            "--explain-denials: every AccessDenied carries an encoded explanation; meant for \
+             development"
+        );
+        authorizer = authorizer.explaining_denials(Explanations {
+            messages: denials,
+            rng: rng.clone(),
+        });
+    }
     // Places among the requests being answered, shared by the AWS services and the broker.
     let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight));
     let state = Arc::new(AppState {
@@ -160,7 +178,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         deployment: identity,
         issuer,
         authenticator: Authenticator::new(access_keys, minter),
-        authorizer: Authorizer::new(Arc::new(Permissions::new(store.clone(), permissions))),
+        authorizer,
         clock: clock.clone(),
         request_ids: RequestIds::new(rng.clone()),
         cors: config.cors.clone(),

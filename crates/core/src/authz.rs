@@ -206,19 +206,25 @@ impl Verdict {
         } else {
             format!(" on resource: {resource}")
         };
+        format!(
+            "User: {principal_arn} is not authorized to perform: {action}{on} {}",
+            self.reason(action)
+        )
+    }
+
+    /// Why: the end of the AccessDenied message (`with an explicit deny in …`, `because no …
+    /// allows the … action`), or `allowed`.
+    pub fn reason(self, action: &str) -> String {
         match self {
-            Self::Allowed => String::new(),
+            Self::Allowed => "allowed".to_owned(),
             Self::ExplicitDeny(kind) => format!(
-                "User: {principal_arn} is not authorized to perform: {action}{on} with an \
-                 explicit deny in {} {}",
+                "with an explicit deny in {} {}",
                 article(kind),
                 kind.phrase()
             ),
-            Self::ImplicitDeny(kind) => format!(
-                "User: {principal_arn} is not authorized to perform: {action}{on} because no {} \
-                 allows the {action} action",
-                kind.phrase()
-            ),
+            Self::ImplicitDeny(kind) => {
+                format!("because no {} allows the {action} action", kind.phrase())
+            }
         }
     }
 }

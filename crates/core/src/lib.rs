@@ -13,6 +13,7 @@ pub mod authz;
 pub mod cache;
 pub mod cognito_identity;
 pub mod cpu_pool;
+pub mod denials;
 pub mod deployment;
 pub mod error;
 pub mod iam;

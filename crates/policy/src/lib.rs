@@ -105,6 +105,11 @@ impl Context {
             .map(Vec::as_slice)
     }
 
+    /// Every key (lower-cased) and its values, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
     /// The single value of a key, as policy variables use it.
     pub fn single(&self, key: &str) -> Option<&str> {
         match self.get(key) {
@@ -159,20 +164,61 @@ pub fn evaluate<'p>(
     }
 }
 
+/// How each element of a statement met a request: what explains a decision (tegata's
+/// DecodeAuthorizationMessage), where [`Statement::applies`] only answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementTrace {
+    pub principal: bool,
+    pub action: bool,
+    pub resource: bool,
+    /// Whether each of the statement's conditions held, in its order.
+    pub conditions: Vec<bool>,
+}
+
+impl StatementTrace {
+    pub fn applies(&self) -> bool {
+        self.principal && self.action && self.resource && self.conditions.iter().all(|c| *c)
+    }
+}
+
 impl Statement {
     /// Whether this statement matches the request (its effect aside).
     pub fn applies(&self, version: Version, request: &Request<'_>) -> bool {
-        let principal_ok = match (&self.principal, &self.not_principal, request.principal) {
+        self.principal_matches(request)
+            && self.action_matches(request)
+            && self.resource_matches(version, request)
+            && self
+                .conditions
+                .iter()
+                .all(|c| c.evaluate(version, request.context))
+    }
+
+    /// Every element checked, none skipped: slower than [`Self::applies`], for explanations.
+    pub fn trace(&self, version: Version, request: &Request<'_>) -> StatementTrace {
+        StatementTrace {
+            principal: self.principal_matches(request),
+            action: self.action_matches(request),
+            resource: self.resource_matches(version, request),
+            conditions: self
+                .conditions
+                .iter()
+                .map(|c| c.evaluate(version, request.context))
+                .collect(),
+        }
+    }
+
+    fn principal_matches(&self, request: &Request<'_>) -> bool {
+        match (&self.principal, &self.not_principal, request.principal) {
             (None, None, _) => true,
             (Some(spec), None, Some(p)) => spec.matches(p),
             (None, Some(spec), Some(p)) => !spec.matches(p),
             // A statement that names principals cannot apply to an evaluation without one.
             _ => false,
-        };
-        if !principal_ok {
-            return false;
         }
-        let action_ok = match (&self.action, &self.not_action) {
+    }
+
+    fn action_matches(&self, request: &Request<'_>) -> bool {
+        match (&self.action, &self.not_action) {
             (Some(list), _) => list
                 .iter()
                 .any(|a| matching::action_matches(a, request.action)),
@@ -180,23 +226,18 @@ impl Statement {
                 .iter()
                 .any(|a| matching::action_matches(a, request.action)),
             (None, None) => false,
-        };
-        if !action_ok {
-            return false;
         }
-        let resource_matches = |pattern: &String| {
+    }
+
+    fn resource_matches(&self, version: Version, request: &Request<'_>) -> bool {
+        let matches = |pattern: &String| {
             matching::resource_pattern_matches(pattern, version, request.context, request.resource)
         };
-        let resource_ok = match (&self.resource, &self.not_resource) {
-            (Some(list), _) => list.iter().any(resource_matches),
-            (None, Some(list)) => !list.iter().any(resource_matches),
+        match (&self.resource, &self.not_resource) {
+            (Some(list), _) => list.iter().any(matches),
+            (None, Some(list)) => !list.iter().any(matches),
             // Trust policies carry no Resource: the role itself is the resource.
             (None, None) => true,
-        };
-        resource_ok
-            && self
-                .conditions
-                .iter()
-                .all(|c| c.evaluate(version, request.context))
+        }
     }
 }

@@ -6,7 +6,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use tegata_core::Randomness;
 use tegata_core::authz::{Permissions, PrincipalPermissions, Verdict, decide};
+use tegata_core::denials::{DenialMessages, Evaluation, explain};
 use tegata_core::iam::EntityKind;
 use tegata_core::sts::credentials::{SessionClaims, SessionKind};
 use tegata_policy::{Context, PolicyDocument, PolicyKind};
@@ -21,6 +23,14 @@ const COGNITO_KEYS: &str = "cognito-identity.amazonaws.com";
 
 pub struct Authorizer {
     permissions: Arc<Permissions>,
+    /// With `--explain-denials`: seals the explanation each AccessDenied carries.
+    explanations: Option<Explanations>,
+}
+
+/// What explaining denials needs: the sealer, and randomness for its nonces.
+pub struct Explanations {
+    pub messages: Arc<DenialMessages>,
+    pub rng: Arc<dyn Randomness>,
 }
 
 /// What the request says beyond its principal, for the condition keys.
@@ -37,7 +47,16 @@ pub struct RequestFacts<'a> {
 
 impl Authorizer {
     pub fn new(permissions: Arc<Permissions>) -> Self {
-        Self { permissions }
+        Self {
+            permissions,
+            explanations: None,
+        }
+    }
+
+    /// Denials carry an encoded authorization failure message (`--explain-denials`).
+    pub fn explaining_denials(mut self, explanations: Explanations) -> Self {
+        self.explanations = Some(explanations);
+        self
     }
 
     pub fn permissions(&self) -> &Permissions {
@@ -53,13 +72,27 @@ impl Authorizer {
         resource: &str,
         facts: &RequestFacts<'_>,
     ) -> Result<(), RequestError> {
-        match self.verdict(caller, action, resource, facts).await? {
+        let evaluated = self.evaluate(caller, action, resource, facts).await?;
+        match evaluated.verdict {
             Verdict::Allowed => Ok(()),
-            denied => Err(RequestError::AccessDenied(denied.denial_message(
-                &caller.principal.arn,
-                action,
-                resource,
-            ))),
+            denied => {
+                let mut message = denied.denial_message(&caller.principal.arn, action, resource);
+                if let Some(explanations) = &self.explanations {
+                    let explanation = explain(&Evaluation {
+                        principal: &caller.principal,
+                        action,
+                        resource,
+                        context: &evaluated.context,
+                        permissions: &evaluated.permissions,
+                        session_policies: &evaluated.session_policies,
+                        verdict: denied,
+                    });
+                    let encoded = explanations.messages.seal(&explanation, &*explanations.rng);
+                    message.push_str(" Encoded authorization failure message: ");
+                    message.push_str(&encoded);
+                }
+                Err(RequestError::AccessDenied(message))
+            }
         }
     }
 
@@ -71,6 +104,20 @@ impl Authorizer {
         resource: &str,
         facts: &RequestFacts<'_>,
     ) -> Result<Verdict, RequestError> {
+        Ok(self
+            .evaluate(caller, action, resource, facts)
+            .await?
+            .verdict)
+    }
+
+    /// The verdict and what it was reached from.
+    async fn evaluate(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        facts: &RequestFacts<'_>,
+    ) -> Result<Evaluated, RequestError> {
         let (kind, name) = principal_entity(caller);
         let permissions = self
             .permissions
@@ -88,8 +135,10 @@ impl Authorizer {
             })
             .unwrap_or_default();
         let session_policies = session_policies(caller)?;
-        let needs_context =
-            permissions.reads_context || session_policies.iter().any(PolicyDocument::reads_context);
+        // An explained denial shows the whole context, so it is built whenever denials are.
+        let needs_context = permissions.reads_context
+            || session_policies.iter().any(PolicyDocument::reads_context)
+            || self.explanations.is_some();
         let mut context = if needs_context {
             request_context(caller, &permissions, facts)
         } else {
@@ -114,14 +163,22 @@ impl Authorizer {
                 context.insert(&format!("aws:ResourceTag/{key}"), value);
             }
         }
-        Ok(decide(
-            &permissions,
-            &session_policies,
-            action,
-            resource,
-            &context,
-        ))
+        let verdict = decide(&permissions, &session_policies, action, resource, &context);
+        Ok(Evaluated {
+            verdict,
+            context,
+            permissions,
+            session_policies,
+        })
     }
+}
+
+/// One evaluation: its verdict, and the context and policies it was made from.
+struct Evaluated {
+    verdict: Verdict,
+    context: Context,
+    permissions: Arc<PrincipalPermissions>,
+    session_policies: Vec<PolicyDocument>,
 }
 
 /// The entity whose policies apply: the signing user, the role of a role's session, or the

@@ -157,6 +157,20 @@ pub enum PolicySource {
 }
 
 impl PolicySource {
+    /// Which policy this is, for people: `inline policy P of role R`, or the managed policy's
+    /// ARN.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Inline {
+                kind,
+                entity,
+                policy_name,
+            } => format!("inline policy {policy_name} of {} {entity}", kind.as_str()),
+            Self::Managed { arn } => arn.clone(),
+            Self::Given { id } => id.clone(),
+        }
+    }
+
     /// The simulator's `SourcePolicyId`: the inline policy's name, the managed policy's name,
     /// or the given document's place.
     pub fn id(&self) -> &str {

@@ -24,6 +24,9 @@ pub enum StsError {
     InvalidParameterValue(String),
     #[error("{0}")]
     MalformedPolicyDocument(String),
+    /// DecodeAuthorizationMessage was given something it cannot open.
+    #[error("{0}")]
+    InvalidAuthorizationMessage(String),
     #[error("{0}")]
     PackedPolicyTooLarge(String),
     #[error("Rate exceeded")]
@@ -42,6 +45,7 @@ impl AwsError for StsError {
             Self::Validation(_) => "ValidationError",
             Self::InvalidParameterValue(_) => "InvalidParameterValue",
             Self::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+            Self::InvalidAuthorizationMessage(_) => "InvalidAuthorizationMessageException",
             Self::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
             Self::Throttling => "Throttling",
             Self::InternalFailure(_) => "InternalFailure",

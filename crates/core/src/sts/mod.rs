@@ -22,6 +22,7 @@ pub use error::StsError;
 
 use crate::UnixSeconds;
 use crate::account::Principal;
+use crate::denials::DenialMessages;
 use crate::deployment::Deployment;
 use crate::error::Internal;
 use crate::iam::{OidcProvider, parse_provider_url};
@@ -97,6 +98,8 @@ pub struct Sts {
     external_keys: Arc<ExternalKeys>,
     /// Refuse roles whose trust policy lets any identity pool's tokens in.
     strict_cognito_trust: bool,
+    /// Opens the encoded authorization failure messages of denials.
+    denials: Arc<DenialMessages>,
     /// When this node last recorded each role's use (GetRole's RoleLastUsed), by role id.
     role_uses: std::sync::Mutex<std::collections::HashMap<String, UnixSeconds>>,
 }
@@ -131,6 +134,7 @@ impl Sts {
         issuer: Arc<TokenIssuer>,
         minter: Arc<CredentialMinter>,
         external_keys: Arc<ExternalKeys>,
+        denials: Arc<DenialMessages>,
         strict_cognito_trust: bool,
     ) -> Self {
         Self {
@@ -140,6 +144,7 @@ impl Sts {
             issuer,
             minter,
             external_keys,
+            denials,
             strict_cognito_trust,
             role_uses: Default::default(),
         }
@@ -433,6 +438,18 @@ impl Sts {
             provider: token.provider,
             audience: token.aud,
             packed_policy_size,
+        })
+    }
+
+    /// DecodeAuthorizationMessage: the evaluation an AccessDenied's encoded message holds
+    /// (`--explain-denials`), as JSON text.
+    pub fn decode_authorization_message(&self, encoded: &str) -> Result<String> {
+        self.denials.open(encoded).map_err(|_| {
+            StsError::InvalidAuthorizationMessage(
+                "The encoded authorization message is invalid or was not made by this \
+                 deployment."
+                    .to_owned(),
+            )
         })
     }
 

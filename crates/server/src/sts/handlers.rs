@@ -143,3 +143,14 @@ pub(super) async fn get_caller_identity(
     let caller = caller(ctx, "GetCallerIdentity")?;
     Ok(service.get_caller_identity(&caller.principal))
 }
+
+pub(super) async fn decode_authorization_message(
+    service: &Sts,
+    _: &Context,
+    input: shapes::DecodeAuthorizationMessageInput,
+) -> Result<shapes::DecodeAuthorizationMessageOutput> {
+    Ok(shapes::DecodeAuthorizationMessageOutput {
+        decoded_message: service
+            .decode_authorization_message(&input.encoded_message.unwrap_or_default())?,
+    })
+}

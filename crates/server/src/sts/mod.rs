@@ -40,7 +40,7 @@ endpoint_table! {
     AssumeRoleWithSAML:        Anonymous, ROLE            => unimplemented;
     AssumeRoleWithWebIdentity: Anonymous, ROLE            => assume_role_with_web_identity;
     AssumeRoot:                Signed, ROOT_USER          => unimplemented;
-    DecodeAuthorizationMessage: Signed, NONE              => unimplemented;
+    DecodeAuthorizationMessage: Signed, NONE              => decode_authorization_message;
     GetAccessKeyInfo:          Signed, NONE               => get_access_key_info;
     GetCallerIdentity:         SignedOnly, NONE           => get_caller_identity;
     GetDelegatedAccessToken:   Signed, NONE               => unimplemented;
@@ -93,6 +93,7 @@ mod tests {
             [
                 "AssumeRole",
                 "AssumeRoleWithWebIdentity",
+                "DecodeAuthorizationMessage",
                 "GetAccessKeyInfo",
                 "GetCallerIdentity",
                 "GetFederationToken",

@@ -354,6 +354,42 @@ impl XmlOutput for GetAccessKeyInfoOutput {
     }
 }
 
+// --- DecodeAuthorizationMessage ------------------------------------------------------------------
+
+static ENCODED_MESSAGE: Text = Text::new(1, tegata_core::denials::MAX_ENCODED_LENGTH).sensitive();
+
+pub(super) struct DecodeAuthorizationMessageInput {
+    pub encoded_message: Option<String>,
+}
+
+impl Decode<QueryParams> for DecodeAuthorizationMessageInput {
+    fn decode(p: QueryParams, _: &mut Violations) -> Result<Self, RequestError> {
+        Ok(Self {
+            encoded_message: p.owned("EncodedMessage"),
+        })
+    }
+}
+
+impl Validate for DecodeAuthorizationMessageInput {
+    fn validate(&self, v: &mut Violations) {
+        v.required_text(
+            "encodedMessage",
+            self.encoded_message.as_deref(),
+            &ENCODED_MESSAGE,
+        );
+    }
+}
+
+pub(super) struct DecodeAuthorizationMessageOutput {
+    pub decoded_message: String,
+}
+
+impl XmlOutput for DecodeAuthorizationMessageOutput {
+    fn write(&self, xml: &mut Xml) {
+        xml.element("DecodedMessage", &self.decoded_message);
+    }
+}
+
 // --- GetCallerIdentity -----------------------------------------------------------------------
 
 /// GetCallerIdentity has no input members.
