@@ -23,8 +23,8 @@ use tegata_core::denials::DenialMessages;
 use tegata_core::iam::{Iam, IamShared, RoleCache};
 use tegata_core::master_key::MasterKey;
 use tegata_core::store::Store;
-use tegata_core::sts::Sts;
 use tegata_core::sts::credentials::CredentialMinter;
+use tegata_core::sts::{Sts, StsShared};
 use tegata_core::tokens::TokenIssuer;
 use tegata_core::tokens::federation::ExternalKeys;
 use tegata_core::tokens::keys::{KeyRing, SigningKey};
@@ -116,13 +116,15 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Sealed explanations of denials: made only with --explain-denials, always decodable.
     let denials = Arc::new(DenialMessages::new(&master));
     let sts = Arc::new(Sts::new(
-        store.clone(),
-        identity.clone(),
-        roles.clone(),
-        issuer.clone(),
-        minter.clone(),
-        external_keys.clone(),
-        denials.clone(),
+        StsShared {
+            store: store.clone(),
+            deployment: identity.clone(),
+            roles: roles.clone(),
+            issuer: issuer.clone(),
+            minter: minter.clone(),
+            external_keys: external_keys.clone(),
+            denials: denials.clone(),
+        },
         config.strict_cognito_trust,
     ));
     let cognito_identity = Arc::new(CognitoIdentity::new(

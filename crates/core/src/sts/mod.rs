@@ -126,25 +126,30 @@ fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
     (!name.is_empty()).then_some((account, path, name))
 }
 
+/// What STS shares with the rest of the deployment.
+pub struct StsShared {
+    pub store: Arc<dyn Store>,
+    pub deployment: Arc<Deployment>,
+    /// Roles by name, shared with IAM so its writes are seen at once.
+    pub roles: Arc<RoleCache>,
+    pub issuer: Arc<TokenIssuer>,
+    pub minter: Arc<CredentialMinter>,
+    /// Keys of the registered OpenID Connect providers.
+    pub external_keys: Arc<ExternalKeys>,
+    /// Opens the encoded messages of explained denials.
+    pub denials: Arc<DenialMessages>,
+}
+
 impl Sts {
-    pub fn new(
-        store: Arc<dyn Store>,
-        deployment: Arc<Deployment>,
-        roles: Arc<RoleCache>,
-        issuer: Arc<TokenIssuer>,
-        minter: Arc<CredentialMinter>,
-        external_keys: Arc<ExternalKeys>,
-        denials: Arc<DenialMessages>,
-        strict_cognito_trust: bool,
-    ) -> Self {
+    pub fn new(shared: StsShared, strict_cognito_trust: bool) -> Self {
         Self {
-            store,
-            deployment,
-            roles,
-            issuer,
-            minter,
-            external_keys,
-            denials,
+            store: shared.store,
+            deployment: shared.deployment,
+            roles: shared.roles,
+            issuer: shared.issuer,
+            minter: shared.minter,
+            external_keys: shared.external_keys,
+            denials: shared.denials,
             strict_cognito_trust,
             role_uses: Default::default(),
         }
