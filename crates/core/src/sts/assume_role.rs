@@ -111,21 +111,7 @@ struct SessionTags {
 /// The session tags of a request, checked as STS checks them, merged with the transitive tags
 /// of the calling session.
 fn session_tags(input: &AssumeRoleInput, caller: Option<&SessionClaims>) -> Result<SessionTags> {
-    let duplicate = || {
-        StsError::InvalidParameterValue(
-            "Duplicate tag keys found. Please note that Tag keys are case insensitive.".to_owned(),
-        )
-    };
-    for (i, (key, _)) in input.tags.iter().enumerate() {
-        if input
-            .tags
-            .iter()
-            .skip(i + 1)
-            .any(|(other, _)| other.eq_ignore_ascii_case(key))
-        {
-            return Err(duplicate());
-        }
-    }
+    super::check_unique_tag_keys(&input.tags)?;
     let has_tag = |key: &str| input.tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key));
     if !input.transitive_tag_keys.iter().all(|key| has_tag(key)) {
         return Err(StsError::InvalidParameterValue(

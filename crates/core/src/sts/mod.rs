@@ -565,6 +565,24 @@ fn insert_time_as(context: &mut Context, key: &str, at: UnixSeconds) {
     }
 }
 
+/// Session tag keys are case-insensitive: two of one key are refused (STS says
+/// InvalidParameterValue where IAM says InvalidInput).
+fn check_unique_tag_keys(tags: &[(String, String)]) -> Result<()> {
+    for (i, (key, _)) in tags.iter().enumerate() {
+        if tags
+            .iter()
+            .skip(i + 1)
+            .any(|(other, _)| other.eq_ignore_ascii_case(key))
+        {
+            return Err(StsError::InvalidParameterValue(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Check a session policy. Validated, not kept: it narrows what the session may do, and
 /// travels inside the session token.
 fn parse_session_policy(policy: &str) -> Result<()> {

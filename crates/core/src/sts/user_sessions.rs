@@ -117,19 +117,7 @@ impl Sts {
             now,
             duration,
         )?;
-        for (i, (key, _)) in input.tags.iter().enumerate() {
-            if input
-                .tags
-                .iter()
-                .skip(i + 1)
-                .any(|(other, _)| other.eq_ignore_ascii_case(key))
-            {
-                return Err(StsError::InvalidParameterValue(
-                    "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-                        .to_owned(),
-                ));
-            }
-        }
+        super::check_unique_tag_keys(&input.tags)?;
         if let Some(policy) = &input.policy {
             parse_session_policy(policy)?;
         }
