@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from test_permissions import allow, as_key, conforms, denied, policy, user_with_key
-from test_sts import code
+from test_sts import assume, code, create_pool, create_role, pinned_trust_policy, token_for
 
 
 def trust(principal, *actions, condition=None):
@@ -334,3 +334,67 @@ def test_explained_denials_decode_to_the_statement_that_denied(tegata, account):
     with pytest.raises(ClientError) as excinfo:
         tegata.client("sts").decode_authorization_message(EncodedMessage=tampered)
     assert code(excinfo) == "InvalidAuthorizationMessageException"
+
+
+def test_managed_session_policies_narrow_every_kind_of_session(tegata, account):
+    iam = tegata.client("iam")
+    pool_id = create_pool(tegata, "narrowed")
+    role_arn = create_role(tegata, "broad", pinned_trust_policy(pool_id))
+    iam.update_assume_role_policy(RoleName="broad", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            json.loads(json.dumps(pinned_trust_policy(pool_id)))["Statement"][0],
+            {"Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName="broad", PolicyName="both", PolicyDocument=policy(
+        allow("cognito-identity:ListIdentityPools"), allow("iam:ListRoles")))
+    pools_only = iam.create_policy(PolicyName="pools-only", PolicyDocument=policy(
+        allow("cognito-identity:ListIdentityPools")))["Policy"]["Arn"]
+
+    def can(credentials):
+        pools, roles = True, True
+        try:
+            as_session(tegata, "cognito-identity", credentials).list_identity_pools(MaxResults=5)
+        except ClientError as e:
+            assert "because no session policy allows" in e.response["Error"]["Message"]
+            pools = False
+        try:
+            as_session(tegata, "iam", credentials).list_roles()
+        except ClientError as e:
+            assert "because no session policy allows" in e.response["Error"]["Message"]
+            roles = False
+        return pools, roles
+
+    sts = tegata.client("sts")
+    answer = sts.assume_role(RoleArn=role_arn, RoleSessionName="narrow", PolicyArns=[{"arn": pools_only}])
+    assert 1 <= answer["PackedPolicySize"] <= 100, "the ARN counts, not the document"
+    by_role = answer["Credentials"]
+    assert can(by_role) == (True, False)
+    web = assume(tegata, role_arn, token_for(tegata, pool_id), PolicyArns=[{"arn": pools_only}])
+    assert can(web["Credentials"]) == (True, False)
+    both = sts.assume_role(RoleArn=role_arn, RoleSessionName="both", Policy=policy(allow("iam:ListRoles")),
+                           PolicyArns=[{"arn": pools_only}])["Credentials"]
+    assert can(both) == (True, True), "session policies allow together"
+
+    # The managed policy applies as it now is: a new default version changes the sessions.
+    iam.create_policy_version(PolicyArn=pools_only, PolicyDocument=policy(allow("iam:ListRoles")),
+                              SetAsDefault=True)
+    assert can(by_role) == (False, True)
+    # An AWS managed policy may narrow a session too; one that does not exist is refused.
+    aws_managed = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+    read_only = sts.assume_role(RoleArn=role_arn, RoleSessionName="ro", PolicyArns=[{"arn": aws_managed}])
+    assert can(read_only["Credentials"]) == (False, True)
+    missing = f"arn:aws:iam::{account}:policy/missing"
+    with pytest.raises(ClientError) as excinfo:
+        sts.assume_role(RoleArn=role_arn, RoleSessionName="x1", PolicyArns=[{"arn": missing}])
+    assert error(excinfo) == ("MalformedPolicyDocument", f"Policy {missing} does not exist or is not attachable.")
+
+    # A federated user may be given managed policies alone.
+    federated = sts.get_federation_token(Name="fed", PolicyArns=[{"arn": aws_managed}])
+    assert federated["PackedPolicySize"] >= 1
+    creds = federated["Credentials"]
+    as_session(tegata, "iam", creds).list_roles()
+    # Deleting the policy takes what it allowed from the sessions that named it.
+    iam.set_default_policy_version(PolicyArn=pools_only, VersionId="v1")
+    assert can(by_role) == (True, False)
+    iam.delete_policy_version(PolicyArn=pools_only, VersionId="v2")
+    iam.delete_policy(PolicyArn=pools_only)
+    assert can(by_role) == (False, False)

@@ -157,7 +157,7 @@ impl CredentialBackend for EmbeddedBackend {
             role_session_name: request.role_session_name.to_owned(),
             web_identity_token: request.web_identity_token.to_owned(),
             duration_seconds: Some(request.duration_seconds),
-            policy: None,
+            policies: Default::default(),
             source_ip: None,
         };
         let session = self

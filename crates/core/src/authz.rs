@@ -362,6 +362,11 @@ pub fn simulate(
 /// A principal's permissions by `user/<name>` or `role/<name>` (lower-cased).
 pub type PermissionCache = SecondCache<Arc<PrincipalPermissions>>;
 
+/// A managed policy named as a session policy (`PolicyArns`), in the same cache.
+pub fn session_policy_cache_key(arn: &str) -> String {
+    format!("policy/{arn}")
+}
+
 pub fn cache_key(kind: EntityKind, name: &str) -> String {
     format!("{}/{}", kind.as_str(), name.to_lowercase())
 }
@@ -396,6 +401,43 @@ impl Permissions {
                     return Ok(None);
                 };
                 PrincipalPermissions::from_set(set).map(|p| Some(Arc::new(p)))
+            })
+            .await
+    }
+
+    /// A managed policy used as a session policy (`PolicyArns`), as read during second `now`,
+    /// cached with principals' permissions (IAM's policy writes forget both); `None` when it
+    /// no longer exists.
+    pub async fn managed_session_policy(
+        &self,
+        arn: &str,
+        now: UnixSeconds,
+    ) -> Result<Option<Arc<PrincipalPermissions>>, Internal> {
+        self.cache
+            .get_or_load(&session_policy_cache_key(arn), now, || async {
+                let text = match aws_managed::find(arn) {
+                    Some(policy) => Some(policy.document.to_owned()),
+                    None => self
+                        .store
+                        .policy_versions(arn)
+                        .await
+                        .map_err(|e| Internal::caused_by("reading a session's managed policy", e))?
+                        .into_iter()
+                        .find(|version| version.is_default)
+                        .map(|version| version.document),
+                };
+                let Some(text) = text else {
+                    return Ok(None);
+                };
+                let source = PolicySource::Managed {
+                    arn: arn.to_owned(),
+                };
+                let policy = SourcedPolicy::parse(source, &text)
+                    .map_err(|e| Internal::new(format!("stored policy does not parse: {}", e.0)))?;
+                Ok(Some(Arc::new(PrincipalPermissions {
+                    identity: vec![policy],
+                    ..PrincipalPermissions::default()
+                })))
             })
             .await
     }

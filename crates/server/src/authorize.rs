@@ -134,7 +134,8 @@ impl Authorizer {
                     .is_none_or(|claims| claims.role_id == p.id)
             })
             .unwrap_or_default();
-        let session_policies = session_policies(caller)?;
+        let session_policies =
+            session_policies(&self.permissions, caller, facts.now.unix_timestamp()).await?;
         // An explained denial shows the whole context, so it is built whenever denials are.
         let needs_context = permissions.reads_context
             || session_policies.iter().any(PolicyDocument::reads_context)
@@ -197,27 +198,46 @@ pub fn principal_entity(caller: &Caller) -> (EntityKind, &str) {
     }
 }
 
-/// The session policy a session was made with, parsed (it was validated when the session was
-/// made, so a failure here is ours).
-fn session_policies(caller: &Caller) -> Result<Vec<PolicyDocument>, RequestError> {
+/// The session policies a session was made with: its document (validated when the session was
+/// made, so a failure here is ours) and its managed policies as they now are. A managed policy
+/// deleted since allows nothing.
+async fn session_policies(
+    permissions: &Permissions,
+    caller: &Caller,
+    now: i64,
+) -> Result<Vec<PolicyDocument>, RequestError> {
     let Some(claims) = caller.session.as_ref() else {
         return Ok(Vec::new());
     };
-    let Some(text) = claims.session_policy.as_deref() else {
-        // A federated user holds only what its session policy allows: without one, nothing.
-        return Ok(if claims.kind == SessionKind::FederatedUser {
-            vec![PolicyDocument {
-                version: tegata_policy::Version::V2012_10_17,
-                id: None,
-                statements: Vec::new(),
-            }]
-        } else {
-            Vec::new()
-        });
+    let empty = || PolicyDocument {
+        version: tegata_policy::Version::V2012_10_17,
+        id: None,
+        statements: Vec::new(),
     };
-    PolicyDocument::parse(text, PolicyKind::Identity)
-        .map(|doc| vec![doc])
-        .map_err(|e| RequestError::Internal(format!("a session's policy does not parse: {e}")))
+    let mut policies = Vec::with_capacity(1 + claims.policy_arns.len());
+    if let Some(text) = claims.session_policy.as_deref() {
+        policies.push(
+            PolicyDocument::parse(text, PolicyKind::Identity).map_err(|e| {
+                RequestError::Internal(format!("a session's policy does not parse: {e}"))
+            })?,
+        );
+    }
+    for arn in &claims.policy_arns {
+        let managed = permissions
+            .managed_session_policy(arn, now)
+            .await
+            .map_err(|e| RequestError::Internal(e.to_string()))?;
+        policies.push(
+            managed
+                .and_then(|p| p.identity.first().map(|policy| policy.document.clone()))
+                .unwrap_or_else(empty),
+        );
+    }
+    // A federated user holds only what its session policies allow: without any, nothing.
+    if policies.is_empty() && claims.kind == SessionKind::FederatedUser {
+        policies.push(empty());
+    }
+    Ok(policies)
 }
 
 /// The condition keys of a request, as AWS fills them for a principal in its own account.

@@ -270,7 +270,7 @@ async fn hostile_requests_get_the_service_envelope_and_the_server_goes_on() {
         "{response:?}"
     );
 
-    // Inputs that narrow permissions are refused rather than ignored, until tegata has them.
+    // A managed session policy's ARN is checked against the model before anything else.
     let response = query_call(
         &server,
         "sts",
@@ -280,16 +280,20 @@ async fn hostile_requests_get_the_service_envelope_and_the_server_goes_on() {
             ("RoleArn", "arn:aws:iam::123456789012:role/app"),
             ("RoleSessionName", "s1"),
             ("WebIdentityToken", "abcd"),
-            (
-                "PolicyArns.member.1.arn",
-                "arn:aws:iam::aws:policy/ReadOnlyAccess",
-            ),
+            ("PolicyArns.member.1.arn", "arn:aws:iam::x"),
         ],
     )
     .await;
     assert_eq!(
         assert_query_refusal(&response, "policy arns"),
         "ValidationError"
+    );
+    assert!(
+        response
+            .body
+            .contains("at &apos;policyArns.member.arn&apos;")
+            || response.body.contains("at 'policyArns.member.arn'"),
+        "{response:?}"
     );
 
     // A body over the limit: 413, in the envelope, with a request id, and logged.

@@ -292,7 +292,12 @@ impl Iam {
             ));
         }
         match self.store.delete_managed_policy(arn).await? {
-            PairOutcome::Done => Ok(()),
+            PairOutcome::Done => {
+                // Sessions may still name it as a session policy (PolicyArns).
+                self.permissions
+                    .forget(&crate::authz::session_policy_cache_key(arn));
+                Ok(())
+            }
             PairOutcome::FirstMissing => Err(policy_not_found(arn)),
             PairOutcome::SecondMissing => Err(IamError::DeleteConflict(
                 "Cannot delete a policy attached to entities.".to_owned(),

@@ -11,7 +11,7 @@
 use tegata_policy::{Context, Decision, Principal as PolicyPrincipal, Request};
 
 use super::credentials::{SessionClaims, SessionKind, TemporaryCredentials};
-use super::{DEFAULT_DURATION_SECONDS, Result, Sts, StsError, packed_size};
+use super::{DEFAULT_DURATION_SECONDS, Result, SessionPolicies, Sts, StsError, packed_size};
 use crate::UnixSeconds;
 use crate::account::Principal;
 use crate::authz::Verdict;
@@ -71,7 +71,7 @@ pub struct AssumeRoleInput {
     pub role_arn: String,
     pub role_session_name: String,
     pub duration_seconds: Option<i64>,
-    pub policy: Option<String>,
+    pub policies: SessionPolicies,
     pub tags: Vec<(String, String)>,
     pub transitive_tag_keys: Vec<String>,
     pub external_id: Option<String>,
@@ -263,11 +263,15 @@ impl Sts {
                     .to_owned(),
             ));
         }
-        if let Some(policy) = &input.policy {
-            super::parse_session_policy(policy)?;
-        }
-        let packed_policy_size = (input.policy.is_some() || !tags.is_empty())
-            .then(|| packed_size(input.policy.as_deref(), &tags))
+        self.check_session_policies(&input.policies).await?;
+        let packed_policy_size = (!input.policies.is_empty() || !tags.is_empty())
+            .then(|| {
+                packed_size(
+                    input.policies.policy.as_deref(),
+                    &input.policies.policy_arns,
+                    &tags,
+                )
+            })
             .transpose()?;
         let claims = SessionClaims {
             kind: SessionKind::Role,
@@ -278,7 +282,8 @@ impl Sts {
             session_name: input.role_session_name,
             issued_at: now,
             expires_at: now + duration,
-            session_policy: input.policy,
+            session_policy: input.policies.policy,
+            policy_arns: input.policies.policy_arns,
             tags,
             transitive_tag_keys,
             source_identity: source_identity.clone(),
@@ -386,7 +391,7 @@ mod tests {
             role_arn: "arn:aws:iam::1:role/r".into(),
             role_session_name: "s".into(),
             duration_seconds: None,
-            policy: None,
+            policies: SessionPolicies::default(),
             tags: tags
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

@@ -82,6 +82,10 @@ pub struct SessionClaims {
     pub expires_at: UnixSeconds,
     #[serde(rename = "pol", default, skip_serializing_if = "Option::is_none")]
     pub session_policy: Option<String>,
+    /// Managed session policies (`PolicyArns`), read when a request is authorized: a policy
+    /// changed or deleted since applies as it now is.
+    #[serde(rename = "pa", default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_arns: Vec<String>,
     #[serde(rename = "tag", default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
     /// The prefix of the web identity's condition keys (`<prefix>:sub`, `:aud`, `:amr`) when

@@ -26,7 +26,7 @@ use crate::denials::DenialMessages;
 use crate::deployment::Deployment;
 use crate::error::Internal;
 use crate::iam::{OidcProvider, parse_provider_url};
-use crate::iam::{Role, RoleCache, TrustedRole, role_cache_key};
+use crate::iam::{Role, RoleCache, TrustedRole, aws_managed, role_cache_key};
 use crate::random::Randomness;
 use crate::store::Store;
 use crate::tokens::TokenIssuer;
@@ -57,8 +57,22 @@ struct SessionRequest {
     role_arn: String,
     role_session_name: String,
     duration_seconds: Option<i64>,
-    policy: Option<String>,
+    policies: SessionPolicies,
     source_ip: Option<String>,
+}
+
+/// The session policies a request passes: a document (`Policy`) and managed policies by ARN
+/// (`PolicyArns`). They narrow the session: it may do only what they allow, together.
+#[derive(Debug, Clone, Default)]
+pub struct SessionPolicies {
+    pub policy: Option<String>,
+    pub policy_arns: Vec<String>,
+}
+
+impl SessionPolicies {
+    pub fn is_empty(&self) -> bool {
+        self.policy.is_none() && self.policy_arns.is_empty()
+    }
 }
 
 pub struct AssumeRoleWithWebIdentityInput {
@@ -66,7 +80,7 @@ pub struct AssumeRoleWithWebIdentityInput {
     pub role_session_name: String,
     pub web_identity_token: String,
     pub duration_seconds: Option<i64>,
-    pub policy: Option<String>,
+    pub policies: SessionPolicies,
     pub source_ip: Option<String>,
 }
 
@@ -249,7 +263,7 @@ impl Sts {
             role_arn: input.role_arn,
             role_session_name: input.role_session_name,
             duration_seconds: input.duration_seconds,
-            policy: input.policy,
+            policies: input.policies,
             source_ip: input.source_ip,
         };
         self.exchange(token, session, now, rng).await
@@ -271,7 +285,7 @@ impl Sts {
             role_arn: role_arn.to_owned(),
             role_session_name: COGNITO_SESSION_NAME.to_owned(),
             duration_seconds: None,
-            policy: None,
+            policies: SessionPolicies::default(),
             source_ip: None,
         };
         self.exchange(FederatedIdentity::cognito(token), session, now, rng)
@@ -401,13 +415,16 @@ impl Sts {
                     .to_owned(),
             ));
         }
-        let packed_policy_size = match &input.policy {
-            Some(policy) => {
-                parse_session_policy(policy)?;
-                Some(packed_size(Some(policy), &tags)?)
-            }
-            None => None,
-        };
+        self.check_session_policies(&input.policies).await?;
+        let packed_policy_size = (!input.policies.is_empty())
+            .then(|| {
+                packed_size(
+                    input.policies.policy.as_deref(),
+                    &input.policies.policy_arns,
+                    &tags,
+                )
+            })
+            .transpose()?;
 
         let claims = SessionClaims {
             account_id: self.deployment.account_id.clone(),
@@ -420,7 +437,8 @@ impl Sts {
             amr: token.amr,
             issued_at: now,
             expires_at: now + duration,
-            session_policy: input.policy,
+            session_policy: input.policies.policy,
+            policy_arns: input.policies.policy_arns,
             tags,
             web_identity_key_prefix: (token.key_prefix != COGNITO_FEDERATED_PRINCIPAL)
                 .then(|| token.key_prefix.clone()),
@@ -565,6 +583,29 @@ fn insert_time_as(context: &mut Context, key: &str, at: UnixSeconds) {
     }
 }
 
+impl Sts {
+    /// Check a request's session policies: the document parses, and each managed policy is an
+    /// AWS managed one or one of this account's.
+    async fn check_session_policies(&self, policies: &SessionPolicies) -> Result<()> {
+        if let Some(policy) = &policies.policy {
+            parse_session_policy(policy)?;
+        }
+        for arn in &policies.policy_arns {
+            let exists = aws_managed::find(arn).is_some()
+                || (arn.starts_with(&format!(
+                    "arn:aws:iam::{}:policy/",
+                    self.deployment.account_id
+                )) && self.store.managed_policy(arn).await?.is_some());
+            if !exists {
+                return Err(StsError::MalformedPolicyDocument(format!(
+                    "Policy {arn} does not exist or is not attachable."
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Session tag keys are case-insensitive: two of one key are refused (STS says
 /// InvalidParameterValue where IAM says InvalidInput).
 fn check_unique_tag_keys(tags: &[(String, String)]) -> Result<()> {
@@ -592,7 +633,11 @@ fn parse_session_policy(policy: &str) -> Result<()> {
 }
 
 /// The share of the packed budget a session policy and the session tags use, in percent.
-fn packed_size(policy: Option<&str>, tags: &[(String, String)]) -> Result<i64> {
+fn packed_size(
+    policy: Option<&str>,
+    policy_arns: &[String],
+    tags: &[(String, String)],
+) -> Result<i64> {
     // AWS packs the policy without insignificant white space.
     let compact = policy.map_or(0, |policy| {
         serde_json::from_str::<serde_json::Value>(policy)
@@ -600,7 +645,9 @@ fn packed_size(policy: Option<&str>, tags: &[(String, String)]) -> Result<i64> {
             .unwrap_or(policy.len())
     });
     let tag_size: usize = tags.iter().map(|(k, v)| k.len() + v.len()).sum();
-    let percent = ((compact + tag_size) * 100).div_ceil(PACKED_POLICY_BUDGET) as i64;
+    // A managed session policy costs its ARN only.
+    let arn_size: usize = policy_arns.iter().map(String::len).sum();
+    let percent = ((compact + tag_size + arn_size) * 100).div_ceil(PACKED_POLICY_BUDGET) as i64;
     if percent > 100 {
         return Err(StsError::PackedPolicyTooLarge(format!(
             "Packed policy consumes {percent}% of allotted space, please use smaller policy."
@@ -630,14 +677,14 @@ mod tests {
     #[test]
     fn packed_size_is_a_percentage_of_the_budget() {
         let policy = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
-        let size = packed_size(Some(policy), &[]).unwrap();
+        let size = packed_size(Some(policy), &[], &[]).unwrap();
         assert!((1..=10).contains(&size), "{size}");
         let big = format!(
             r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"s3:*","Resource":"{}"}}}}"#,
             "x".repeat(2100)
         );
         assert!(matches!(
-            packed_size(Some(&big), &[]),
+            packed_size(Some(&big), &[], &[]),
             Err(StsError::PackedPolicyTooLarge(_))
         ));
     }

@@ -4,7 +4,7 @@
 //! them to any temporary credentials. And GetAccessKeyInfo, which names a key's account.
 
 use super::credentials::{SessionClaims, SessionKind, TemporaryCredentials};
-use super::{Result, Sts, StsError, packed_size, parse_session_policy};
+use super::{Result, SessionPolicies, Sts, StsError, packed_size};
 use crate::UnixSeconds;
 use crate::account::Principal;
 use crate::random::Randomness;
@@ -23,7 +23,7 @@ fn user_name_and_path(arn: &str) -> Option<(&str, &str)> {
 
 pub struct GetFederationTokenInput {
     pub name: String,
-    pub policy: Option<String>,
+    pub policies: SessionPolicies,
     pub duration_seconds: Option<i64>,
     pub tags: Vec<(String, String)>,
 }
@@ -98,8 +98,8 @@ impl Sts {
     }
 
     /// Temporary credentials for a federated user `input.name`: the calling user's permissions
-    /// narrowed by the session policy; without one, no permission at all.
-    pub fn get_federation_token(
+    /// narrowed by the session policies; without any, no permission at all.
+    pub async fn get_federation_token(
         &self,
         caller: &Principal,
         signed_with_session: bool,
@@ -118,17 +118,20 @@ impl Sts {
             duration,
         )?;
         super::check_unique_tag_keys(&input.tags)?;
-        if let Some(policy) = &input.policy {
-            parse_session_policy(policy)?;
-        }
-        let packed_policy_size = if input.policy.is_some() || !input.tags.is_empty() {
-            packed_size(input.policy.as_deref(), &input.tags)?
+        self.check_session_policies(&input.policies).await?;
+        let packed_policy_size = if !input.policies.is_empty() || !input.tags.is_empty() {
+            packed_size(
+                input.policies.policy.as_deref(),
+                &input.policies.policy_arns,
+                &input.tags,
+            )?
         } else {
             0
         };
         claims.kind = SessionKind::FederatedUser;
         claims.session_name = input.name;
-        claims.session_policy = input.policy;
+        claims.session_policy = input.policies.policy;
+        claims.policy_arns = input.policies.policy_arns;
         claims.tags = input.tags;
         let credentials = self.minter.mint(&claims, rng);
         Ok(GetFederationTokenOutput {

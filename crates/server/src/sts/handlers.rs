@@ -3,7 +3,8 @@
 use tegata_core::Internal;
 use tegata_core::sts::{
     AssumeRoleOutput, AssumeRoleWithWebIdentityInput, AssumeRoleWithWebIdentityOutput, AwsCaller,
-    CallerIdentity, GetFederationTokenInput, GetFederationTokenOutput, Sts, StsError,
+    CallerIdentity, GetFederationTokenInput, GetFederationTokenOutput, SessionPolicies, Sts,
+    StsError,
 };
 
 use super::shapes;
@@ -20,14 +21,11 @@ fn caller<'a>(ctx: &'a Context, operation: &str) -> Result<&'a Caller> {
         .ok_or_else(|| Internal::new(format!("{operation} reached its handler unsigned")).into())
 }
 
-/// Managed session policies narrow what a session may do: ignoring them would hand out a
-/// broader session than the caller asked for.
-fn refuse_policy_arns<T>(policy_arns: &Option<Vec<T>>) -> Result<()> {
-    match policy_arns {
-        Some(_) => Err(StsError::Validation(
-            "tegata does not support PolicyArns yet; pass the session policy as Policy.".to_owned(),
-        )),
-        None => Ok(()),
+/// `Policy` and `PolicyArns` (whose members the model checked).
+fn session_policies(policy: Option<String>, arns: Option<Vec<Option<String>>>) -> SessionPolicies {
+    SessionPolicies {
+        policy,
+        policy_arns: arns.into_iter().flatten().flatten().collect(),
     }
 }
 
@@ -36,7 +34,6 @@ pub(super) async fn assume_role(
     ctx: &Context,
     input: shapes::AssumeRoleInput,
 ) -> Result<AssumeRoleOutput> {
-    refuse_policy_arns(&input.policy_arns)?;
     let caller = caller(ctx, "AssumeRole")?;
     service
         .assume_role(
@@ -51,7 +48,7 @@ pub(super) async fn assume_role(
                 role_arn: input.role_arn.unwrap_or_default(),
                 role_session_name: input.role_session_name.unwrap_or_default(),
                 duration_seconds: input.duration_seconds,
-                policy: input.policy,
+                policies: session_policies(input.policy, input.policy_arns),
                 tags: tag_pairs(input.tags),
                 transitive_tag_keys: input.transitive_tag_keys.unwrap_or_default(),
                 external_id: input.external_id,
@@ -87,20 +84,21 @@ pub(super) async fn get_federation_token(
     ctx: &Context,
     input: shapes::GetFederationTokenInput,
 ) -> Result<GetFederationTokenOutput> {
-    refuse_policy_arns(&input.policy_arns)?;
     let caller = caller(ctx, "GetFederationToken")?;
-    service.get_federation_token(
-        &caller.principal,
-        caller.is_session(),
-        GetFederationTokenInput {
-            name: input.name.unwrap_or_default(),
-            policy: input.policy,
-            duration_seconds: input.duration_seconds,
-            tags: tag_pairs(input.tags),
-        },
-        ctx.unix_now(),
-        &*ctx.rng,
-    )
+    service
+        .get_federation_token(
+            &caller.principal,
+            caller.is_session(),
+            GetFederationTokenInput {
+                name: input.name.unwrap_or_default(),
+                policies: session_policies(input.policy, input.policy_arns),
+                duration_seconds: input.duration_seconds,
+                tags: tag_pairs(input.tags),
+            },
+            ctx.unix_now(),
+            &*ctx.rng,
+        )
+        .await
 }
 
 pub(super) async fn get_access_key_info(
@@ -118,7 +116,6 @@ pub(super) async fn assume_role_with_web_identity(
     ctx: &Context,
     input: shapes::AssumeRoleWithWebIdentityInput,
 ) -> Result<AssumeRoleWithWebIdentityOutput> {
-    refuse_policy_arns(&input.policy_arns)?;
     service
         .assume_role_with_web_identity(
             AssumeRoleWithWebIdentityInput {
@@ -126,7 +123,7 @@ pub(super) async fn assume_role_with_web_identity(
                 role_session_name: input.role_session_name.unwrap_or_default(),
                 web_identity_token: input.web_identity_token.unwrap_or_default(),
                 duration_seconds: input.duration_seconds,
-                policy: input.policy,
+                policies: session_policies(input.policy, input.policy_arns),
                 source_ip: None,
             },
             ctx.unix_now(),
