@@ -388,13 +388,98 @@ def test_managed_session_policies_narrow_every_kind_of_session(tegata, account):
     assert error(excinfo) == ("MalformedPolicyDocument", f"Policy {missing} does not exist or is not attachable.")
 
     # A federated user may be given managed policies alone.
-    federated = sts.get_federation_token(Name="fed", PolicyArns=[{"arn": aws_managed}])
+    cognito_read_only = "arn:aws:iam::aws:policy/AmazonCognitoReadOnly"
+    federated = sts.get_federation_token(Name="fed", PolicyArns=[{"arn": cognito_read_only}])
     assert federated["PackedPolicySize"] >= 1
-    creds = federated["Credentials"]
-    as_session(tegata, "iam", creds).list_roles()
+    as_session(tegata, "cognito-identity", federated["Credentials"]).list_identity_pools(MaxResults=5)
     # Deleting the policy takes what it allowed from the sessions that named it.
     iam.set_default_policy_version(PolicyArn=pools_only, VersionId="v1")
     assert can(by_role) == (True, False)
     iam.delete_policy_version(PolicyArn=pools_only, VersionId="v2")
     iam.delete_policy(PolicyArn=pools_only)
     assert can(by_role) == (False, False)
+
+
+def test_trust_and_caller_policies_decide_together(tegata, account):
+    iam = tegata.client("iam")
+    anyone = iam.create_role(RoleName="anyone", AssumeRolePolicyDocument=trust("*"))["Role"]
+    key = user_with_key(tegata, "plain")
+    sts = as_key(tegata, "sts", key)
+    # `*` is not the caller's own ARN: the caller's policies must still allow.
+    with pytest.raises(ClientError) as excinfo:
+        sts.assume_role(RoleArn=anyone["Arn"], RoleSessionName="s1")
+    assert "because no identity-based policy allows the sts:AssumeRole action" in denied(excinfo)
+    iam.put_user_policy(UserName="plain", PolicyName="assume", PolicyDocument=policy(
+        allow("sts:AssumeRole"),
+        {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*",
+         "Condition": {"StringEquals": {"sts:RoleSessionName": "admin"}}}))
+    sts.assume_role(RoleArn=anyone["Arn"], RoleSessionName="s1")
+    # The caller's policies see the request's sts: keys.
+    with pytest.raises(ClientError) as excinfo:
+        sts.assume_role(RoleArn=anyone["Arn"], RoleSessionName="admin")
+    assert "with an explicit deny in an identity-based policy" in denied(excinfo)
+
+    # The trust policy sees the caller's own tags.
+    guarded = iam.create_role(RoleName="guarded", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": account}, "Action": "sts:AssumeRole"},
+            {"Effect": "Deny", "Principal": {"AWS": account}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blocked"}}}]}))["Role"]
+    sts.assume_role(RoleArn=guarded["Arn"], RoleSessionName="s1")
+    iam.tag_user(UserName="plain", Tags=[{"Key": "team", "Value": "blocked"}])
+    with pytest.raises(ClientError) as excinfo:
+        sts.assume_role(RoleArn=guarded["Arn"], RoleSessionName="s1")
+    assert code(excinfo) == "AccessDenied"
+
+
+def test_a_source_identity_needs_its_permission_at_every_link(tegata, account):
+    iam = tegata.client("iam")
+    first = iam.create_role(RoleName="first", AssumeRolePolicyDocument=trust(
+        account, "sts:AssumeRole", "sts:SetSourceIdentity"))["Role"]
+    plain = iam.create_role(RoleName="plain-next", AssumeRolePolicyDocument=trust(first["Arn"]))["Role"]
+    willing = iam.create_role(RoleName="willing-next", AssumeRolePolicyDocument=trust(
+        first["Arn"], "sts:AssumeRole", "sts:SetSourceIdentity"))["Role"]
+    iam.put_role_policy(RoleName="first", PolicyName="chain", PolicyDocument=policy(
+        allow(["sts:AssumeRole", "sts:SetSourceIdentity"])))
+    session = tegata.client("sts").assume_role(RoleArn=first["Arn"], RoleSessionName="s1",
+                                               SourceIdentity="alice")["Credentials"]
+    chained = as_session(tegata, "sts", session)
+    with pytest.raises(ClientError) as excinfo:
+        chained.assume_role(RoleArn=plain["Arn"], RoleSessionName="s2")
+    assert "sts:SetSourceIdentity" in denied(excinfo)
+    with pytest.raises(ClientError) as excinfo:
+        chained.assume_role(RoleArn=willing["Arn"], RoleSessionName="s2", SourceIdentity="mallory")
+    assert code(excinfo) == "AccessDenied", "a source identity cannot be changed"
+    kept = chained.assume_role(RoleArn=willing["Arn"], RoleSessionName="s2")
+    assert kept["SourceIdentity"] == "alice"
+
+
+def test_user_and_federated_sessions_call_what_aws_lets_them(tegata, account):
+    iam = tegata.client("iam")
+    key = user_with_key(tegata, "limited")
+    iam.put_user_policy(UserName="limited", PolicyName="all", PolicyDocument=policy(allow("*")))
+    target = iam.create_role(RoleName="target", AssumeRolePolicyDocument=trust(account))["Role"]
+    sts = as_key(tegata, "sts", key)
+    user_session = sts.get_session_token()["Credentials"]
+    federated = sts.get_federation_token(Name="fed", Policy=policy(allow("*")))["Credentials"]
+    for credentials in (user_session, federated):
+        # IAM refuses them (AWS wants MFA for the first, and never takes the second).
+        with pytest.raises(ClientError) as excinfo:
+            as_session(tegata, "iam", credentials).create_access_key(UserName="limited")
+        assert code(excinfo) == "InvalidClientTokenId"
+        as_session(tegata, "sts", credentials).get_caller_identity()
+        as_session(tegata, "cognito-identity", credentials).list_identity_pools(MaxResults=5)
+    # A user's session may assume a role; a federated user's may call nothing else of STS.
+    as_session(tegata, "sts", user_session).assume_role(RoleArn=target["Arn"], RoleSessionName="s1")
+    for call in (lambda c: c.assume_role(RoleArn=target["Arn"], RoleSessionName="s1"),
+                 lambda c: c.get_access_key_info(AccessKeyId=key["AccessKeyId"])):
+        with pytest.raises(ClientError) as excinfo:
+            call(as_session(tegata, "sts", federated))
+        assert code(excinfo) == "AccessDenied"
+
+    # Tags on a federated user need sts:TagSession.
+    iam.put_user_policy(UserName="limited", PolicyName="all", PolicyDocument=policy(
+        allow("sts:GetFederationToken")))
+    with pytest.raises(ClientError) as excinfo:
+        sts.get_federation_token(Name="tagged", Tags=[{"Key": "team", "Value": "x"}])
+    assert "sts:TagSession" in denied(excinfo)

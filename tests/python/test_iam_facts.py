@@ -152,6 +152,12 @@ def test_role_tags(iam):
     # Untagging a key that is not there succeeds.
     assert set(iam.untag_role(RoleName="tagged", TagKeys=["absent", "SOMEKEY"])) == {"ResponseMetadata"}
     assert iam.list_role_tags(RoleName="tagged")["Tags"] == [{"Key": "someotherkey", "Value": ""}]
+    # Pages follow the marker.
+    iam.tag_role(RoleName="tagged", Tags=[{"Key": f"p{n}", "Value": "v"} for n in range(4)])
+    first = iam.list_role_tags(RoleName="tagged", MaxItems=2)
+    rest = iam.list_role_tags(RoleName="tagged", Marker=first["Marker"])
+    assert [t["Key"] for t in first["Tags"] + rest["Tags"]] == ["someotherkey", "p0", "p1", "p2", "p3"]
+    assert rest["IsTruncated"] is False
     missing = (404, "NoSuchEntity", "The role with name ghost cannot be found.")
     assert refused(iam.tag_role, RoleName="ghost", Tags=[{"Key": "k", "Value": "v"}]) == missing
     assert refused(iam.untag_role, RoleName="ghost", TagKeys=["k"]) == missing

@@ -119,11 +119,26 @@ fn trim(explanation: &mut Value) -> bool {
     if object.remove("policies").is_some() {
         return true;
     }
-    object
+    if object
         .get_mut("context")
         .and_then(Value::as_object_mut)
         .and_then(|context| context.remove("conditions"))
         .is_some()
+    {
+        return true;
+    }
+    // Last: halve the matched statements.
+    match object
+        .get_mut("matchedStatements")
+        .and_then(|m| m.get_mut("items"))
+        .and_then(Value::as_array_mut)
+    {
+        Some(items) if !items.is_empty() => {
+            items.truncate(items.len() / 2);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// One evaluation, as the authorizer made it.
@@ -222,7 +237,14 @@ pub fn explain(evaluation: &Evaluation<'_>) -> Value {
         }
         policies.push(json!({"policy": source, "policyType": kind, "statements": statements}));
     }
-    let mut conditions: Vec<(&str, &[String])> = evaluation.context.iter().collect();
+    // The tags of the resource acted on stay out: the decoder may not be allowed to read them.
+    let mut conditions: Vec<(&str, &[String])> = evaluation
+        .context
+        .iter()
+        .filter(|(key, _)| {
+            !(key.starts_with("aws:resourcetag/") || key.starts_with("iam:resourcetag/"))
+        })
+        .collect();
     conditions.sort_unstable_by_key(|(key, _)| *key);
     let conditions: Vec<Value> = conditions
         .into_iter()
@@ -341,8 +363,12 @@ mod tests {
     fn large_explanations_are_trimmed_to_fit() {
         let rng = SeededRandomness::new(4);
         let messages = DenialMessages::new(&MasterKey::generate(&rng));
+        let matched: Vec<Value> = (0..400)
+            .map(|n| json!({"statementId": format!("S{n}"), "policy": "p".repeat(40)}))
+            .collect();
         let huge = json!({
             "allowed": false,
+            "matchedStatements": {"items": matched},
             "context": {"conditions": {"items": ["x".repeat(9000)]}},
             "policies": [{"statements": [{"applies": false, "pad": "y".repeat(9000)}]}],
         });

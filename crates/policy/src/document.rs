@@ -42,7 +42,7 @@ pub enum PrincipalSpec {
 impl PrincipalSpec {
     pub fn matches(&self, principal: &Principal) -> bool {
         match self {
-            PrincipalSpec::Anyone => true,
+            PrincipalSpec::Anyone => !principal.exact,
             PrincipalSpec::Named(map) => map
                 .get(&principal.kind)
                 .is_some_and(|ids| ids.iter().any(|id| principal_id_matches(id, principal))),
@@ -51,7 +51,13 @@ impl PrincipalSpec {
 }
 
 fn principal_id_matches(id: &str, principal: &Principal) -> bool {
-    if id == "*" || id == principal.id || principal.role.as_deref() == Some(id) {
+    if id == principal.id {
+        return true;
+    }
+    if principal.exact {
+        return false;
+    }
+    if id == "*" || principal.role.as_deref() == Some(id) {
         return true;
     }
     // `"AWS": "123456789012"` and `"AWS": "arn:aws:iam::123456789012:root"` stand for every
@@ -140,6 +146,21 @@ impl PolicyDocument {
                     .flatten()
                     .any(|r| r.contains("${"))
         })
+    }
+
+    /// What IAM checks of a trust policy it is given (CreateRole, UpdateAssumeRolePolicy),
+    /// beyond [`Self::parse`]: only the actions of assuming a role. Not checked when a stored
+    /// policy is read, so that a role saved before still works.
+    pub fn check_trust_actions(&self) -> Result<(), PolicyError> {
+        let actions = self
+            .statements
+            .iter()
+            .flat_map(|s| s.action.iter().chain(&s.not_action).flatten());
+        if actions.into_iter().all(|a| is_trust_action(a)) {
+            Ok(())
+        } else {
+            err("AssumeRole policy may only specify STS AssumeRole actions.")
+        }
     }
 
     /// Parse and validate a document for the given use.
@@ -345,14 +366,6 @@ fn parse_statement(value: &Value, kind: PolicyKind) -> Result<Statement, PolicyE
             if names_resource {
                 return err("Has prohibited field Resource");
             }
-            let actions = statement
-                .action
-                .iter()
-                .chain(&statement.not_action)
-                .flatten();
-            if !actions.into_iter().all(|a| is_trust_action(a)) {
-                return err("AssumeRole policy may only specify STS AssumeRole actions.");
-            }
         }
         PolicyKind::Identity | PolicyKind::Managed => {
             if names_principal {
@@ -437,6 +450,32 @@ mod tests {
     }
 
     #[test]
+    fn only_a_named_arn_matches_a_principal_by_its_own_arn() {
+        use crate::Principal;
+        let session = Principal::role_session(
+            "arn:aws:sts::1:assumed-role/r/s",
+            "arn:aws:iam::1:role/r",
+            "1",
+        );
+        let exact = session.by_own_arn();
+        let spec =
+            |aws: &str| PrincipalSpec::Named([("AWS".to_owned(), vec![aws.to_owned()])].into());
+        for (named, broad, own) in [
+            ("*", true, false),
+            ("1", true, false),
+            ("arn:aws:iam::1:root", true, false),
+            ("arn:aws:iam::1:role/r", true, false),
+            ("arn:aws:sts::1:assumed-role/r/s", true, true),
+            ("arn:aws:sts::1:assumed-role/r/other", false, false),
+        ] {
+            assert_eq!(spec(named).matches(&session), broad, "{named}");
+            assert_eq!(spec(named).matches(&exact), own, "{named}");
+        }
+        assert!(PrincipalSpec::Anyone.matches(&session));
+        assert!(!PrincipalSpec::Anyone.matches(&exact));
+    }
+
+    #[test]
     fn trust_policies_have_their_own_messages() {
         let trust = |action: &str| {
             format!(
@@ -445,6 +484,7 @@ mod tests {
         };
         let message = |text: &str| {
             PolicyDocument::parse(text, PolicyKind::Trust)
+                .and_then(|doc| doc.check_trust_actions())
                 .err()
                 .map(|e| e.0)
         };
@@ -459,6 +499,10 @@ mod tests {
         assert_eq!(
             message(&trust(r#"["sts:AssumeRole","s3:GetObject"]"#)).as_deref(),
             Some("AssumeRole policy may only specify STS AssumeRole actions.")
+        );
+        assert!(
+            PolicyDocument::parse(&trust(r#""s3:GetObject""#), PolicyKind::Trust).is_ok(),
+            "a stored policy is read whatever its actions"
         );
         for allowed in [
             r#"["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]"#,

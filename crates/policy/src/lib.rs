@@ -34,6 +34,9 @@ pub struct Principal {
     /// For an assumed role's session: the role's ARN, which a trust policy names to let in
     /// every session of that role.
     pub role: Option<String>,
+    /// Match only a policy that names this principal's own ARN: not `*`, not its account, not
+    /// its role ([`Principal::by_own_arn`]).
+    pub exact: bool,
 }
 
 impl Principal {
@@ -43,6 +46,7 @@ impl Principal {
             id: id.to_owned(),
             account: None,
             role: None,
+            exact: false,
         }
     }
 
@@ -52,6 +56,7 @@ impl Principal {
             id: arn.to_owned(),
             account: Some(account.to_owned()),
             role: None,
+            exact: false,
         }
     }
 
@@ -63,7 +68,7 @@ impl Principal {
         }
     }
 
-    /// The same principal as named by its own ARN only: not by its account, nor by its role.
+    /// The same principal as named by its own ARN only: not by `*`, its account or its role.
     /// A trust policy that lets a principal in this way grants access by itself, without the
     /// principal's own policies (IAM's evaluation within one account).
     pub fn by_own_arn(&self) -> Self {
@@ -72,6 +77,7 @@ impl Principal {
             id: self.id.clone(),
             account: None,
             role: None,
+            exact: true,
         }
     }
 }

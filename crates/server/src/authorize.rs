@@ -96,6 +96,41 @@ impl Authorizer {
         }
     }
 
+    /// The caller's tags as its policies see them (`aws:PrincipalTag/*`).
+    pub async fn principal_tags(
+        &self,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<Vec<(String, String)>, RequestError> {
+        let permissions = self.permissions_of(caller, now).await?;
+        Ok(principal_tags(caller, &permissions))
+    }
+
+    /// The policies and tags of the caller's user or role; nothing for one that no longer
+    /// exists.
+    async fn permissions_of(
+        &self,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<Arc<PrincipalPermissions>, RequestError> {
+        let (kind, name) = principal_entity(caller);
+        Ok(self
+            .permissions
+            .of(kind, name, now)
+            .await
+            .map_err(|e| RequestError::Internal(e.to_string()))?
+            // A principal that no longer exists (a role deleted under its sessions) holds no
+            // policy: everything is implicitly denied. Nor does a role deleted and made again
+            // under the same name hold anything for the old role's sessions.
+            .filter(|p| {
+                caller
+                    .session
+                    .as_ref()
+                    .is_none_or(|claims| claims.role_id == p.id)
+            })
+            .unwrap_or_default())
+    }
+
     /// What `caller`'s policies say of `action` on `resource`.
     pub async fn verdict(
         &self,
@@ -118,22 +153,9 @@ impl Authorizer {
         resource: &str,
         facts: &RequestFacts<'_>,
     ) -> Result<Evaluated, RequestError> {
-        let (kind, name) = principal_entity(caller);
         let permissions = self
-            .permissions
-            .of(kind, name, facts.now.unix_timestamp())
-            .await
-            .map_err(|e| RequestError::Internal(e.to_string()))?
-            // A principal that no longer exists (a role deleted under its sessions) holds no
-            // policy: everything is implicitly denied. Nor does a role deleted and made again
-            // under the same name hold anything for the old role's sessions.
-            .filter(|p| {
-                caller
-                    .session
-                    .as_ref()
-                    .is_none_or(|claims| claims.role_id == p.id)
-            })
-            .unwrap_or_default();
+            .permissions_of(caller, facts.now.unix_timestamp())
+            .await?;
         let session_policies =
             session_policies(&self.permissions, caller, facts.now.unix_timestamp()).await?;
         // An explained denial shows the whole context, so it is built whenever denials are.
@@ -240,6 +262,17 @@ async fn session_policies(
     Ok(policies)
 }
 
+/// The caller's tags (`aws:PrincipalTag/*`): its user's or role's, with a session's tags over
+/// those of the same key.
+fn principal_tags(caller: &Caller, permissions: &PrincipalPermissions) -> Vec<(String, String)> {
+    let mut tags = permissions.tags.clone();
+    for (key, value) in caller.session.iter().flat_map(|claims| &claims.tags) {
+        tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+        tags.push((key.clone(), value.clone()));
+    }
+    tags
+}
+
 /// The condition keys of a request, as AWS fills them for a principal in its own account.
 pub fn request_context(
     caller: &Caller,
@@ -261,7 +294,6 @@ pub fn request_context(
     if let Some(ip) = facts.source_ip {
         context.insert("aws:SourceIp", ip.to_string());
     }
-    let mut tags = permissions.tags.clone();
     match &caller.session {
         None => {
             let (_, user_name) = principal_entity(caller);
@@ -270,16 +302,9 @@ pub fn request_context(
                 .insert("aws:PrincipalType", "User")
                 .insert("aws:username", user_name.to_owned());
         }
-        Some(claims) => {
-            session_keys(&mut context, claims);
-            // Session tags override the role's tags of the same key.
-            for (key, value) in &claims.tags {
-                tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
-                tags.push((key.clone(), value.clone()));
-            }
-        }
+        Some(claims) => session_keys(&mut context, claims),
     }
-    for (key, value) in &tags {
+    for (key, value) in &principal_tags(caller, permissions) {
         context.insert(&format!("aws:PrincipalTag/{key}"), value.clone());
     }
     for (key, value) in facts.request_tags {

@@ -542,9 +542,14 @@ impl<'a, Raw: Members> Call<'a, Raw> {
         terms: &AuthorizationTerms,
     ) -> Result<tegata_core::sts::IdentityVerdicts, RequestError> {
         let facts = terms.facts(self.ctx.now, self.ctx.source_ip);
+        // A source identity kept from the calling session counts as one set (see the handler).
+        let inherited = caller
+            .session
+            .as_ref()
+            .is_some_and(|s| s.source_identity.is_some());
         let actions = tegata_core::sts::assume_role_actions(
             !terms.request_tags.is_empty(),
-            terms.source_identity,
+            terms.source_identity || inherited,
         );
         let mut verdicts = Vec::with_capacity(actions.len());
         for action in actions {
@@ -554,7 +559,14 @@ impl<'a, Raw: Members> Call<'a, Raw> {
                 .await?;
             verdicts.push((action, verdict));
         }
-        Ok(tegata_core::sts::IdentityVerdicts { verdicts })
+        let principal_tags = self
+            .authorizer
+            .principal_tags(caller, self.ctx.now.unix_timestamp())
+            .await?;
+        Ok(tegata_core::sts::IdentityVerdicts {
+            verdicts,
+            principal_tags,
+        })
     }
 
     /// Authorize the row's action on its resource, then what the request also does: a renamed
@@ -600,6 +612,12 @@ impl<'a, Raw: Members> Call<'a, Raw> {
             );
             authorizer
                 .authorize(caller, self.endpoint.action, &target, &facts)
+                .await?;
+        }
+        // Session tags on a federated user need their own permission, as on AssumeRole.
+        if self.endpoint.action == "sts:GetFederationToken" && !terms.request_tags.is_empty() {
+            authorizer
+                .authorize(caller, TAG_SESSION, &resource, &facts)
                 .await?;
         }
         for role in &terms.passed_roles {
@@ -694,6 +712,17 @@ impl AuthorizationTerms {
     fn read(endpoint: &Endpoint, raw: &dyn Members) -> Self {
         let owned = |name: &str| raw.member(name).map(str::to_owned);
         let mut service_keys = Vec::new();
+        if endpoint.action.starts_with("sts:") {
+            for (member, key) in [
+                ("RoleSessionName", "sts:RoleSessionName"),
+                ("ExternalId", "sts:ExternalId"),
+                ("SourceIdentity", "sts:SourceIdentity"),
+            ] {
+                if let Some(value) = raw.member(member) {
+                    service_keys.push((key.to_owned(), value.to_owned()));
+                }
+            }
+        }
         if endpoint.action.starts_with("iam:") {
             for (member, key) in [
                 ("PolicyArn", "iam:PolicyARN"),
@@ -732,6 +761,44 @@ struct StoredEntity {
 
 /// The action a request that hands a role to a service needs on that role.
 const PASS_ROLE: &str = "iam:PassRole";
+/// The action of passing session tags.
+const TAG_SESSION: &str = "sts:TagSession";
+
+/// What AWS lets the credentials of GetSessionToken and GetFederationToken call. IAM refuses
+/// both: GetSessionToken's without MFA, which tegata has none of, and a federated user's
+/// always; AWS answers that the token is invalid. Of STS, GetSessionToken's may call
+/// AssumeRole and GetCallerIdentity, a federated user's GetCallerIdentity only.
+/// GetSessionToken and GetFederationToken answer AWS's own message in their handlers.
+fn session_may_call(caller: &Caller, endpoint: &Endpoint) -> Result<(), RequestError> {
+    use tegata_core::sts::credentials::SessionKind;
+    let Some(kind) = caller.session.as_ref().map(|claims| claims.kind) else {
+        return Ok(());
+    };
+    if kind == SessionKind::Role {
+        return Ok(());
+    }
+    let (service, operation) = endpoint
+        .action
+        .split_once(':')
+        .unwrap_or((endpoint.action, ""));
+    let allowed = match service {
+        "iam" => return Err(RequestError::UnknownAccessKey),
+        "sts" => match operation {
+            "GetCallerIdentity" | "GetSessionToken" | "GetFederationToken" => true,
+            "AssumeRole" => kind == SessionKind::User,
+            _ => false,
+        },
+        _ => true,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(RequestError::AccessDenied(format!(
+            "User: {} is not authorized to perform: {} with these session credentials",
+            caller.principal.arn, endpoint.action
+        )))
+    }
+}
 
 /// The answer to an operation of the model that tegata does not implement (yet).
 pub fn not_implemented(endpoint: &Endpoint) -> RequestError {
@@ -758,6 +825,9 @@ where
 {
     let result = async {
         let ctx = authenticate(state, raw, envelope.service, &endpoint, request_id).await?;
+        if let Some(caller) = &ctx.caller {
+            session_may_call(caller, &endpoint)?;
+        }
         if !endpoint.implemented {
             return Err(not_implemented(&endpoint).into());
         }

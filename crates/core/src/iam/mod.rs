@@ -11,7 +11,7 @@ mod model;
 mod oidc;
 mod policies;
 mod simulate;
-mod tags;
+pub mod tags;
 mod users;
 
 use std::sync::Arc;
@@ -178,6 +178,7 @@ impl Iam {
         rng: &dyn Randomness,
     ) -> Result<Role> {
         PolicyDocument::parse(&input.assume_role_policy_document, PolicyKind::Trust)
+            .and_then(|doc| doc.check_trust_actions())
             .map_err(malformed)?;
         tags::check_unique_keys(&input.tags)?;
         if let Some(boundary) = &input.permissions_boundary {
@@ -301,7 +302,9 @@ impl Iam {
     }
 
     pub async fn update_assume_role_policy(&self, role_name: &str, document: &str) -> Result<()> {
-        PolicyDocument::parse(document, PolicyKind::Trust).map_err(malformed)?;
+        PolicyDocument::parse(document, PolicyKind::Trust)
+            .and_then(|doc| doc.check_trust_actions())
+            .map_err(malformed)?;
         let updated = self
             .store
             .update_assume_role_policy(role_name, document)

@@ -54,9 +54,47 @@ pub(super) fn without(
         .collect())
 }
 
+/// A page of an entity's tags, in their order, after the tag whose key `marker` names (IAM's
+/// ListUserTags, ListRoleTags).
+pub fn page(
+    tags: Vec<(String, String)>,
+    marker: Option<&str>,
+    max_items: u32,
+) -> Result<crate::pagination::Page<(String, String)>> {
+    let skip = match marker {
+        Some(marker) => {
+            let after = crate::pagination::decode_token(marker)?;
+            tags.iter()
+                .position(|(k, _)| k.eq_ignore_ascii_case(&after))
+                .map_or(tags.len(), |i| i + 1)
+        }
+        None => 0,
+    };
+    let rest: Vec<(String, String)> = tags.into_iter().skip(skip).collect();
+    Ok(crate::pagination::paginate(
+        rest,
+        max_items as usize,
+        |(k, _)| k.clone(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_pages_follow_the_marker() {
+        let tags: Vec<(String, String)> =
+            (0..10).map(|n| (format!("k{n}"), String::new())).collect();
+        let first = page(tags.clone(), None, 4).unwrap();
+        assert_eq!(first.items.len(), 4);
+        let second = page(tags.clone(), first.next_token.as_deref(), 4).unwrap();
+        assert_eq!(second.items.first().unwrap().0, "k4");
+        let third = page(tags.clone(), second.next_token.as_deref(), 4).unwrap();
+        assert_eq!(third.items.len(), 2);
+        assert_eq!(third.next_token, None);
+        assert!(page(tags, Some("garbage*"), 4).is_err());
+    }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

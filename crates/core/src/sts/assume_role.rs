@@ -14,7 +14,7 @@ use super::credentials::{SessionClaims, SessionKind, TemporaryCredentials};
 use super::{DEFAULT_DURATION_SECONDS, Result, SessionPolicies, Sts, StsError, packed_size};
 use crate::UnixSeconds;
 use crate::account::Principal;
-use crate::authz::Verdict;
+use crate::authz::{PolicyType, Verdict};
 use crate::random::Randomness;
 
 /// The longest session a role's session may get by assuming another role.
@@ -45,14 +45,18 @@ pub fn assume_role_actions(tags: bool, source_identity: bool) -> Vec<&'static st
 #[derive(Debug, Clone, Default)]
 pub struct IdentityVerdicts {
     pub verdicts: Vec<(&'static str, Verdict)>,
+    /// The caller's tags as its policies see them (`aws:PrincipalTag/*`): the user's or the
+    /// role's, with a session's tags over them. The trust policy sees the same.
+    pub principal_tags: Vec<(String, String)>,
 }
 
 impl IdentityVerdicts {
+    /// An action the pipeline did not evaluate is denied, never allowed.
     fn of(&self, action: &str) -> Verdict {
-        self.verdicts
-            .iter()
-            .find(|(a, _)| *a == action)
-            .map_or(Verdict::Allowed, |(_, v)| *v)
+        self.verdicts.iter().find(|(a, _)| *a == action).map_or(
+            Verdict::ImplicitDeny(PolicyType::IdentityBased),
+            |(_, v)| *v,
+        )
     }
 }
 
@@ -200,7 +204,7 @@ impl Sts {
             .await?
             .ok_or_else(denied)?;
 
-        let context = self.trust_context_for(&caller, &input, now);
+        let context = self.trust_context_for(&caller, &input, source_identity.as_deref(), now);
         let principal = match caller.session {
             Some(session) if session.kind == SessionKind::Role => PolicyPrincipal::role_session(
                 &caller.principal.arn,
@@ -221,7 +225,9 @@ impl Sts {
                 },
             )
         };
-        let actions = assume_role_actions(!input.tags.is_empty(), input.source_identity.is_some());
+        // A source identity kept from the calling session needs the permission again at each
+        // link of the chain, as one set here.
+        let actions = assume_role_actions(!input.tags.is_empty(), source_identity.is_some());
         for action in actions {
             if trust_decides(action, &principal) != Decision::Allow {
                 return Err(if action == ASSUME_ROLE {
@@ -305,6 +311,7 @@ impl Sts {
         &self,
         caller: &AwsCaller<'_>,
         input: &AssumeRoleInput,
+        source_identity: Option<&str>,
         now: UnixSeconds,
     ) -> Context {
         let mut context = Context::new();
@@ -335,10 +342,10 @@ impl Sts {
                     .insert("aws:PrincipalArn", arn)
                     .insert("aws:PrincipalType", kind);
                 super::insert_time_as(&mut context, "aws:TokenIssueTime", session.issued_at);
-                for (key, value) in &session.tags {
-                    context.insert(&format!("aws:PrincipalTag/{key}"), value.clone());
-                }
             }
+        }
+        for (key, value) in &caller.identity.principal_tags {
+            context.insert(&format!("aws:PrincipalTag/{key}"), value.clone());
         }
         if let Some(ip) = &caller.source_ip {
             context.insert("aws:SourceIp", ip.clone());
@@ -346,8 +353,8 @@ impl Sts {
         if let Some(external_id) = &input.external_id {
             context.insert("sts:ExternalId", external_id.clone());
         }
-        if let Some(source) = &input.source_identity {
-            context.insert("sts:SourceIdentity", source.clone());
+        if let Some(source) = source_identity {
+            context.insert("sts:SourceIdentity", source);
         }
         if let Some(source) = caller.session.and_then(|s| s.source_identity.as_ref()) {
             context.insert("aws:SourceIdentity", source.clone());

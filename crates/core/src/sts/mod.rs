@@ -196,11 +196,14 @@ impl Sts {
             role.role_id.clone(),
             region.to_owned(),
         );
-        tokio::spawn(async move {
-            if let Err(e) = store.record_role_use(&name, &id, now, &region).await {
-                tracing::warn!(role = %name, error = %e, "could not record the role's last use");
-            }
-        });
+        // Best effort: a node stopping loses at most its last minute of uses.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = store.record_role_use(&name, &id, now, &region).await {
+                    tracing::warn!(role = %name, error = %e, "could not record the role's last use");
+                }
+            });
+        }
     }
 
     pub fn minter(&self) -> &Arc<CredentialMinter> {

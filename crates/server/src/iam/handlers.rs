@@ -107,11 +107,11 @@ pub(super) async fn list_role_tags(
     let role = service
         .get_role(&input.input.role_name.unwrap_or_default())
         .await?;
-    let page = tegata_core::pagination::paginate(
+    let page = tegata_core::iam::tags::page(
         role.tags,
-        input.pagination.page_size() as usize,
-        |(k, _)| k.clone(),
-    );
+        input.pagination.marker.as_deref(),
+        input.pagination.page_size(),
+    )?;
     Ok(shapes::ListTagsOutput(page))
 }
 
@@ -498,11 +498,11 @@ pub(super) async fn list_user_tags(
     let user = service
         .get_user(&input.input.user_name.unwrap_or_default())
         .await?;
-    let page = tegata_core::pagination::paginate(
+    let page = tegata_core::iam::tags::page(
         user.tags,
-        input.pagination.page_size() as usize,
-        |(k, _)| k.clone(),
-    );
+        input.pagination.marker.as_deref(),
+        input.pagination.page_size(),
+    )?;
     Ok(shapes::ListTagsOutput(page))
 }
 

@@ -29,7 +29,8 @@ static EXTERNAL_ID: Text = Text::new(2, 1224).pattern(&EXTERNAL_ID_CHARACTERS);
 static SERIAL_NUMBER_CHARACTERS: Pattern = Pattern::new(r"[\w+=/:,.@-]*");
 static SERIAL_NUMBER: Text = Text::new(9, 256).pattern(&SERIAL_NUMBER_CHARACTERS);
 static TOKEN_CODE_CHARACTERS: Pattern = Pattern::new(r"[\d]*");
-static TOKEN_CODE: Text = Text::new(6, 6).pattern(&TOKEN_CODE_CHARACTERS);
+/// A one-time code is a secret while it lasts: never echoed.
+static TOKEN_CODE: Text = Text::new(6, 6).pattern(&TOKEN_CODE_CHARACTERS).sensitive();
 static SOURCE_IDENTITY: Text = Text::new(2, 64).pattern(&SESSION_NAME_CHARACTERS);
 static FEDERATED_USER_NAME: Text = Text::new(2, 32).pattern(&SESSION_NAME_CHARACTERS);
 static ACCESS_KEY_ID_CHARACTERS: Pattern = Pattern::new(r"[\w]*");
