@@ -297,3 +297,16 @@ def test_oidc_provider_tags_come_in_pages(iam):
     assert refused(iam.tag_open_id_connect_provider, OpenIDConnectProviderArn=arn,
                    Tags=[{"Key": f"x{n}", "Value": "v"} for n in range(41)]) == (
         409, "LimitExceeded", "The number of tags has reached the maximum limit.")
+
+
+def test_oidc_provider_constraints_are_reported_together_in_aws_order(iam):
+    message = refused(iam.create_open_id_connect_provider, Url="https://" + "u" * 248,
+                      ClientIDList=["c" * 256], ThumbprintList=["a" * 41])
+    assert message == (
+        400, "ValidationError", "3 validation errors detected: Value at 'clientIDList' failed to satisfy "
+        "constraint: Member must satisfy constraint: [Member must have length less than or equal to 255, "
+        "Member must have length greater than or equal to 1]; Value at 'thumbprintList' failed to satisfy "
+        "constraint: Member must satisfy constraint: [Member must have length less than or equal to 40, "
+        "Member must have length greater than or equal to 40]; Value at 'url' failed to satisfy "
+        "constraint: Member must have length less than or equal to 255")
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []

@@ -174,13 +174,15 @@ impl Violations {
     }
 
     /// A list whose members must each satisfy `text`, reported as AWS reports such lists: once
-    /// for the list, without the value, naming every constraint of its members (UntagRole's
-    /// `tagKeys`, iam-facts.md §4).
+    /// for the list, without the value, naming every constraint of its members, and "must not
+    /// be null" when the model says so (UntagRole's `tagKeys`, CreateOpenIDConnectProvider's
+    /// `clientIDList`; iam-facts.md §4).
     pub fn list_member_constraints<'a>(
         &mut self,
         member: &str,
         items: impl Iterator<Item = &'a String>,
         text: &Text,
+        not_null: bool,
     ) {
         let fits = |item: &String| {
             length_violation(item, text.min, text.max).is_none()
@@ -202,7 +204,9 @@ impl Violations {
                 pattern.as_model()
             ));
         }
-        constraints.push("Member must not be null".to_owned());
+        if not_null {
+            constraints.push("Member must not be null".to_owned());
+        }
         self.push_redacted(
             member,
             &format!(

@@ -32,7 +32,8 @@ static ROLE_DESCRIPTION: Text = Text::new(0, 1000).pattern(&DESCRIPTION_CHARACTE
 static MARKER: Text = Text::new(1, 320).pattern(&MARKER_CHARACTERS);
 static PERMISSIONS_BOUNDARY: Text = Text::new(20, 2048);
 static ARN: Text = Text::new(20, 2048);
-static PROVIDER_URL: Text = Text::new(1, 255);
+/// AWS reports a provider URL out of bounds without its value (iam-facts.md §4).
+static PROVIDER_URL: Text = Text::new(1, 255).sensitive();
 static CLIENT_ID: Text = Text::new(1, 255);
 static THUMBPRINT: Text = Text::new(40, 40);
 const MAX_SESSION_DURATION: (i64, i64) = (3600, 43_200);
@@ -394,14 +395,21 @@ impl Decode<QueryParams> for CreateOpenIdConnectProviderInput {
 
 impl Validate for CreateOpenIdConnectProviderInput {
     fn validate(&self, v: &mut Violations) {
-        v.required_text("url", self.url.as_deref(), &PROVIDER_URL);
-        v.list_entries("clientIDList", self.client_ids.iter().flatten(), &CLIENT_ID);
-        v.list_entries(
+        // In AWS's order: by member name.
+        v.list_member_constraints(
+            "clientIDList",
+            self.client_ids.iter().flatten(),
+            &CLIENT_ID,
+            false,
+        );
+        check_tags(v, self.tags.as_deref());
+        v.list_member_constraints(
             "thumbprintList",
             self.thumbprints.iter().flatten(),
             &THUMBPRINT,
+            false,
         );
-        check_tags(v, self.tags.as_deref());
+        v.required_text("url", self.url.as_deref(), &PROVIDER_URL);
     }
 }
 

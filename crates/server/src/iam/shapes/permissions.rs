@@ -122,7 +122,7 @@ impl<T: Validate> Validate for Untag<T> {
         v.required("tagKeys", &self.tag_keys);
         if let Some(keys) = &self.tag_keys {
             v.count("tagKeys", keys.len(), 0, MAX_TAGS);
-            v.list_member_constraints("tagKeys", keys.iter(), &TAG_KEY);
+            v.list_member_constraints("tagKeys", keys.iter(), &TAG_KEY, true);
         }
     }
 }
