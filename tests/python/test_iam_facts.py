@@ -310,3 +310,64 @@ def test_oidc_provider_constraints_are_reported_together_in_aws_order(iam):
         "Member must have length greater than or equal to 40]; Value at 'url' failed to satisfy "
         "constraint: Member must have length less than or equal to 255")
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+def test_every_role_operation_on_a_missing_role_says_so(iam, account):
+    managed = iam.create_policy(PolicyName="m", PolicyDocument=policy(allow("s3:*")))["Policy"]["Arn"]
+    doc = policy(allow("s3:*"))
+    calls = [
+        (iam.get_role, {}),
+        (iam.update_role, {"Description": "d"}),
+        (iam.delete_role, {}),
+        (iam.tag_role, {"Tags": [{"Key": "k", "Value": "v"}]}),
+        (iam.untag_role, {"TagKeys": ["k"]}),
+        (iam.list_role_tags, {}),
+        (iam.put_role_policy, {"PolicyName": "p", "PolicyDocument": doc}),
+        (iam.get_role_policy, {"PolicyName": "p"}),
+        (iam.delete_role_policy, {"PolicyName": "p"}),
+        (iam.put_role_permissions_boundary, {"PermissionsBoundary": managed}),
+    ]
+    for call, extra in calls:
+        assert refused(call, RoleName="X", **extra) == (
+            404, "NoSuchEntity", "The role with name X cannot be found."), call
+
+
+def test_policy_arns_given_to_roles_are_checked(iam, account):
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
+    missing = f"arn:aws:iam::{account}:policy/nonexistent-policy"
+    assert refused(iam.attach_role_policy, RoleName="r", PolicyArn=missing) == (
+        404, "NoSuchEntity", f"Policy {missing} does not exist or is not attachable.")
+    for arn in ("arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/Nonexistent"):
+        assert refused(iam.detach_role_policy, RoleName="r", PolicyArn=arn) == (
+            404, "NoSuchEntity", f"Policy {arn} was not found.")
+    bad_scope = f"arn:aws:iam::{account}:not_a_policy/invalid"
+    assert refused(iam.create_role, RoleName="bounded", AssumeRolePolicyDocument=TRUST,
+                   PermissionsBoundary=bad_scope) == (400, "InvalidInput", f"ARN {bad_scope} is not valid.")
+    assert refused(iam.create_role, RoleName="bounded", AssumeRolePolicyDocument=TRUST,
+                   PermissionsBoundary=missing) == (
+        404, "NoSuchEntity", f"Scope ARN: {missing} does not exist or is not attachable.")
+    assert refused(iam.get_role, RoleName="bounded")[1] == "NoSuchEntity", "nothing was created"
+
+
+def test_assume_role_refuses_every_recorded_malformed_role_arn(tegata):
+    sts = tegata.client("sts")
+    for arn in ("nothing-valid-in-here", "arn::b:::something/test-role", "arn:a::::something/test-role",
+                "arn:a:::something/test-role", "arn:a:a::aaaaaaaaaa:"):
+        assert refused(sts.assume_role, RoleArn=arn, RoleSessionName="s1") == (
+            400, "ValidationError", f"{arn} is invalid")
+
+
+def test_identifiers_have_aws_formats(tegata, iam, account):
+    import re
+    role = iam.create_role(RoleName="formats", Path="/p/", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": account},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]
+    assert role["Arn"] == f"arn:aws:iam::{account}:role/p/formats"
+    assert re.fullmatch(r"AROA[A-Z0-9]{17}", role["RoleId"])
+    answer = tegata.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="fmt")
+    credentials = answer["Credentials"]
+    assert re.fullmatch(r"ASIA[A-Z0-9]{16}", credentials["AccessKeyId"])
+    assert re.fullmatch(r"[A-Za-z0-9/+]{40}", credentials["SecretAccessKey"])
+    assert re.fullmatch(r"[A-Za-z0-9/+=]{16,}", credentials["SessionToken"])
+    assert answer["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/formats/fmt"
+    assert answer["AssumedRoleUser"]["AssumedRoleId"] == f"{role['RoleId']}:fmt"
