@@ -60,29 +60,42 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let rng: Arc<dyn Randomness> = Arc::new(SystemRandomness);
+    // The address first: a server that cannot listen must leave nothing behind.
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let new_directory = !config.data_dir.exists();
     create_private_dir(&config.data_dir)?;
-    let master = Arc::new(load_or_create_master_key(&config.master_key_file, &*rng)?);
+    let data_dir = config
+        .data_dir
+        .canonicalize()
+        .with_context(|| format!("resolving {}", config.data_dir.display()))?;
+    // Held until the process ends: one server per data directory.
+    let _lock = lock_data_dir(&data_dir)?;
+    if new_directory {
+        tracing::info!(data_dir = %data_dir.display(), "created the data directory");
+    }
 
+    // The store before the master key: a database that cannot be reached must not leave a new
+    // key behind.
     let store: Arc<dyn Store> =
         tegata_store::open(config.database_url.as_deref(), &config.data_dir)
             .await
             .context("opening the store")?;
+    let master = Arc::new(load_or_create_master_key(&config.master_key_file, &*rng)?);
     let store_kind = if config.database_url.is_some() {
         "postgresql"
     } else {
         "sqlite"
     };
 
-    let deployment = bootstrap(&*store, &master, rng.clone()).await?;
+    let deployment = bootstrap(&*store, &master, rng.clone(), &data_dir).await?;
     let admin_secret = deployment
         .admin_key
         .secret(&master)
         .map_err(|e| master_key_mismatch(&config, e))?;
     let keys = load_keys(&*store, &master, &config).await?;
 
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.listen))?;
     let bound = listener.local_addr().context("reading the bound address")?;
     let public_url = config
         .public_url
@@ -187,6 +200,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         rng,
         limits,
         in_flight: in_flight.clone(),
+        store: store.clone(),
     });
 
     tracing::info!(
@@ -309,6 +323,7 @@ async fn bootstrap(
     store: &dyn Store,
     master: &Arc<MasterKey>,
     rng: Arc<dyn Randomness>,
+    data_dir: &Path,
 ) -> anyhow::Result<Bootstrap> {
     let now = unix_now();
     let master_for_keygen = master.clone();
@@ -323,7 +338,11 @@ async fn bootstrap(
         .await
         .context("storing the first-start state")?;
     if stored.account == candidate.account {
-        tracing::info!(account = %stored.account.account_id, "first start: created the account, administrator key and signing key");
+        tracing::info!(
+            account = %stored.account.account_id,
+            data_dir = %data_dir.display(),
+            "creating a new deployment: the account, its administrator key and signing key"
+        );
     }
     Ok(stored)
 }
@@ -367,6 +386,34 @@ fn master_key_mismatch(
 
 fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The name of the lock file a serving node holds in its data directory.
+const LOCK_FILE: &str = "tegata.lock";
+
+/// Lock the data directory for this process, or say which directory another server holds.
+/// The lock is the operating system's (released when the process ends, however it ends), so a
+/// stale file never blocks a restart.
+fn lock_data_dir(data_dir: &Path) -> anyhow::Result<std::fs::File> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another tegata server is using the data directory {} (it holds {}); stop it, or \
+             give this one another --data-dir",
+            data_dir.display(),
+            LOCK_FILE
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
 }
 
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {

@@ -103,6 +103,9 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
 
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+
+    /// Whether the database answers (`/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
 }
 
 /// Identity pools.

@@ -17,6 +17,7 @@ pub mod http_server;
 pub mod iam;
 pub mod key_fetcher;
 pub mod oidc;
+pub mod operator;
 pub mod pipeline;
 pub mod protocol;
 mod query;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub in_flight: Arc<Semaphore>,
     /// Which web pages may read the answers (CORS).
     pub cors: AllowedOrigins,
+    /// The store, for `/readyz` to ask whether the database answers.
+    pub store: Arc<dyn tegata_core::store::Store>,
 }
 
 /// The one router both the server binary and (later) the Lambda function serve.
@@ -83,13 +86,14 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub fn router_with(state: Arc<AppState>, extra: Router) -> Router {
     let cors = state.cors.layer();
     Router::new()
-        .route("/", axum::routing::post(edge::aws).get(edge::aws))
+        .route("/", axum::routing::post(edge::aws).get(operator::root))
         .route(
             "/.well-known/openid-configuration",
             get(oidc::openid_configuration),
         )
         .route(oidc::JWKS_PATH, get(oidc::jwks))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(operator::healthz))
+        .route("/readyz", get(operator::readyz))
         .with_state(state)
         .merge(extra)
         .layer(cors)

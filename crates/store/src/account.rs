@@ -28,6 +28,14 @@ where
     for<'r> SigningKeyRow: FromRow<'r, DB::Row>,
     for<'r> Text: FromRow<'r, DB::Row>,
 {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     async fn bootstrap(&self, candidate: &Bootstrap) -> Result<Bootstrap, StoreError> {
         let mut tx = self.writer.begin().await.map_err(backend)?;
         // Whoever inserts the account row first wins; the others wait on the conflict

@@ -113,9 +113,19 @@ async fn open_sqlite_checkpointing(
 
 /// Connect to PostgreSQL and bring its schema up to date (safe when several nodes start at once).
 pub async fn open_postgres(url: &str) -> Result<PostgresStore, StoreError> {
-    let options = PgConnectOptions::from_str(url).map_err(backend)?;
+    // The URL may hold a password: its parse error is not quoted.
+    let options = PgConnectOptions::from_str(url).map_err(|_| {
+        StoreError::Backend(
+            "the PostgreSQL URL does not parse; expected postgres://user:password@host:port/database"
+                .to_owned(),
+        )
+    })?;
+    // One connection first, to report why it fails: the pool would retry until its timeout and
+    // then say only that it timed out.
+    check_postgres_reachable(&options).await?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
+        .acquire_timeout(POSTGRES_CONNECT_TIMEOUT)
         .connect_with(options)
         .await
         .map_err(backend)?;
@@ -126,6 +136,53 @@ pub async fn open_postgres(url: &str) -> Result<PostgresStore, StoreError> {
         reader: pool.clone(),
         writer: pool,
     })
+}
+
+/// How long connecting to PostgreSQL may take before it is reported unreachable.
+const POSTGRES_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Connect once to the server `options` names, and say what went wrong in an operator's terms:
+/// the host, port and database, and the cause (refused, no answer, authentication, no such
+/// database), never the password.
+async fn check_postgres_reachable(options: &PgConnectOptions) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let place = format!(
+        "PostgreSQL at {}:{} (database {}, user {})",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("(the user's)"),
+        options.get_username(),
+    );
+    let cause = match tokio::time::timeout(
+        POSTGRES_CONNECT_TIMEOUT,
+        sqlx::PgConnection::connect_with(options),
+    )
+    .await
+    {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            return Ok(());
+        }
+        Err(_) => format!(
+            "no answer within {} seconds",
+            POSTGRES_CONNECT_TIMEOUT.as_secs()
+        ),
+        Ok(Err(sqlx::Error::Io(e))) => match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                "connection refused: is the server running and listening there?".to_owned()
+            }
+            _ => format!("network error: {e}"),
+        },
+        Ok(Err(sqlx::Error::Database(e))) => match e.code().as_deref() {
+            Some("28P01" | "28000") => format!("authentication failed: {}", e.message()),
+            Some("3D000") => format!("the database does not exist: {}", e.message()),
+            _ => e.message().to_owned(),
+        },
+        Ok(Err(e)) => e.to_string(),
+    };
+    Err(StoreError::Backend(format!(
+        "cannot connect to {place}: {cause}"
+    )))
 }
 
 /// Open the store a deployment is configured for: PostgreSQL when a `postgres://` URL is given,

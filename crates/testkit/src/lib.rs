@@ -90,12 +90,26 @@ impl PgCluster {
             String::from_utf8_lossy(&out.stderr)
         );
         let port = free_port();
+        let server = Self::spawn_postgres(as_postgres_user, &bin, &dir, port);
+        let cluster = Self {
+            dir,
+            bin,
+            server,
+            port,
+            as_postgres_user,
+            databases: AtomicU32::new(0),
+        };
+        cluster.wait_ready();
+        cluster
+    }
+
+    fn spawn_postgres(as_postgres_user: bool, bin: &Path, dir: &Path, port: u16) -> Child {
         let mut postgres = Self::command(as_postgres_user, &bin.join("postgres"));
         postgres
             .arg("-D")
-            .arg(&data)
+            .arg(dir.join("data"))
             .args(["-p", &port.to_string(), "-k"])
-            .arg(&dir)
+            .arg(dir)
             .args([
                 "-c",
                 "listen_addresses=127.0.0.1",
@@ -110,17 +124,25 @@ impl PgCluster {
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let server = postgres.spawn().expect("postgres starts");
-        let cluster = Self {
-            dir,
-            bin,
-            server,
-            port,
-            as_postgres_user,
-            databases: AtomicU32::new(0),
-        };
-        cluster.wait_ready();
-        cluster
+        postgres.spawn().expect("postgres starts")
+    }
+
+    /// Stop the server (its data stays), as an outage would.
+    pub fn stop(&mut self) {
+        let _ = Self::command(self.as_postgres_user, &self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["stop", "-m", "fast", "-w"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.server.wait();
+    }
+
+    /// Start the server again on the same port and data after [`Self::stop`].
+    pub fn restart(&mut self) {
+        self.server = Self::spawn_postgres(self.as_postgres_user, &self.bin, &self.dir, self.port);
+        self.wait_ready();
     }
 
     fn command(as_postgres_user: bool, program: &Path) -> Command {

@@ -363,3 +363,33 @@ async fn application_users_on_postgresql_while_the_node_serves() {
     );
     assert!(node.stop());
 }
+
+/// `/readyz` follows the database: 503 while PostgreSQL is down, 200 once it is back, while
+/// `/healthz` says the process is alive throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_postgresql() {
+    let mut cluster = PgCluster::start();
+    let dir = TempDir::new("ready");
+    let url = cluster.create_database();
+    let node = Server::start_with(&dir.0.join("a"), &["--database-url", &url]);
+    let get = |path: &'static str| {
+        let addr = node.addr.clone();
+        async move { http(&addr, "GET", path, &[], b"").await.status }
+    };
+    assert_eq!(get("/readyz").await, 200);
+    cluster.stop();
+    assert_eq!(get("/readyz").await, 503);
+    assert_eq!(get("/healthz").await, 200);
+    cluster.restart();
+    // The pool reconnects on its next use.
+    let mut status = 0;
+    for _ in 0..50 {
+        status = get("/readyz").await;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200);
+    assert!(node.stop());
+}

@@ -1,0 +1,106 @@
+"""Running tegata: what an operator meets in the first five minutes. One server per data
+directory, nothing created by a server that cannot listen, an unreachable PostgreSQL named with
+its cause, health and readiness, and a page for browsers."""
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+from conftest import ROOT
+
+BINARY = os.environ.get("TEGATA_BIN", str(ROOT / "target" / "debug" / "tegata"))
+
+
+def serve(*args, cwd=None, timeout=30):
+    """`tegata serve` expected to stop by itself: its exit code, its log, and how long it took."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEGATA_")}
+    started = time.monotonic()
+    done = subprocess.run([BINARY, "serve", *args], capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, cwd=cwd, env=env)
+    return done.returncode, done.stderr, time.monotonic() - started
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.headers.get("content-type"), response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("content-type"), e.read().decode()
+
+
+def test_a_second_server_on_the_same_data_directory_refuses_to_start(tegata):
+    before = tegata.credentials_file.read_text()
+    code, log, _ = serve("--listen", "127.0.0.1:0", "--data-dir", str(tegata.data_dir))
+    assert code != 0
+    assert f"another tegata server is using the data directory {tegata.data_dir.resolve()}" in log, log
+    assert tegata.credentials_file.read_text() == before, "the credentials file is left alone"
+    # The first server is unaffected, and once it stops the directory is free again.
+    assert get(tegata.url + "/healthz")[0] == 200
+    tegata.restart()
+    assert get(tegata.url + "/healthz")[0] == 200
+
+
+def test_a_server_that_cannot_listen_creates_nothing(tegata, tmp_path):
+    port = tegata.url.rsplit(":", 1)[1]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    code, log, _ = serve("--listen", f"127.0.0.1:{port}", cwd=elsewhere)
+    assert code != 0 and f"listening on 127.0.0.1:{port}" in log, log
+    assert list(elsewhere.iterdir()) == [], "no ./tegata-data, no master key"
+
+
+def test_a_new_deployment_names_its_absolute_directory(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    process = subprocess.Popen([BINARY, "serve", "--listen", "127.0.0.1:0", "--data-dir", "relative-data"],
+                               cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True,
+                               env={k: v for k, v in os.environ.items() if not k.startswith("TEGATA_")})
+    log = []
+    try:
+        for line in process.stderr:
+            log.append(line)
+            if "tegata listening on" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    text = "".join(log)
+    assert "creating a new deployment" in text, text
+    assert str(work / "relative-data") in text, text
+
+
+def test_an_unreachable_postgresql_is_named_with_its_cause_at_once(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    data = tmp_path / "data"
+    code, log, took = serve("--listen", "127.0.0.1:0", "--data-dir", str(data),
+                            "--database-url", f"postgres://app:s3cret-pw@127.0.0.1:{free}/tegata")
+    assert code != 0
+    assert f"cannot connect to PostgreSQL at 127.0.0.1:{free} (database tegata, user app): connection " \
+           "refused" in log, log
+    assert took < 5, f"{took:.1f} s"
+    assert "s3cret-pw" not in log
+    assert not (data / "master.key").exists(), "nothing written before the store opens"
+
+    # A host that does not answer at all: reported within the five seconds of the timeout.
+    code, log, took = serve("--listen", "127.0.0.1:0", "--data-dir", str(data),
+                            "--database-url", "postgres://app@10.255.255.1:5432/tegata")
+    assert code != 0
+    assert "cannot connect to PostgreSQL at 10.255.255.1:5432" in log, log
+    assert took < 8, f"{took:.1f} s"
+
+
+def test_health_readiness_and_a_page_for_browsers(tegata):
+    assert get(tegata.url + "/healthz")[:1] == (200,)
+    assert get(tegata.url + "/readyz")[0] == 200
+    status, content_type, page = get(tegata.url + "/")
+    assert status == 200 and content_type.startswith("text/html"), (status, content_type)
+    assert "<h1>tegata " in page and tegata.url in page
+    assert "/.well-known/openid-configuration" in page
+    # The query protocol is still served at the same path.
+    status, _, body = get(tegata.url + "/?Action=GetCallerIdentity&Version=2011-06-15")
+    assert status == 403 and "MissingAuthenticationToken" in body
