@@ -104,3 +104,59 @@ def test_health_readiness_and_a_page_for_browsers(tegata):
     # The query protocol is still served at the same path.
     status, _, body = get(tegata.url + "/?Action=GetCallerIdentity&Version=2011-06-15")
     assert status == 403 and "MissingAuthenticationToken" in body
+
+
+def test_a_backup_under_load_restores_every_identity_acknowledged_before_it(tegata, tmp_path):
+    import shutil
+    import threading
+
+    from conftest import Tegata
+    from test_sts import PROVIDER, create_pool
+
+    pool_id = create_pool(tegata, "backed-up")
+    cognito = tegata.client("cognito-identity")
+    acknowledged, stop = [], threading.Event()
+
+    def load():
+        n = 0
+        while not stop.is_set():
+            answer = cognito.get_open_id_token_for_developer_identity(
+                IdentityPoolId=pool_id, Logins={PROVIDER: f"user-{n}"})
+            acknowledged.append((f"user-{n}", answer["IdentityId"]))
+            n += 1
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    try:
+        while len(acknowledged) < 50:
+            time.sleep(0.05)
+        before = list(acknowledged)
+        backup = tmp_path / "backups" / "tegata.db"
+        backup.parent.mkdir()
+        done = subprocess.run([BINARY, "backup", str(backup), "--data-dir", str(tegata.data_dir)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "backed up" in done.stdout
+        while len(acknowledged) < len(before) + 20:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join()
+    assert oct(backup.stat().st_mode & 0o777) == "0o600"
+    again = subprocess.run([BINARY, "backup", str(backup), "--data-dir", str(tegata.data_dir)],
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode != 0 and "never overwrites" in again.stderr
+
+    # Restore as the README says: the copy as tegata.db beside the same master key.
+    restored_dir = tmp_path / "restored"
+    restored_dir.mkdir(mode=0o700)
+    shutil.copy(tegata.data_dir / "master.key", restored_dir / "master.key")
+    shutil.copy(backup, restored_dir / "tegata.db")
+    restored = Tegata(restored_dir)
+    try:
+        client = restored.client("cognito-identity")
+        for user, identity_id in before:
+            found = client.lookup_developer_identity(IdentityPoolId=pool_id, DeveloperUserIdentifier=user)
+            assert found["IdentityId"] == identity_id, user
+    finally:
+        restored.stop()

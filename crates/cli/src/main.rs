@@ -2,6 +2,7 @@
 //! protocols (Cognito Identity, STS), so AWS SDKs and the AWS CLI work against it unchanged.
 
 mod app_users;
+mod backup;
 mod config;
 mod credentials;
 mod serve;
@@ -35,6 +36,10 @@ enum Command {
     /// `credential_process = tegata credentials --endpoint … --profile … --username …` in
     /// ~/.aws/config. Cached until five minutes before they expire.
     Credentials(credentials::CredentialsArgs),
+    /// Write a consistent copy of the SQLite store to FILE while the server runs. To restore,
+    /// stop the server, put the copy in place of <data-dir>/tegata.db (removing tegata.db-wal
+    /// and tegata.db-shm) beside the same master.key, and start it.
+    Backup(backup::BackupArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -43,6 +48,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::AppUsers(args) => app_users::run(args),
         Command::Credentials(args) => credentials::run(args),
+        Command::Backup(args) => backup::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -12,6 +12,7 @@
 
 mod account;
 mod app_users;
+mod backup;
 mod checkpointer;
 mod identities;
 mod identity_writer;
@@ -35,6 +36,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Database, Pool, Postgres, Sqlite};
 use tegata_core::store::{Store, StoreError};
 
+pub use backup::backup_sqlite;
 use checkpointer::{CHECKPOINT_EVERY, Checkpointer, WRITER_FALLBACK_PAGES};
 use identity_writer::IdentityWriter;
 

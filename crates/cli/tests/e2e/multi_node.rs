@@ -393,3 +393,68 @@ async fn readiness_follows_postgresql() {
     assert_eq!(status, 200);
     assert!(node.stop());
 }
+
+/// The README's PostgreSQL backup: pg_dump of a serving deployment, pg_restore into another
+/// database, and a node on the restored database answers what was there. `tegata backup`
+/// points a PostgreSQL deployment to pg_dump.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_deployment_restores_from_pg_dump() {
+    let cluster = PgCluster::start();
+    let dir = TempDir::new("pg-backup");
+    let source = cluster.create_database();
+    let key = dir.0.join("master.key");
+    let key = key.to_str().unwrap();
+    let node = Server::start_with(
+        &dir.0.join("a"),
+        &["--database-url", &source, "--master-key-file", key],
+    );
+    let pool = node
+        .cognito()
+        .create_identity_pool()
+        .identity_pool_name("kept")
+        .allow_unauthenticated_identities(false)
+        .developer_provider_name(PROVIDER)
+        .send()
+        .await
+        .unwrap()
+        .identity_pool_id;
+
+    let hint = std::process::Command::new(env!("CARGO_BIN_EXE_tegata"))
+        .args(["backup", "copy.db", "--database-url", &source])
+        .output()
+        .unwrap();
+    assert!(!hint.status.success());
+    assert!(String::from_utf8_lossy(&hint.stderr).contains("pg_dump"));
+
+    let bin = tegata_testkit::postgres_bin_dir();
+    let dump = dir.0.join("tegata.dump");
+    let dumped = std::process::Command::new(bin.join("pg_dump"))
+        .args(["--format=custom", "--file"])
+        .arg(&dump)
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert!(dumped.status.success(), "{dumped:?}");
+    let target = cluster.create_database();
+    let restored = std::process::Command::new(bin.join("pg_restore"))
+        .args(["--no-owner", "--dbname", &target])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(restored.status.success(), "{restored:?}");
+    assert!(node.stop());
+
+    let node = Server::start_with(
+        &dir.0.join("b"),
+        &["--database-url", &target, "--master-key-file", key],
+    );
+    let described = node
+        .cognito()
+        .describe_identity_pool()
+        .identity_pool_id(&pool)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.identity_pool_name, "kept");
+    assert!(node.stop());
+}
