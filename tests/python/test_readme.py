@@ -1,5 +1,6 @@
-"""The README's examples, run as written against a real server (only its URL is substituted; they
-run beside the server's data directory), so the README cannot drift from what tegata does."""
+"""The README's examples, run as written against a real server, so the README cannot drift from
+what tegata does: the Python ones as scripts from another directory, twice, with the environment
+the README sets; the shell ones beside the server's data directory, with its URL substituted."""
 
 import json
 import os
@@ -20,21 +21,34 @@ def localise(code, tegata):
     return code.replace(DEFAULT_URL, tegata.url)
 
 
-def test_python_examples_run(tegata, capsys, monkeypatch):
-    monkeypatch.chdir(tegata.data_dir.parent)
-    namespace = {}
-    for code in blocks("python"):
-        exec(compile(localise(code, tegata), "README.md", "exec"), namespace)
-    out = capsys.readouterr().out
-    identity_id = namespace["response"]["IdentityId"]
-    assert identity_id in out
-    assert namespace["claims"]["sub"] == identity_id
-    assert ":assumed-role/app_user/test_user" in out
-    assert namespace["enhanced"]["AccessKeyId"] in out
-    assert namespace["enhanced"]["AccessKeyId"].startswith("ASIA")
-    # The least-privilege backend: its own pool's tokens, and a refusal for the rest.
-    assert namespace["refusal"]["Code"] == "AccessDeniedException"
-    assert ":user/backend is not authorized to perform: cognito-identity:DeleteIdentityPool" in out
+def test_python_examples_run_as_scripts_from_anywhere_twice(tegata, tmp_path):
+    """Each Python block is a script: run from a directory that is neither the clone nor the
+    server's, twice in a row, with only the environment the README sets."""
+    scripts = blocks("python")
+    assert len(scripts) == 3
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TEGATA_"))}
+    env.update(AWS_ENDPOINT_URL=tegata.url, AWS_DEFAULT_REGION="us-east-1",
+               AWS_SHARED_CREDENTIALS_FILE=str(tegata.credentials_file),
+               AWS_CONFIG_FILE=str(tmp_path / "no-aws-config"))
+    for run in (1, 2):
+        outputs = []
+        for n, code in enumerate(scripts):
+            script = elsewhere / f"example_{n}.py"
+            script.write_text(code)
+            done = subprocess.run([sys.executable, script.name], cwd=elsewhere, env=env,
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, f"run {run}, block {n}:\n{done.stderr}"
+            outputs.append(done.stdout)
+        basic, enhanced, backend = outputs
+        identity_id = basic.split()[0]
+        assert identity_id.startswith("us-east-1:")
+        assert f"\n{identity_id} " in basic, "the token's sub is the identity"
+        assert ":assumed-role/app_user/test_user" in basic
+        assert enhanced.startswith("ASIA")
+        assert "AccessDeniedException User: " in backend
+        assert ":user/backend is not authorized to perform: cognito-identity:DeleteIdentityPool" in backend
 
 
 def run_shell(script, tegata, **env):
