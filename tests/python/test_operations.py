@@ -160,3 +160,57 @@ def test_a_backup_under_load_restores_every_identity_acknowledged_before_it(tega
             assert found["IdentityId"] == identity_id, user
     finally:
         restored.stop()
+
+
+def test_metrics_parse_and_count_the_requests_sent(tegata):
+    from botocore.exceptions import ClientError
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape():
+        status, content_type, text = get(tegata.url + "/metrics")
+        assert status == 200 and content_type.startswith("text/plain"), (status, content_type)
+        return {family.name: family for family in text_string_to_metric_families(text)}
+
+    def requests(families, **labels):
+        return sum(sample.value for sample in families["tegata_requests"].samples
+                   if sample.name == "tegata_requests_total"
+                   and all(sample.labels.get(k) == v for k, v in labels.items()))
+
+    before = scrape() if "tegata_requests" in scrape() else None
+    sts = tegata.client("sts")
+    for _ in range(7):
+        sts.get_caller_identity()
+    cognito = tegata.client("cognito-identity")
+    for _ in range(3):
+        try:
+            cognito.describe_identity_pool(IdentityPoolId="us-east-1:00000000-0000-0000-0000-000000000000")
+        except ClientError:
+            pass
+    pool_id = cognito.create_identity_pool(IdentityPoolName="m", AllowUnauthenticatedIdentities=False,
+                                           DeveloperProviderName="login.m")["IdentityPoolId"]
+    for n in range(4):
+        cognito.get_open_id_token_for_developer_identity(IdentityPoolId=pool_id, Logins={"login.m": f"u{n}"})
+    after = scrape()
+
+    def delta(**labels):
+        return requests(after, **labels) - (requests(before, **labels) if before else 0)
+
+    assert delta(service="sts", operation="GetCallerIdentity", outcome="ok") == 7
+    assert delta(service="cognito-identity", operation="DescribeIdentityPool",
+                 outcome="ResourceNotFoundException") == 3
+    assert delta(service="cognito-identity", operation="GetOpenIdTokenForDeveloperIdentity", outcome="ok") == 4
+    tokens = after["tegata_tokens_issued"].samples[0].value
+    assert tokens >= 4
+    durations = after["tegata_request_duration_seconds"]
+    assert durations.type == "histogram"
+    count = next(s.value for s in durations.samples if s.name.endswith("_count")
+                 and s.labels == {"service": "sts", "operation": "GetCallerIdentity"})
+    assert count >= 7
+    pools = {(s.labels["pool"], s.labels["state"]) for s in after["tegata_database_connections"].samples}
+    assert ("reader", "idle") in pools and ("writer", "busy") in pools
+    assert "tegata_signer_queue_depth" in after
+
+
+def test_metrics_can_be_turned_off(tegata):
+    tegata.restart(extra_args=["--metrics", "false"])
+    assert get(tegata.url + "/metrics")[0] == 404

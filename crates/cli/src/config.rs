@@ -36,7 +36,7 @@ pub(crate) struct ServeArgs {
     pub public_url: Option<String>,
 
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
-    /// master_key_file, log, max_identity_pools, strict_cognito_trust, explain_denials,
+    /// master_key_file, log, max_identity_pools, strict_cognito_trust, explain_denials, metrics,
     /// max_request_bytes,
     /// max_concurrent_requests, header_read_timeout_seconds, request_timeout_seconds,
     /// shutdown_timeout_seconds, cors_allowed_origins), and the credential broker's `[broker]`
@@ -84,6 +84,13 @@ pub(crate) struct ServeArgs {
     /// `sts:DecodeAuthorizationMessage`. [default: false]
     #[arg(long, env = "TEGATA_EXPLAIN_DENIALS", value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
     pub explain_denials: Option<bool>,
+
+    /// Serve Prometheus metrics at /metrics: requests by service, operation and outcome, their
+    /// latency, tokens and credentials issued, the signer's queue and the database pools.
+    /// Turn off (false) where the listener is public and the counts are nobody's business.
+    /// [default: true]
+    #[arg(long, env = "TEGATA_METRICS", value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
+    pub metrics: Option<bool>,
 
     /// The largest request body accepted, in bytes; larger ones are refused with HTTP 413 in the
     /// service's error envelope. [default: 1048576]
@@ -147,6 +154,7 @@ struct FileConfig {
     max_identity_pools: Option<u64>,
     strict_cognito_trust: Option<bool>,
     explain_denials: Option<bool>,
+    metrics: Option<bool>,
     max_request_bytes: Option<usize>,
     max_concurrent_requests: Option<usize>,
     header_read_timeout_seconds: Option<u64>,
@@ -270,6 +278,7 @@ pub(crate) struct ServeConfig {
     pub max_identity_pools: u64,
     pub strict_cognito_trust: bool,
     pub explain_denials: bool,
+    pub metrics: bool,
     pub limits: Limits,
     pub server: ServerOptions,
     pub cors: AllowedOrigins,
@@ -325,6 +334,7 @@ impl ServeArgs {
                 .explain_denials
                 .or(file.explain_denials)
                 .unwrap_or(false),
+            metrics: self.metrics.or(file.metrics).unwrap_or(true),
             limits: Limits {
                 max_body_bytes: self
                     .max_request_bytes

@@ -175,6 +175,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             rng: rng.clone(),
         });
     }
+    let metrics = if config.metrics {
+        Some(
+            tegata_server::metrics::install()
+                .map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?,
+        )
+    } else {
+        None
+    };
     // Places among the requests being answered, shared by the AWS services and the broker.
     let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight));
     let state = Arc::new(AppState {
@@ -201,6 +209,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         limits,
         in_flight: in_flight.clone(),
         store: store.clone(),
+        metrics,
     });
 
     tracing::info!(

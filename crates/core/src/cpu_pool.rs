@@ -24,6 +24,8 @@ pub enum CpuPoolStopped {
 
 pub struct CpuPool {
     jobs: mpsc::SyncSender<Job>,
+    /// Jobs queued and not yet started (the metrics' queue depth).
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl std::fmt::Debug for CpuPool {
@@ -56,7 +58,15 @@ impl CpuPool {
                     }
                 })?;
         }
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            waiting: Arc::default(),
+        })
+    }
+
+    /// Jobs waiting for a thread.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// One thread per core the process may use.
@@ -77,7 +87,11 @@ impl CpuPool {
         F: FnOnce() -> T + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let waiting = Arc::clone(&self.waiting);
+        waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let started = Arc::clone(&waiting);
         let job: Job = Box::new(move || {
+            started.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             if reply.is_closed() {
                 return;
             }
@@ -91,6 +105,9 @@ impl CpuPool {
             Err(mpsc::TrySendError::Full(_)) => Err(CpuPoolStopped::Full),
             Err(mpsc::TrySendError::Disconnected(_)) => Err(CpuPoolStopped::Stopped),
         };
+        if queued.is_err() {
+            waiting.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
         async move {
             queued?;
             answer.await.map_err(|_| CpuPoolStopped::Stopped)

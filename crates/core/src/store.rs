@@ -106,6 +106,18 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Whether the database answers (`/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The connection pools' use, for the metrics.
+    fn connection_stats(&self) -> Vec<PoolStats>;
+}
+
+/// One connection pool's use at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// `reader` or `writer`.
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: u32,
 }
 
 /// Identity pools.

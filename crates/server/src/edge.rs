@@ -234,17 +234,25 @@ fn finish(answer: Answer, request_id: &str, started: Instant) -> Response {
         operation,
         result,
     } = answer;
+    let took = started.elapsed();
+    // A known operation's name is 'static; a name the client made up is counted as unknown.
+    let operation_label = match &operation {
+        Cow::Borrowed(name) => name,
+        Cow::Owned(_) => "(unknown)",
+    };
     let operation = for_log(&operation);
-    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
     let service = envelope.service;
     // `?operation` writes it escaped: a name taken from the request cannot start a log line.
     match result {
         Ok(response) => {
             tracing::debug!(request_id, service, ?operation, micros, "ok");
+            crate::metrics::record_request(service, operation_label, "ok", took);
             response
         }
         Err(failure) => {
             let (code, status, message, internal) = failure.wire(envelope.protocol);
+            crate::metrics::record_request(service, operation_label, code, took);
             if status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED {
                 tracing::error!(
                     request_id, service, ?operation, code, detail = ?internal, micros, "failed"

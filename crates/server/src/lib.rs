@@ -16,6 +16,7 @@ pub mod edge;
 pub mod http_server;
 pub mod iam;
 pub mod key_fetcher;
+pub mod metrics;
 pub mod oidc;
 pub mod operator;
 pub mod pipeline;
@@ -74,6 +75,8 @@ pub struct AppState {
     pub cors: AllowedOrigins,
     /// The store, for `/readyz` to ask whether the database answers.
     pub store: Arc<dyn tegata_core::store::Store>,
+    /// Renders `/metrics`; `None` when metrics are off.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 /// The one router both the server binary and (later) the Lambda function serve.
@@ -94,6 +97,7 @@ pub fn router_with(state: Arc<AppState>, extra: Router) -> Router {
         .route(oidc::JWKS_PATH, get(oidc::jwks))
         .route("/healthz", get(operator::healthz))
         .route("/readyz", get(operator::readyz))
+        .route("/metrics", get(metrics::render))
         .with_state(state)
         .merge(extra)
         .layer(cors)

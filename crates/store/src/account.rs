@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 use tegata_core::account::{ADMIN_USER_NAME, AccessKeyRecord, Bootstrap};
 use tegata_core::iam::aws_managed::ADMINISTRATOR_ACCESS;
-use tegata_core::store::{AccountStore, StoreError};
+use tegata_core::store::{AccountStore, PoolStats, StoreError};
 use tegata_core::tokens::keys::SigningKeyRecord;
 
 use crate::rows::{AccessKeyRow, AccountRow, SigningKeyRow, Text};
@@ -28,6 +28,17 @@ where
     for<'r> SigningKeyRow: FromRow<'r, DB::Row>,
     for<'r> Text: FromRow<'r, DB::Row>,
 {
+    fn connection_stats(&self) -> Vec<PoolStats> {
+        [("reader", &self.reader), ("writer", &self.writer)]
+            .into_iter()
+            .map(|(pool, connections)| PoolStats {
+                pool,
+                open: connections.size(),
+                idle: u32::try_from(connections.num_idle()).unwrap_or(u32::MAX),
+            })
+            .collect()
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.reader)

@@ -207,6 +207,12 @@ impl CredentialMinter {
     }
 
     pub fn mint(&self, claims: &SessionClaims, rng: &dyn Randomness) -> TemporaryCredentials {
+        let kind = match claims.kind {
+            SessionKind::Role => "role",
+            SessionKind::User => "user",
+            SessionKind::FederatedUser => "federated_user",
+        };
+        metrics::counter!("tegata_credentials_issued_total", "session" => kind).increment(1);
         let access_key_id = format!("ASIA{GENERATION}{}", random_string(BASE32, 15, rng));
         let nonce = bytes::<{ aead::NONCE_LEN }>(rng);
         let mut sealed = serde_json::to_vec(claims).expect("session claims serialize");

@@ -45,6 +45,11 @@ impl TokenIssuer {
             .clone()
     }
 
+    /// Tokens waiting for a signing thread.
+    pub fn waiting(&self) -> usize {
+        self.signer.waiting()
+    }
+
     /// Swap in a reloaded key ring (after a rotation).
     pub fn replace_keys(&self, keys: KeyRing) {
         *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
@@ -63,7 +68,10 @@ impl TokenIssuer {
             .run(move || key.sign_jws_payload(&payload))
             .await
         {
-            Ok(token) => Ok(token),
+            Ok(token) => {
+                metrics::counter!("tegata_tokens_issued_total").increment(1);
+                Ok(token)
+            }
             Err(CpuPoolStopped::Full) => Err(SignError::Busy),
             Err(stopped) => Err(Internal::caused_by("signing a token", stopped).into()),
         }

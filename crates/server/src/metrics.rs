@@ -1,0 +1,95 @@
+//! Metrics in Prometheus' text format at `/metrics`: requests by service, operation and
+//! outcome, their latency, tokens and credentials issued, the signer's queue and the database
+//! pools. Recorded through the `metrics` facade (the domain counts what it issues), rendered by
+//! `metrics-exporter-prometheus`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{StatusCode, header};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::AppState;
+
+const REQUESTS: &str = "tegata_requests_total";
+const DURATION: &str = "tegata_request_duration_seconds";
+
+/// Latency buckets, in seconds: from a cached signed request (tens of microseconds) to the
+/// request timeout.
+const DURATION_BUCKETS: &[f64] = &[
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0, 30.0,
+];
+
+/// Install the process-wide recorder; the handle renders what was recorded.
+pub fn install() -> Result<PrometheusHandle, String> {
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), DURATION_BUCKETS)
+        .map_err(|e| e.to_string())?
+        .build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).map_err(|e| e.to_string())?;
+    metrics::describe_counter!(
+        REQUESTS,
+        "AWS requests answered, by service, operation and outcome (ok or the error code)"
+    );
+    metrics::describe_histogram!(
+        DURATION,
+        metrics::Unit::Seconds,
+        "Time to answer an AWS request, by service and operation"
+    );
+    metrics::describe_counter!("tegata_tokens_issued_total", "OpenID tokens signed");
+    metrics::describe_counter!(
+        "tegata_credentials_issued_total",
+        "Temporary credentials minted, by kind of session"
+    );
+    metrics::describe_gauge!(
+        "tegata_signer_queue_depth",
+        "Tokens waiting for a signing thread"
+    );
+    metrics::describe_gauge!(
+        "tegata_database_connections",
+        "Database connections, by pool and state"
+    );
+    Ok(handle)
+}
+
+/// Count one answered request. `operation` is the operation's name when it is one of the
+/// model's, so a client cannot grow the label set.
+pub fn record_request(
+    service: &'static str,
+    operation: &'static str,
+    outcome: &'static str,
+    took: Duration,
+) {
+    metrics::counter!(REQUESTS, "service" => service, "operation" => operation, "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!(DURATION, "service" => service, "operation" => operation)
+        .record(took.as_secs_f64());
+}
+
+/// `GET /metrics`: 404 when the server runs without metrics.
+pub async fn render(State(state): State<Arc<AppState>>) -> Response {
+    let Some(handle) = &state.metrics else {
+        return (StatusCode::NOT_FOUND, "metrics are off\n").into_response();
+    };
+    // Gauges sampled now, when they are asked for.
+    metrics::gauge!("tegata_signer_queue_depth").set(state.issuer.waiting() as f64);
+    for pool in state.store.connection_stats() {
+        let busy = pool.open.saturating_sub(pool.idle);
+        metrics::gauge!("tegata_database_connections", "pool" => pool.pool, "state" => "busy")
+            .set(f64::from(busy));
+        metrics::gauge!("tegata_database_connections", "pool" => pool.pool, "state" => "idle")
+            .set(f64::from(pool.idle));
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response()
+}
