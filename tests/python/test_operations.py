@@ -214,3 +214,30 @@ def test_metrics_parse_and_count_the_requests_sent(tegata):
 def test_metrics_can_be_turned_off(tegata):
     tegata.restart(extra_args=["--metrics", "false"])
     assert get(tegata.url + "/metrics")[0] == 404
+
+
+def test_json_logs_are_one_object_per_line(tmp_path):
+    import json
+    import re
+
+    process = subprocess.Popen([BINARY, "serve", "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "d"),
+                                "--log-format", "json", "--log", "debug"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, env={k: v for k, v in os.environ.items() if not k.startswith("TEGATA_")})
+    lines = []
+    try:
+        for line in process.stderr:
+            lines.append(line)
+            if "tegata listening on" in line:
+                break
+        url = re.search(r"tegata listening on (http://[0-9.:]+)", lines[-1]).group(1)
+        status, _, _ = get(url + "/?Action=GetCallerIdentity&Version=2011-06-15")
+        assert status == 403
+    finally:
+        process.terminate()
+        _, rest = process.communicate(timeout=30)
+    lines += rest.splitlines()
+    events = [json.loads(line) for line in lines if line.strip()]
+    assert all({"timestamp", "level", "fields"} <= set(e) for e in events)
+    refused = [e for e in events if e["fields"].get("message") == "refused"]
+    assert refused and refused[0]["fields"]["code"] == "MissingAuthenticationToken"

@@ -36,10 +36,10 @@ pub(crate) struct ServeArgs {
     pub public_url: Option<String>,
 
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
-    /// master_key_file, log, max_identity_pools, strict_cognito_trust, explain_denials, metrics,
-    /// max_request_bytes,
-    /// max_concurrent_requests, header_read_timeout_seconds, request_timeout_seconds,
-    /// shutdown_timeout_seconds, cors_allowed_origins), and the credential broker's `[broker]`
+    /// master_key_file, log, log_format, max_identity_pools, strict_cognito_trust,
+    /// explain_denials, metrics, max_request_bytes, max_concurrent_requests,
+    /// header_read_timeout_seconds, request_timeout_seconds, shutdown_timeout_seconds,
+    /// cors_allowed_origins), and the credential broker's `[broker]`
     /// table with its `[[broker.profiles]]` (see the README). Flags and environment variables
     /// win over it.
     #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE")]
@@ -65,6 +65,11 @@ pub(crate) struct ServeArgs {
     /// Every request is logged at `debug`; refusals at `info`. [default: info]
     #[arg(long, env = "TEGATA_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+
+    /// How log lines are written to standard error: `text` for people, `json` (one object per
+    /// line: timestamp, level, target, fields) for log collectors. [default: text]
+    #[arg(long, env = "TEGATA_LOG_FORMAT", value_name = "text|json")]
+    pub log_format: Option<LogFormat>,
 
     /// How many identity pools the account may hold (AWS's quota is 1000). [default: 1000]
     #[arg(long, env = "TEGATA_MAX_IDENTITY_POOLS", value_name = "N")]
@@ -141,6 +146,15 @@ pub(crate) struct ServeArgs {
     pub clock_offset_seconds: Option<i64>,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
 /// The same settings, as the TOML file spells them.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,6 +165,7 @@ struct FileConfig {
     database_url: Option<String>,
     master_key_file: Option<PathBuf>,
     log: Option<String>,
+    log_format: Option<LogFormat>,
     max_identity_pools: Option<u64>,
     strict_cognito_trust: Option<bool>,
     explain_denials: Option<bool>,
@@ -275,6 +290,7 @@ pub(crate) struct ServeConfig {
     pub database_url: Option<String>,
     pub master_key_file: PathBuf,
     pub log: String,
+    pub log_format: LogFormat,
     pub max_identity_pools: u64,
     pub strict_cognito_trust: bool,
     pub explain_denials: bool,
@@ -322,6 +338,7 @@ impl ServeArgs {
             database_url: self.database_url.or(file.database_url),
             master_key_file,
             log: self.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             max_identity_pools: self
                 .max_identity_pools
                 .or(file.max_identity_pools)

@@ -35,7 +35,7 @@ use tegata_server::key_fetcher::HttpKeyFetcher;
 use tegata_server::{AppState, Clock, RequestIds, SystemClock};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{ServeArgs, ServeConfig};
+use crate::config::{LogFormat, ServeArgs, ServeConfig};
 
 /// Bounds on fetching an OpenID Connect provider's discovery document and keys: a provider that
 /// is down costs a request at most this, and is then not asked again for ten seconds.
@@ -46,11 +46,15 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
     let filter = EnvFilter::try_new(&config.log)
         .with_context(|| format!("--log '{}' is not a valid filter", config.log))?;
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => subscriber
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => subscriber.json().init(),
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
