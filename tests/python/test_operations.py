@@ -241,3 +241,20 @@ def test_json_logs_are_one_object_per_line(tmp_path):
     assert all({"timestamp", "level", "fields"} <= set(e) for e in events)
     refused = [e for e in events if e["fields"].get("message") == "refused"]
     assert refused and refused[0]["fields"]["code"] == "MissingAuthenticationToken"
+
+
+def test_a_missing_master_key_is_never_made_afresh_for_a_deployment(tegata, tmp_path):
+    assert tegata.stop() == 0
+    key = tegata.data_dir / "master.key"
+    key.rename(tmp_path / "master.key.away")
+    code, log, _ = serve("--listen", "127.0.0.1:0", "--data-dir", str(tegata.data_dir))
+    assert code != 0
+    assert f"the store holds a deployment, but its master key {key} is missing" in log, log
+    assert not key.exists()
+    (tmp_path / "master.key.away").rename(key)
+    tegata.start()
+    assert get(tegata.url + "/readyz")[0] == 200
+    # A backup into a directory that does not exist says so, naming it.
+    done = subprocess.run([BINARY, "backup", str(tmp_path / "nowhere" / "b.db"), "--data-dir",
+                           str(tegata.data_dir)], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and f"{tmp_path / 'nowhere'} is not a directory" in done.stderr

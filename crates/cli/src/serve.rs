@@ -86,6 +86,21 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         tegata_store::open(config.database_url.as_deref(), &config.data_dir)
             .await
             .context("opening the store")?;
+    // A deployment's key is never made afresh: a new one could not read the stored secrets,
+    // and the next start would blame the key for what a missing file did.
+    if !config.master_key_file.exists()
+        && !store
+            .signing_keys()
+            .await
+            .context("reading the deployment's signing keys")?
+            .is_empty()
+    {
+        bail!(
+            "the store holds a deployment, but its master key {} is missing: restore the key \
+             file (every node of a deployment uses the same one)",
+            config.master_key_file.display()
+        );
+    }
     let master = Arc::new(load_or_create_master_key(&config.master_key_file, &*rng)?);
     let store_kind = if config.database_url.is_some() {
         "postgresql"
@@ -180,10 +195,19 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         });
     }
     let metrics = if config.metrics {
-        Some(
-            tegata_server::metrics::install()
-                .map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?,
-        )
+        let handle = tegata_server::metrics::install()
+            .map_err(|e| anyhow::anyhow!("installing the metrics recorder: {e}"))?;
+        // Histograms hold their samples until rendered or until this upkeep folds them in:
+        // without it, a node nothing scrapes would grow by every request.
+        let upkeep = handle.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                every.tick().await;
+                upkeep.run_upkeep();
+            }
+        });
+        Some(handle)
     } else {
         None
     };
@@ -223,6 +247,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         credentials = %credentials_path.display(),
         "administrator credentials (profile `default`) are in the credentials file"
     );
+    let shutdown = shutdown_signal();
     tracing::info!(issuer = %public_url, "tegata listening on http://{bound}");
 
     let broker_routes = tegata_broker::http::router(
@@ -237,7 +262,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         listener,
         tegata_server::router_with(state, broker_routes),
         config.server,
-        shutdown_signal(),
+        shutdown,
     )
     .await;
     tracing::info!("tegata stopped");
@@ -510,22 +535,32 @@ fn write_credentials_file(path: &Path, key: &AccessKeyRecord, secret: &str) -> a
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops tegata");
-                let _ = interrupt.await;
-                return;
+/// The future that completes on SIGINT or SIGTERM. The handlers are installed by this call,
+/// not when the future is first polled: a signal sent as soon as the server says it listens
+/// stops it gracefully instead of killing it.
+fn shutdown_signal() -> impl Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        match (interrupt, terminate) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {},
+                    _ = terminate.recv() => {},
+                }
             }
-        };
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate.recv() => {},
+            (Ok(mut only), Err(e)) | (Err(e), Ok(mut only)) => {
+                tracing::warn!(error = %e, "cannot listen for one of SIGINT and SIGTERM");
+                only.recv().await;
+            }
+            (Err(e), Err(_)) => {
+                tracing::warn!(error = %e, "cannot listen for SIGINT or SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 /// The server's clock: the system's, or in test builds (the `testing` feature) the system's

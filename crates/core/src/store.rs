@@ -114,7 +114,7 @@ pub trait AccountStore: Send + Sync + 'static {
 /// One connection pool's use at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
-    /// `reader` or `writer`.
+    /// `reader` or `writer` (SQLite), or `shared` (PostgreSQL's one pool).
     pub pool: &'static str,
     pub open: u32,
     pub idle: u32,

@@ -3,12 +3,14 @@
 //! pools. Recorded through the `metrics` facade (the domain counts what it issues), rendered by
 //! `metrics-exporter-prometheus`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
@@ -64,11 +66,33 @@ pub fn record_request(
     outcome: &'static str,
     took: Duration,
 ) {
-    metrics::counter!(REQUESTS, "service" => service, "operation" => operation, "outcome" => outcome)
-        .increment(1);
-    metrics::histogram!(DURATION, "service" => service, "operation" => operation)
-        .record(took.as_secs_f64());
+    let key = (service, operation, outcome);
+    let handles = HANDLES.get_or_init(Default::default);
+    let known = handles
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+        .cloned();
+    let (requests, duration) = known.unwrap_or_else(|| {
+        let made = (
+            metrics::counter!(REQUESTS, "service" => service, "operation" => operation, "outcome" => outcome),
+            metrics::histogram!(DURATION, "service" => service, "operation" => operation),
+        );
+        handles
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, made.clone());
+        made
+    });
+    requests.increment(1);
+    duration.record(took.as_secs_f64());
 }
+
+/// The recorder's handles by (service, operation, outcome): looked up once each, since
+/// building a labelled key and finding it in the registry costs more than the request's own
+/// bookkeeping. Bounded by the operations of the models times their outcomes.
+type RequestHandles = HashMap<(&'static str, &'static str, &'static str), (Counter, Histogram)>;
+static HANDLES: OnceLock<RwLock<RequestHandles>> = OnceLock::new();
 
 /// `GET /metrics`: 404 when the server runs without metrics.
 pub async fn render(State(state): State<Arc<AppState>>) -> Response {

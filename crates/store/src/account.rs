@@ -29,7 +29,12 @@ where
     for<'r> Text: FromRow<'r, DB::Row>,
 {
     fn connection_stats(&self) -> Vec<PoolStats> {
-        [("reader", &self.reader), ("writer", &self.writer)]
+        let pools = if self.shared_pool {
+            vec![("shared", &self.writer)]
+        } else {
+            vec![("reader", &self.reader), ("writer", &self.writer)]
+        };
+        pools
             .into_iter()
             .map(|(pool, connections)| PoolStats {
                 pool,

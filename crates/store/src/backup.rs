@@ -30,8 +30,26 @@ pub async fn backup_sqlite(data_dir: &Path, target: &Path) -> Result<(), StoreEr
             target.display()
         )));
     }
+    if let Some(parent) = target.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.is_dir()
+    {
+        return Err(StoreError::Backend(format!(
+            "{} is not a directory: create it first",
+            parent.display()
+        )));
+    }
     let partial = partial_name(target);
     let _ = std::fs::remove_file(&partial);
+    // Made empty and private before SQLite writes into it, so the copy is never readable by
+    // others, even while it is being written.
+    let mut private = std::fs::OpenOptions::new();
+    private.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut private, 0o600);
+    private
+        .open(&partial)
+        .map_err(|e| StoreError::Backend(format!("{}: {e}", partial.display())))?;
     let options = SqliteConnectOptions::new()
         .filename(&source)
         .read_only(true)
@@ -42,6 +60,12 @@ pub async fn backup_sqlite(data_dir: &Path, target: &Path) -> Result<(), StoreEr
     let path = partial
         .to_str()
         .ok_or_else(|| StoreError::Backend(format!("{} is not a UTF-8 path", partial.display())))?;
+    // SQLite reads a name starting with `file:` as a URI; `./file:…` is the file itself.
+    let path = if path.starts_with("file:") {
+        format!("./{path}")
+    } else {
+        path.to_owned()
+    };
     let copied = sqlx::query("VACUUM INTO $1")
         .bind(path)
         .execute(&mut connection)
@@ -51,13 +75,6 @@ pub async fn backup_sqlite(data_dir: &Path, target: &Path) -> Result<(), StoreEr
     if let Err(e) = copied {
         let _ = std::fs::remove_file(&partial);
         return Err(e);
-    }
-    // The copy holds the deployment's encrypted secrets: readable by its owner only.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| StoreError::Backend(format!("{}: {e}", partial.display())))?;
     }
     std::fs::File::open(&partial)
         .and_then(|file| file.sync_all())

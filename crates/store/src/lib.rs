@@ -53,6 +53,8 @@ pub struct SqlStore<DB: Database> {
     identity_writer: IdentityWriter,
     /// SQLite only: WAL checkpoints on a connection of their own (see `checkpointer`).
     _checkpointer: Option<Checkpointer>,
+    /// Whether `reader` and `writer` are one pool (PostgreSQL), counted once in the metrics.
+    shared_pool: bool,
 }
 
 pub type SqliteStore = SqlStore<Sqlite>;
@@ -110,6 +112,7 @@ async fn open_sqlite_checkpointing(
         _checkpointer: Some(Checkpointer::start(checkpoints, checkpoint_every)),
         reader,
         writer,
+        shared_pool: false,
     })
 }
 
@@ -127,7 +130,6 @@ pub async fn open_postgres(url: &str) -> Result<PostgresStore, StoreError> {
     check_postgres_reachable(&options).await?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
-        .acquire_timeout(POSTGRES_CONNECT_TIMEOUT)
         .connect_with(options)
         .await
         .map_err(backend)?;
@@ -137,6 +139,7 @@ pub async fn open_postgres(url: &str) -> Result<PostgresStore, StoreError> {
         _checkpointer: None,
         reader: pool.clone(),
         writer: pool,
+        shared_pool: true,
     })
 }
 
@@ -197,10 +200,16 @@ pub async fn open(
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Ok(Arc::new(open_postgres(url).await?))
         }
-        Some(other) => Err(StoreError::Backend(format!(
-            "unsupported database URL scheme in '{}': use postgres://… (or no URL for the embedded SQLite store)",
-            other.split("://").next().unwrap_or(other)
-        ))),
+        // Only the scheme is quoted: the rest may hold a password.
+        Some(other) => Err(StoreError::Backend(match other.split_once("://") {
+            Some((scheme, _)) => format!(
+                "unsupported database URL scheme '{scheme}': use postgres://… (or no URL for the \
+                 embedded SQLite store)"
+            ),
+            None => "the database URL is not a URL: use postgres://user:password@host:port/db \
+                     (or no URL for the embedded SQLite store)"
+                .to_owned(),
+        })),
         None => Ok(Arc::new(open_sqlite(data_dir).await?)),
     }
 }

@@ -435,7 +435,13 @@ async fn a_postgresql_deployment_restores_from_pg_dump() {
         .output()
         .unwrap();
     assert!(dumped.status.success(), "{dumped:?}");
-    let target = cluster.create_database();
+    let created = std::process::Command::new(bin.join("createdb"))
+        .args(["--host", "127.0.0.1", "--port", &cluster.port.to_string()])
+        .args(["--username", "postgres", "tegata_restored"])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let target = cluster.url("tegata_restored");
     let restored = std::process::Command::new(bin.join("pg_restore"))
         .args(["--no-owner", "--dbname", &target])
         .arg(&dump)

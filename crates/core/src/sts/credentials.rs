@@ -174,6 +174,22 @@ pub enum SessionTokenError {
     Invalid,
 }
 
+/// The counter of credentials minted for `kind` of session, looked up in the metrics recorder
+/// once (the recorder is installed before the first session is made).
+fn issued(kind: SessionKind) -> &'static metrics::Counter {
+    static COUNTERS: std::sync::OnceLock<[metrics::Counter; 3]> = std::sync::OnceLock::new();
+    let counters = COUNTERS.get_or_init(|| {
+        ["role", "user", "federated_user"].map(
+            |session| metrics::counter!("tegata_credentials_issued_total", "session" => session),
+        )
+    });
+    match kind {
+        SessionKind::Role => &counters[0],
+        SessionKind::User => &counters[1],
+        SessionKind::FederatedUser => &counters[2],
+    }
+}
+
 /// Mints and opens temporary credentials with keys derived from the master key.
 pub struct CredentialMinter {
     token_key: aead::LessSafeKey,
@@ -207,12 +223,7 @@ impl CredentialMinter {
     }
 
     pub fn mint(&self, claims: &SessionClaims, rng: &dyn Randomness) -> TemporaryCredentials {
-        let kind = match claims.kind {
-            SessionKind::Role => "role",
-            SessionKind::User => "user",
-            SessionKind::FederatedUser => "federated_user",
-        };
-        metrics::counter!("tegata_credentials_issued_total", "session" => kind).increment(1);
+        issued(claims.kind).increment(1);
         let access_key_id = format!("ASIA{GENERATION}{}", random_string(BASE32, 15, rng));
         let nonce = bytes::<{ aead::NONCE_LEN }>(rng);
         let mut sealed = serde_json::to_vec(claims).expect("session claims serialize");

@@ -69,7 +69,10 @@ impl TokenIssuer {
             .await
         {
             Ok(token) => {
-                metrics::counter!("tegata_tokens_issued_total").increment(1);
+                static ISSUED: std::sync::OnceLock<metrics::Counter> = std::sync::OnceLock::new();
+                ISSUED
+                    .get_or_init(|| metrics::counter!("tegata_tokens_issued_total"))
+                    .increment(1);
                 Ok(token)
             }
             Err(CpuPoolStopped::Full) => Err(SignError::Busy),
