@@ -371,3 +371,17 @@ def test_identifiers_have_aws_formats(tegata, iam, account):
     assert re.fullmatch(r"[A-Za-z0-9/+=]{16,}", credentials["SessionToken"])
     assert answer["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/formats/fmt"
     assert answer["AssumedRoleUser"]["AssumedRoleId"] == f"{role['RoleId']}:fmt"
+
+
+def test_role_policy_lists(iam, account):
+    iam.create_role(RoleName="lists", AssumeRolePolicyDocument=TRUST)
+    for name in ("policy-2", "policy-1"):
+        iam.put_role_policy(RoleName="lists", PolicyName=name, PolicyDocument=policy(allow("s3:*")))
+    listed = iam.list_role_policies(RoleName="lists")
+    assert (listed["PolicyNames"], listed["IsTruncated"]) == (["policy-1", "policy-2"], False)
+    attached = iam.list_attached_role_policies(RoleName="lists")
+    assert (attached["AttachedPolicies"], attached["IsTruncated"]) == ([], False)
+    arn = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+    iam.attach_role_policy(RoleName="lists", PolicyArn=arn)
+    assert iam.list_attached_role_policies(RoleName="lists")["AttachedPolicies"] == [
+        {"PolicyName": "IAMReadOnlyAccess", "PolicyArn": arn}]
