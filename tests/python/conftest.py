@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import boto3
@@ -75,6 +76,17 @@ class Tegata:
         if cwd is not None:
             self.cwd = cwd
         self.start()
+
+    def logged(self, predicate, seconds=5.0):
+        """Whether a log line satisfying `predicate` arrives within `seconds`: a line written as a
+        request is answered may reach the reader thread a moment after the answer."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if any(predicate(line) for line in list(self.log)):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
 
     def client(self, service: str, **kwargs):
         """A boto3 client changed in nothing but the endpoint and the credentials file."""

@@ -274,8 +274,8 @@ def test_a_role_that_does_not_trust_the_pool_is_a_bad_gateway(broker, tegata):
     assert (status, body["error"]) == (502, "upstream_refused")
     [failure] = [e for e in broker.audit() if e["outcome"] == "failed"]
     assert (failure["event"], failure["reason"]) == ("credentials_issued", "backend_refused")
-    assert any("AssumeRoleWithWebIdentity was refused: AccessDenied" in line
-               for line in tegata.log), "the server's log says why"
+    assert tegata.logged(lambda line: "AssumeRoleWithWebIdentity was refused: AccessDenied" in line), \
+        "the server's log says why"
 
 
 def test_a_sign_in_flood_is_refused_not_queued_and_other_requests_go_on(tegata, tmp_path):
@@ -425,8 +425,8 @@ role_arn = "{role_arn}"
         # The key may not get tokens of another pool: the service's refusal, as a bad gateway.
         status, _, body = broker.sign_in("alice", profile="not-mine")
         assert (status, body["error"]) == (502, "upstream_refused")
-        assert any("GetOpenIdTokenForDeveloperIdentity was refused: AccessDeniedException" in line
-                   for line in front.log)
+        assert front.logged(lambda line: "GetOpenIdTokenForDeveloperIdentity was refused: "
+                                         "AccessDeniedException" in line), "".join(front.log[-20:])
     finally:
         front.stop()
 
