@@ -271,13 +271,7 @@ impl Sts {
         }
         self.check_session_policies(&input.policies).await?;
         let packed_policy_size = (!input.policies.is_empty() || !tags.is_empty())
-            .then(|| {
-                packed_size(
-                    input.policies.policy.as_deref(),
-                    &input.policies.policy_arns,
-                    &tags,
-                )
-            })
+            .then(|| packed_size(&input.policies, &tags))
             .transpose()?;
         let claims = SessionClaims {
             kind: SessionKind::Role,

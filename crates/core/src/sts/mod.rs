@@ -420,13 +420,7 @@ impl Sts {
         }
         self.check_session_policies(&input.policies).await?;
         let packed_policy_size = (!input.policies.is_empty())
-            .then(|| {
-                packed_size(
-                    input.policies.policy.as_deref(),
-                    &input.policies.policy_arns,
-                    &tags,
-                )
-            })
+            .then(|| packed_size(&input.policies, &tags))
             .transpose()?;
 
         let claims = SessionClaims {
@@ -636,20 +630,16 @@ fn parse_session_policy(policy: &str) -> Result<()> {
 }
 
 /// The share of the packed budget a session policy and the session tags use, in percent.
-fn packed_size(
-    policy: Option<&str>,
-    policy_arns: &[String],
-    tags: &[(String, String)],
-) -> Result<i64> {
+fn packed_size(policies: &SessionPolicies, tags: &[(String, String)]) -> Result<i64> {
     // AWS packs the policy without insignificant white space.
-    let compact = policy.map_or(0, |policy| {
+    let compact = policies.policy.as_deref().map_or(0, |policy| {
         serde_json::from_str::<serde_json::Value>(policy)
             .map(|v| v.to_string().len())
             .unwrap_or(policy.len())
     });
     let tag_size: usize = tags.iter().map(|(k, v)| k.len() + v.len()).sum();
     // A managed session policy costs its ARN only.
-    let arn_size: usize = policy_arns.iter().map(String::len).sum();
+    let arn_size: usize = policies.policy_arns.iter().map(String::len).sum();
     let percent = ((compact + tag_size + arn_size) * 100).div_ceil(PACKED_POLICY_BUDGET) as i64;
     if percent > 100 {
         return Err(StsError::PackedPolicyTooLarge(format!(
@@ -677,17 +667,24 @@ mod tests {
         assert_eq!(parse_role_arn("arn:aws:iam::123456789012:role/"), None);
     }
 
+    fn only(policy: &str) -> SessionPolicies {
+        SessionPolicies {
+            policy: Some(policy.to_owned()),
+            policy_arns: Vec::new(),
+        }
+    }
+
     #[test]
     fn packed_size_is_a_percentage_of_the_budget() {
         let policy = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
-        let size = packed_size(Some(policy), &[], &[]).unwrap();
+        let size = packed_size(&only(policy), &[]).unwrap();
         assert!((1..=10).contains(&size), "{size}");
         let big = format!(
             r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"s3:*","Resource":"{}"}}}}"#,
             "x".repeat(2100)
         );
         assert!(matches!(
-            packed_size(Some(&big), &[], &[]),
+            packed_size(&only(&big), &[]),
             Err(StsError::PackedPolicyTooLarge(_))
         ));
     }

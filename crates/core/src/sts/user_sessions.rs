@@ -120,11 +120,7 @@ impl Sts {
         super::check_unique_tag_keys(&input.tags)?;
         self.check_session_policies(&input.policies).await?;
         let packed_policy_size = if !input.policies.is_empty() || !input.tags.is_empty() {
-            packed_size(
-                input.policies.policy.as_deref(),
-                &input.policies.policy_arns,
-                &input.tags,
-            )?
+            packed_size(&input.policies, &input.tags)?
         } else {
             0
         };
