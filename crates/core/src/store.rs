@@ -20,6 +20,7 @@ use crate::iam::{
     PolicyVersion, PrincipalPolicySet, Role, User,
 };
 use crate::tokens::keys::SigningKeyRecord;
+use crate::tokens::lifecycle::KeyChange;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -101,6 +102,10 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn bootstrap(&self, candidate: &Bootstrap) -> Result<Bootstrap, StoreError>;
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
+
+    /// Apply a change to the signing keys in one transaction, only if every key it moves is
+    /// still in the state it moves from (else `ConcurrentModification`, and nothing changes).
+    async fn apply_key_change(&self, change: &KeyChange) -> Result<(), StoreError>;
 
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
 

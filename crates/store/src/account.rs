@@ -6,6 +6,7 @@ use tegata_core::account::{ADMIN_USER_NAME, AccessKeyRecord, Bootstrap};
 use tegata_core::iam::aws_managed::ADMINISTRATOR_ACCESS;
 use tegata_core::store::{AccountStore, PoolStats, StoreError};
 use tegata_core::tokens::keys::SigningKeyRecord;
+use tegata_core::tokens::lifecycle::KeyChange;
 
 use crate::rows::{AccessKeyRow, AccountRow, SigningKeyRow, Text};
 use crate::{RowsAffected, SqlStore, backend, corrupt};
@@ -105,21 +106,7 @@ where
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-            let signing = &candidate.signing_key;
-            sqlx::query(
-                "INSERT INTO signing_keys (kid, state, algorithm, encrypted_private_key,
-                                           master_key_id, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(signing.kid.as_str())
-            .bind(signing.state.as_str())
-            .bind(signing.algorithm.as_str())
-            .bind(signing.encrypted_private_key.as_slice())
-            .bind(signing.master_key_id.as_str())
-            .bind(signing.created_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+            insert_signing_key(&mut *tx, &candidate.signing_key).await?;
             tx.commit().await.map_err(backend)?;
             return Ok(candidate.clone());
         }
@@ -157,13 +144,40 @@ where
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
         let rows: Vec<SigningKeyRow> = sqlx::query_as(
-            "SELECT kid, state, algorithm, encrypted_private_key, master_key_id, created_at
+            "SELECT kid, state, algorithm, encrypted_private_key, master_key_id, created_at,
+                    state_changed_at
              FROM signing_keys ORDER BY created_at, kid",
         )
         .fetch_all(&self.reader)
         .await
         .map_err(backend)?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn apply_key_change(&self, change: &KeyChange) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        for step in &change.transitions {
+            let moved = sqlx::query(
+                "UPDATE signing_keys SET state = $1, state_changed_at = $2
+                 WHERE kid = $3 AND state = $4",
+            )
+            .bind(step.to.as_str())
+            .bind(change.at)
+            .bind(step.kid.as_str())
+            .bind(step.from.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(key_conflict)?;
+            if moved.rows_affected() != 1 {
+                tx.rollback().await.map_err(backend)?;
+                return Err(StoreError::ConcurrentModification);
+            }
+        }
+        if let Some(key) = &change.new_key {
+            insert_signing_key(&mut *tx, key).await?;
+        }
+        tx.commit().await.map_err(key_conflict)?;
+        Ok(())
     }
 
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError> {
@@ -176,5 +190,44 @@ where
             .await
             .map_err(backend)?;
         Ok(row.map(Into::into))
+    }
+}
+
+async fn insert_signing_key<DB>(
+    conn: &mut DB::Connection,
+    key: &SigningKeyRecord,
+) -> Result<(), StoreError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    i64: for<'q> Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, state, algorithm, encrypted_private_key, master_key_id,
+                                   created_at, state_changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(key.kid.as_str())
+    .bind(key.state.as_str())
+    .bind(key.algorithm.as_str())
+    .bind(key.encrypted_private_key.as_slice())
+    .bind(key.master_key_id.as_str())
+    .bind(key.created_at)
+    .bind(key.state_changed_at)
+    .execute(conn)
+    .await
+    .map_err(key_conflict)?;
+    Ok(())
+}
+
+/// A second active or next key violates the schema's unique indexes: another writer changed the
+/// keys first.
+fn key_conflict(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::ConcurrentModification,
+        _ => backend(e),
     }
 }

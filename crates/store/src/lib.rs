@@ -384,15 +384,7 @@ mod tests {
         use tegata_core::store::{PolicyStore, UserStore};
 
         let dir = scratch_dir("v4");
-        let options = SqliteConnectOptions::new()
-            .filename(dir.join("tegata.db"))
-            .create_if_missing(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .unwrap();
-        migrate::run_sqlite_up_to(&pool, 4).await.unwrap();
+        let pool = sqlite_at_version(&dir, 4).await;
         sqlx::query(
             "INSERT INTO access_keys (access_key_id, user_name, user_id, encrypted_secret,
                                       master_key_id, active, created_at)
@@ -416,6 +408,49 @@ mod tests {
                 .unwrap()
                 .unwrap(),
             ["arn:aws:iam::aws:policy/AdministratorAccess"]
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A database in `dir` migrated up to `version` only, as an older tegata left it.
+    async fn sqlite_at_version(dir: &Path, version: i64) -> sqlx::SqlitePool {
+        let options = SqliteConnectOptions::new()
+            .filename(dir.join("tegata.db"))
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        migrate::run_sqlite_up_to(&pool, version).await.unwrap();
+        pool
+    }
+
+    /// A key stored before the lifecycle (schema 7) entered its state when it was made.
+    #[tokio::test]
+    async fn older_signing_keys_entered_their_state_when_made() {
+        use tegata_core::store::AccountStore;
+
+        let dir = scratch_dir("v7");
+        let pool = sqlite_at_version(&dir, 7).await;
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, state, algorithm, encrypted_private_key,
+                                       master_key_id, created_at)
+             VALUES ('old', 'active', 'RS512', x'00', 'k', 1234)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = open_sqlite(&dir).await.unwrap();
+        let keys = store.signing_keys().await.unwrap();
+        assert_eq!(
+            keys.iter()
+                .map(|k| (k.kid.as_str(), k.created_at, k.state_changed_at))
+                .collect::<Vec<_>>(),
+            [("old", 1234, 1234)]
         );
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);

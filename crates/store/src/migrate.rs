@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_role_last_used.sql"),
         postgres: include_str!("../migrations/postgres/0007_role_last_used.sql"),
     },
+    Migration {
+        version: 8,
+        description: "the signing keys' lifecycle",
+        sqlite: include_str!("../migrations/sqlite/0008_signing_key_lifecycle.sql"),
+        postgres: include_str!("../migrations/postgres/0008_signing_key_lifecycle.sql"),
+    },
 ];
 
 const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS tegata_schema (

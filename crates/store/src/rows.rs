@@ -70,6 +70,7 @@ pub(crate) struct SigningKeyRow {
     encrypted_private_key: Vec<u8>,
     master_key_id: String,
     created_at: i64,
+    state_changed_at: i64,
 }
 
 impl TryFrom<SigningKeyRow> for SigningKeyRecord {
@@ -85,6 +86,7 @@ impl TryFrom<SigningKeyRow> for SigningKeyRecord {
             encrypted_private_key: row.encrypted_private_key,
             master_key_id: row.master_key_id,
             created_at: row.created_at,
+            state_changed_at: row.state_changed_at,
         })
     }
 }

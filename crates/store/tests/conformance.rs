@@ -20,7 +20,9 @@ use tegata_core::iam::{
 };
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SeededRandomness;
-use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, PairOutcome, Store};
+use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, PairOutcome, Store, StoreError};
+use tegata_core::tokens::keys::{KeyState, SigningKeyRecord};
+use tegata_core::tokens::lifecycle;
 use tegata_testkit::PgCluster;
 
 const PROVIDER: &str = "login.mycompany.myapp";
@@ -108,6 +110,72 @@ async fn bootstrap_keeps_the_first(store: Arc<dyn Store>) {
             .unwrap()
             .is_none()
     );
+}
+
+async fn signing_key_changes_are_compare_and_set(store: Arc<dyn Store>) {
+    let rng = SeededRandomness::new(5);
+    let master = MasterKey::generate(&rng);
+    store
+        .bootstrap(&Bootstrap::prepare(&master, 10, &rng).unwrap())
+        .await
+        .unwrap();
+    let states =
+        |keys: &[SigningKeyRecord]| -> Vec<KeyState> { keys.iter().map(|k| k.state).collect() };
+
+    // Two nodes publish a next key at once: one is stored.
+    let keys = store.signing_keys().await.unwrap();
+    let nexts: Vec<_> = (0..2)
+        .map(|_| {
+            lifecycle::plan_next_key(&keys, &master, 20, &rng)
+                .unwrap()
+                .unwrap()
+        })
+        .collect();
+    let outcomes = join_all(nexts.iter().map(|c| store.apply_key_change(c))).await;
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, Err(StoreError::ConcurrentModification)))
+    );
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(states(&keys), [KeyState::Active, KeyState::Next]);
+
+    // Two rotations planned on the same keys: one applies, whole.
+    let rotations: Vec<_> = (0..2)
+        .map(|_| lifecycle::plan_rotation(&keys, 0, &master, 30, &rng).unwrap())
+        .collect();
+    let outcomes = join_all(rotations.iter().map(|c| store.apply_key_change(c))).await;
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    let rotated = store.signing_keys().await.unwrap();
+    assert_eq!(
+        states(&rotated),
+        [KeyState::Retired, KeyState::Active, KeyState::Next]
+    );
+    assert_eq!(rotated[0].state_changed_at, 30);
+    assert_eq!(rotated[1].kid, keys[1].kid);
+    let winner = rotations
+        .iter()
+        .zip(&outcomes)
+        .find_map(|(c, o)| o.is_ok().then_some(c))
+        .unwrap();
+    assert_eq!(rotated[2], *winner.new_key.as_ref().unwrap());
+
+    // A revocation planned before the rotation (of the then next key) changes nothing now.
+    let stale = lifecycle::plan_revocation(&keys, &keys[1].kid, &master, 40, &rng).unwrap();
+    assert!(matches!(
+        store.apply_key_change(&stale).await,
+        Err(StoreError::ConcurrentModification)
+    ));
+    assert_eq!(store.signing_keys().await.unwrap(), rotated);
 }
 
 async fn pools(store: Arc<dyn Store>) {
@@ -1345,6 +1413,7 @@ where
     Fut: std::future::Future<Output = Arc<dyn Store>>,
 {
     bootstrap_keeps_the_first(fresh().await).await;
+    signing_key_changes_are_compare_and_set(fresh().await).await;
     pools(fresh().await).await;
     concurrent_updates_lose_nothing(fresh().await).await;
     identities(fresh().await).await;
@@ -1427,7 +1496,7 @@ async fn migrations_refuse_a_newer_schema_on_both_backends() {
             PgCluster::database_name(&url),
             "SELECT count(*) FROM tegata_schema"
         ),
-        "7"
+        "8"
     );
     drop(tegata_store::open_postgres(&url).await.unwrap());
     cluster.psql(

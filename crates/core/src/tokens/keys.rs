@@ -63,6 +63,9 @@ pub struct SigningKeyRecord {
     pub encrypted_private_key: Vec<u8>,
     pub master_key_id: String,
     pub created_at: UnixSeconds,
+    /// When the key entered `state`: an active key's rotation and a retired key's end of
+    /// verification count from it.
+    pub state_changed_at: UnixSeconds,
 }
 
 impl std::fmt::Debug for SigningKeyRecord {
@@ -73,6 +76,7 @@ impl std::fmt::Debug for SigningKeyRecord {
             .field("algorithm", &self.algorithm)
             .field("master_key_id", &self.master_key_id)
             .field("created_at", &self.created_at)
+            .field("state_changed_at", &self.state_changed_at)
             .finish_non_exhaustive()
     }
 }
@@ -151,6 +155,7 @@ pub fn generate_signing_key(
         algorithm: RS512.to_owned(),
         master_key_id: master.id().to_owned(),
         created_at: now,
+        state_changed_at: now,
     })
 }
 
@@ -273,6 +278,22 @@ impl KeyRing {
         Self {
             keys: keys.into_iter().map(Arc::new).collect(),
         }
+    }
+
+    /// The ring of the stored keys that still count at `now` (see
+    /// [`lifecycle::verifies_at`](crate::tokens::lifecycle::verifies_at)): revoked keys and
+    /// retired keys past their last token are not even decrypted.
+    pub fn load(
+        records: &[SigningKeyRecord],
+        master: &MasterKey,
+        now: UnixSeconds,
+    ) -> Result<Self, SigningKeyError> {
+        let keys = records
+            .iter()
+            .filter(|record| crate::tokens::lifecycle::verifies_at(record, now))
+            .map(|record| SigningKey::load(record, master))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::new(keys))
     }
 
     /// The key new tokens are signed with (the newest active one).

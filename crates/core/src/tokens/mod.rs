@@ -5,7 +5,9 @@
 pub mod claims;
 pub mod federation;
 pub mod issuer;
+pub mod keeper;
 pub mod keys;
+pub mod lifecycle;
 pub mod verify;
 
 pub use issuer::TokenIssuer;

@@ -49,7 +49,8 @@ static CLAIM_VALUE: Text = Text::new(1, 128);
 static ACCOUNT_ID: Text = Text::new(1, 15).pattern(&ACCOUNT_ID_PATTERN);
 /// `QueryLimit`.
 const MAX_RESULTS: (i64, i64) = (1, 60);
-const TOKEN_DURATION: (i64, i64) = (1, 86_400);
+/// `TokenDuration`: its largest value bounds how long a retired signing key keeps verifying.
+const TOKEN_DURATION: (i64, i64) = (1, tegata_core::tokens::lifecycle::LONGEST_TOKEN_LIFETIME);
 
 fn check_pool_id(v: &mut Violations, value: &Option<String>) {
     v.required_text("identityPoolId", value.as_deref(), &ID);
