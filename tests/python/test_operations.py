@@ -2,13 +2,18 @@
 directory, nothing created by a server that cannot listen, an unreachable PostgreSQL named with
 its cause, health and readiness, and a page for browsers."""
 
+import json
 import os
 import socket
 import subprocess
 import time
 import urllib.request
 
+import jwt
+from botocore.exceptions import ClientError
 from conftest import ROOT
+
+PROVIDER = "login.mycompany.myapp"
 
 BINARY = os.environ.get("TEGATA_BIN", str(ROOT / "target" / "debug" / "tegata"))
 
@@ -258,3 +263,96 @@ def test_a_missing_master_key_is_never_made_afresh_for_a_deployment(tegata, tmp_
     done = subprocess.run([BINARY, "backup", str(tmp_path / "nowhere" / "b.db"), "--data-dir",
                            str(tegata.data_dir)], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and f"{tmp_path / 'nowhere'} is not a directory" in done.stderr
+
+
+def keys(tegata, *args):
+    """`tegata keys ARGS` on the server's data directory, while it serves."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEGATA_")}
+    return subprocess.run([BINARY, "keys", *args, "--data-dir", str(tegata.data_dir)], capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL, env=env)
+
+
+def published_kids(tegata):
+    status, _, body = get(tegata.url + "/.well-known/jwks_uri")
+    assert status == 200
+    return [key["kid"] for key in json.loads(body)["keys"]]
+
+
+def eventually(check, seconds):
+    """`check()`'s first true value within `seconds` (polled), else the last one."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def test_signing_keys_rotate_and_revoke_with_the_cli(tegata):
+    # The server publishes a next key beside the active one as soon as it runs.
+    assert eventually(lambda: len(published_kids(tegata)) == 2, 5), published_kids(tegata)
+    listed = keys(tegata, "list")
+    assert listed.returncode == 0, listed.stderr
+    states = {line.split()[0]: line.split()[1] for line in listed.stdout.splitlines()[1:]}
+    assert sorted(states.values()) == ["active", "next"], listed.stdout
+    assert set(states) == set(published_kids(tegata))
+    next_kid = next(kid for kid, state in states.items() if state == "next")
+
+    cognito, sts, iam = tegata.client("cognito-identity"), tegata.client("sts"), tegata.client("iam")
+    pool_id = cognito.create_identity_pool(IdentityPoolName="rotating", AllowUnauthenticatedIdentities=False,
+                                           DeveloperProviderName=PROVIDER)["IdentityPoolId"]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id}}}]}
+    role_arn = iam.create_role(RoleName="rotating", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+    def token(user):
+        return cognito.get_open_id_token_for_developer_identity(
+            IdentityPoolId=pool_id, Logins={PROVIDER: user})["Token"]
+
+    def exchange(web_identity_token):
+        return sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="rotating",
+                                                 WebIdentityToken=web_identity_token)
+
+    old_token = token("early")
+    old_kid = jwt.get_unverified_header(old_token)["kid"]
+    assert states[old_kid] == "active"
+
+    # Too soon for relying parties that cache the key set: refused, saying when and how.
+    refused = keys(tegata, "rotate")
+    assert refused.returncode != 0
+    assert f"the next key {next_kid} was published" in refused.stderr and "--now" in refused.stderr, refused.stderr
+    rotated = keys(tegata, "rotate", "--now")
+    assert rotated.returncode == 0, rotated.stderr
+    assert f"rotated: {next_kid} signs now; {old_kid} is retired" in rotated.stdout, rotated.stdout
+
+    # Within seconds the server signs with the former next key, which a JWT library verifies
+    # through discovery, and the retired key still verifies its own tokens.
+    new_token = eventually(lambda: (t := token("late")) and jwt.get_unverified_header(t)["kid"] == next_kid and t, 5)
+    assert new_token, "the server did not pick up the rotation"
+    signing_key = jwt.PyJWKClient(tegata.url + "/.well-known/jwks_uri").get_signing_key_from_jwt(new_token)
+    assert jwt.decode(new_token, signing_key.key, algorithms=["RS512"], audience=pool_id)["aud"] == pool_id
+    assert len(published_kids(tegata)) == 3
+    exchange(old_token)
+
+    # Revoked: refused within seconds with AWS's answer for an unknown key, and unpublished.
+    revoked = keys(tegata, "revoke", old_kid)
+    assert revoked.returncode == 0, revoked.stderr
+
+    def refused_code():
+        try:
+            exchange(old_token)
+            return None
+        except ClientError as e:
+            return e.response["Error"]
+    error = eventually(refused_code, 5)
+    assert error and error["Code"] == "InvalidIdentityToken", error
+    assert error["Message"].startswith("Couldn't retrieve verification key from your identity provider")
+    assert old_kid not in published_kids(tegata)
+    exchange(new_token)
+
+    again = keys(tegata, "revoke", old_kid)
+    assert again.returncode != 0 and f"signing key {old_kid} is already revoked" in again.stderr
+    unknown = keys(tegata, "revoke", "no-such-kid")
+    assert unknown.returncode != 0 and "no signing key has the id no-such-kid" in unknown.stderr

@@ -104,16 +104,7 @@ pub(crate) fn run(args: AppUsersArgs) -> anyhow::Result<()> {
 }
 
 async fn run_command(command: AppUsersCommand, location: StoreLocation) -> anyhow::Result<()> {
-    if location.database_url.is_none() && !location.data_dir.join("tegata.db").exists() {
-        bail!(
-            "there is no tegata deployment in {} (start `tegata serve` there first, or give \
-             --data-dir or --database-url)",
-            location.data_dir.display()
-        );
-    }
-    let store = tegata_store::open(location.database_url.as_deref(), &location.data_dir)
-        .await
-        .context("opening the store")?;
+    let store = location.open_existing().await?;
     let rng = SystemRandomness;
     let hashing = location.hashing;
     let users = AppUsers::new(

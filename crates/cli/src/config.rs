@@ -37,7 +37,7 @@ pub(crate) struct ServeArgs {
 
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
     /// master_key_file, log, log_format, max_identity_pools, strict_cognito_trust,
-    /// explain_denials, metrics, max_request_bytes, max_concurrent_requests,
+    /// explain_denials, metrics, signing_key_rotation_days, max_request_bytes, max_concurrent_requests,
     /// header_read_timeout_seconds, request_timeout_seconds, shutdown_timeout_seconds,
     /// cors_allowed_origins), and the credential broker's `[broker]`
     /// table with its `[[broker.profiles]]` (see the README). Flags and environment variables
@@ -96,6 +96,13 @@ pub(crate) struct ServeArgs {
     /// [default: true]
     #[arg(long, env = "TEGATA_METRICS", value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
     pub metrics: Option<bool>,
+
+    /// Days the active token-signing key signs before it is rotated on its own: the next key
+    /// (published in the key set since the last rotation) signs, and the old one verifies until
+    /// its last token has expired (24 hours). 0: rotate only with `tegata keys rotate`.
+    /// [default: 90]
+    #[arg(long, env = "TEGATA_SIGNING_KEY_ROTATION_DAYS", value_name = "DAYS")]
+    pub signing_key_rotation_days: Option<u32>,
 
     /// The largest request body accepted, in bytes; larger ones are refused with HTTP 413 in the
     /// service's error envelope. [default: 1048576]
@@ -170,6 +177,7 @@ struct FileConfig {
     strict_cognito_trust: Option<bool>,
     explain_denials: Option<bool>,
     metrics: Option<bool>,
+    signing_key_rotation_days: Option<u32>,
     max_request_bytes: Option<usize>,
     max_concurrent_requests: Option<usize>,
     header_read_timeout_seconds: Option<u64>,
@@ -280,6 +288,8 @@ impl BrokerSettings {
     }
 }
 
+const DEFAULT_SIGNING_KEY_ROTATION_DAYS: u32 = 90;
+
 /// Resolved settings.
 #[derive(Debug, Clone)]
 pub(crate) struct ServeConfig {
@@ -295,6 +305,8 @@ pub(crate) struct ServeConfig {
     pub strict_cognito_trust: bool,
     pub explain_denials: bool,
     pub metrics: bool,
+    /// Seconds between scheduled rotations of the signing key; `None`: never.
+    pub signing_key_rotation: Option<i64>,
     pub limits: Limits,
     pub server: ServerOptions,
     pub cors: AllowedOrigins,
@@ -352,6 +364,14 @@ impl ServeArgs {
                 .or(file.explain_denials)
                 .unwrap_or(false),
             metrics: self.metrics.or(file.metrics).unwrap_or(true),
+            signing_key_rotation: match self
+                .signing_key_rotation_days
+                .or(file.signing_key_rotation_days)
+                .unwrap_or(DEFAULT_SIGNING_KEY_ROTATION_DAYS)
+            {
+                0 => None,
+                days => Some(i64::from(days) * 86_400),
+            },
             limits: Limits {
                 max_body_bytes: self
                     .max_request_bytes
@@ -460,7 +480,27 @@ pub(crate) struct StoreArgs {
 pub(crate) struct StoreLocation {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    /// The master key file named by the configuration file, else `<data-dir>/master.key`.
+    pub master_key_file: PathBuf,
     pub hashing: HashingConfig,
+}
+
+impl StoreLocation {
+    /// Open the store of a deployment that exists (never make one: that is `tegata serve`'s).
+    pub(crate) async fn open_existing(
+        &self,
+    ) -> anyhow::Result<std::sync::Arc<dyn tegata_core::store::Store>> {
+        if self.database_url.is_none() && !self.data_dir.join("tegata.db").exists() {
+            bail!(
+                "there is no tegata deployment in {} (start `tegata serve` there first, or give \
+                 --data-dir or --database-url)",
+                self.data_dir.display()
+            );
+        }
+        tegata_store::open(self.database_url.as_deref(), &self.data_dir)
+            .await
+            .context("opening the store")
+    }
 }
 
 impl StoreArgs {
@@ -469,11 +509,15 @@ impl StoreArgs {
             Some(path) => load_file(path)?,
             None => FileConfig::default(),
         };
+        let data_dir = self
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         Ok(StoreLocation {
-            data_dir: self
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            master_key_file: file
+                .master_key_file
+                .unwrap_or_else(|| data_dir.join("master.key")),
+            data_dir,
             database_url: self.database_url.or(file.database_url),
             hashing: file.broker.resolve()?.hashing,
         })

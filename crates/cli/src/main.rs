@@ -5,6 +5,7 @@ mod app_users;
 mod backup;
 mod config;
 mod credentials;
+mod keys;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,9 @@ enum Command {
     /// stop the server, put the copy in place of <data-dir>/tegata.db (removing tegata.db-wal
     /// and tegata.db-shm) beside the same master.key, and start it.
     Backup(backup::BackupArgs),
+    /// The token-signing keys: list them, rotate, revoke one. Works while the server runs;
+    /// every node follows within seconds.
+    Keys(keys::KeysArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +53,7 @@ fn main() -> std::process::ExitCode {
         Command::AppUsers(args) => app_users::run(args),
         Command::Credentials(args) => credentials::run(args),
         Command::Backup(args) => backup::run(args),
+        Command::Keys(args) => keys::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

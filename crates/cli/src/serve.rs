@@ -27,7 +27,8 @@ use tegata_core::sts::credentials::CredentialMinter;
 use tegata_core::sts::{Sts, StsShared};
 use tegata_core::tokens::TokenIssuer;
 use tegata_core::tokens::federation::ExternalKeys;
-use tegata_core::tokens::keys::{KeyRing, SigningKey};
+use tegata_core::tokens::keeper::{self, KeyChangeKind, KeyKeeper, RingSource};
+use tegata_core::tokens::keys::KeyRing;
 use tegata_core::{Deployment, Randomness, SystemRandomness};
 use tegata_server::auth::Authenticator;
 use tegata_server::authorize::{Authorizer, Explanations};
@@ -109,11 +110,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     };
 
     let deployment = bootstrap(&*store, &master, rng.clone(), &data_dir).await?;
+    let clock = clock(&config);
     let admin_secret = deployment
         .admin_key
         .secret(&master)
         .map_err(|e| master_key_mismatch(&config, e))?;
-    let keys = load_keys(&*store, &master, &config).await?;
+    let (keys, loaded_keys) =
+        load_keys(&*store, &master, &config, clock.now().unix_timestamp()).await?;
 
     let bound = listener.local_addr().context("reading the bound address")?;
     let public_url = config
@@ -125,6 +128,17 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     write_credentials_file(&credentials_path, &deployment.admin_key, &admin_secret)?;
 
     let issuer = Arc::new(TokenIssuer::new(keys).context("starting the token signing threads")?);
+    keep_keys(
+        KeyKeeper::new(
+            store.clone(),
+            master.clone(),
+            issuer.clone(),
+            loaded_keys,
+            config.signing_key_rotation,
+            rng.clone(),
+        ),
+        clock.clone(),
+    );
     let minter = Arc::new(CredentialMinter::new(&master));
     let identity = Arc::new(Deployment {
         account_id: deployment.account.account_id.clone(),
@@ -166,7 +180,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         sts.clone(),
         config.max_identity_pools,
     ));
-    let clock = clock(&config);
     let broker = broker(
         &config,
         store.clone(),
@@ -385,30 +398,65 @@ async fn bootstrap(
     Ok(stored)
 }
 
+/// The ring of the stored keys, and what it was built from (for the keeper's reloads).
 async fn load_keys(
     store: &dyn Store,
     master: &MasterKey,
     config: &ServeConfig,
-) -> anyhow::Result<KeyRing> {
+    now: i64,
+) -> anyhow::Result<(KeyRing, RingSource)> {
     let records = store.signing_keys().await.context("reading signing keys")?;
-    let mut keys = Vec::with_capacity(records.len());
-    for record in &records {
-        keys.push(
-            SigningKey::load(record, master)
-                .map_err(|e| anyhow::anyhow!("signing key {}: {e}", record.kid))
-                .with_context(|| {
-                    format!(
-                        "is {} the deployment's master key?",
-                        config.master_key_file.display()
-                    )
-                })?,
-        );
-    }
-    let ring = KeyRing::new(keys);
-    if ring.active().is_none() {
-        bail!("the deployment has no active signing key");
-    }
-    Ok(ring)
+    keeper::load_ring(&records, master, now)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| {
+            format!(
+                "loading the signing keys (is {} the deployment's master key?)",
+                config.master_key_file.display()
+            )
+        })
+}
+
+/// Every [`KeyKeeper::period`], reload the keys changed elsewhere and move their lifecycle on.
+/// A failing round is logged when it starts failing and when it recovers, not every time.
+fn keep_keys(keeper: KeyKeeper, clock: Arc<dyn Clock>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(KeyKeeper::period());
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
+        loop {
+            every.tick().await;
+            match keeper.round(clock.now().unix_timestamp()).await {
+                Ok(round) => {
+                    if failing {
+                        tracing::info!("signing keys: read again");
+                        failing = false;
+                    }
+                    match round.changed {
+                        Some(KeyChangeKind::PublishedNextKey) => {
+                            tracing::info!("signing keys: published a next key")
+                        }
+                        Some(KeyChangeKind::Rotated) => {
+                            tracing::info!("signing keys: rotated on schedule")
+                        }
+                        None => {}
+                    }
+                    if round.reloaded {
+                        let ring = keeper.ring();
+                        tracing::info!(
+                            active = ring.active().map(|k| k.kid()).unwrap_or("none"),
+                            published = ring.jwks().keys.len(),
+                            "signing keys: loaded"
+                        );
+                    }
+                }
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, "signing keys: this node keeps its current keys");
+                }
+                Err(_) => {}
+            }
+        }
+    });
 }
 
 fn master_key_mismatch(

@@ -40,6 +40,29 @@ fn start_two_nodes(cluster: &PgCluster, dir: &TempDir) -> (Server, Server, Strin
     (a.join().unwrap(), b.join().unwrap(), url)
 }
 
+/// A role that trusts the tokens of `pool_id`, created through `node`; its ARN.
+async fn create_pool_role(node: &Server, pool_id: &str, name: &str) -> String {
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
+        "Principal":{{"Federated":"cognito-identity.amazonaws.com"}},
+        "Action":"sts:AssumeRoleWithWebIdentity",
+        "Condition":{{"StringEquals":{{"cognito-identity.amazonaws.com:aud":"{pool_id}"}}}}}}]}}"#
+    );
+    let created = query_call(
+        node,
+        "iam",
+        &[
+            ("Action", "CreateRole"),
+            ("Version", "2010-05-08"),
+            ("RoleName", name),
+            ("AssumeRolePolicyDocument", &trust),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    xml_text(&created.body, "Arn").to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_nodes_one_deployment() {
     let cluster = PgCluster::start();
@@ -62,6 +85,8 @@ async fn two_nodes_one_deployment() {
         b.credentials(),
         "both nodes wrote the same admin key"
     );
+    // One of them publishes the next key; both then serve the same key set: active and next.
+    let published = wait_for_published_keys(&[&a, &b], 2).await;
     let jwks_a = http(&a.addr, "GET", "/.well-known/jwks_uri", &[], b"")
         .await
         .json();
@@ -69,7 +94,11 @@ async fn two_nodes_one_deployment() {
         .await
         .json();
     assert_eq!(jwks_a, jwks_b);
-    assert_eq!(jwks_a["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(published[0].len(), 2);
+    assert_eq!(
+        cluster.psql(db, "SELECT count(*) FROM signing_keys WHERE state = 'next'"),
+        "1"
+    );
 
     // 200 concurrent token calls for 20 new users, alternating between the nodes.
     let pool_id = a
@@ -111,25 +140,7 @@ async fn two_nodes_one_deployment() {
     assert_eq!(cluster.psql(db, "SELECT count(*) FROM identities"), "20");
 
     // The basic flow across nodes: a token from A exchanged at B, B's credentials used at A.
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
-        "Principal":{{"Federated":"cognito-identity.amazonaws.com"}},
-        "Action":"sts:AssumeRoleWithWebIdentity",
-        "Condition":{{"StringEquals":{{"cognito-identity.amazonaws.com:aud":"{pool_id}"}}}}}}]}}"#
-    );
-    let created = query_call(
-        &a,
-        "iam",
-        &[
-            ("Action", "CreateRole"),
-            ("Version", "2010-05-08"),
-            ("RoleName", "shared_role"),
-            ("AssumeRolePolicyDocument", &trust),
-        ],
-    )
-    .await;
-    assert_eq!(created.status, 200, "{}", created.body);
-    let role_arn = xml_text(&created.body, "Arn");
+    let role_arn = create_pool_role(&a, &pool_id, "shared_role").await;
     let token = a
         .cognito()
         .get_open_id_token_for_developer_identity()
@@ -143,7 +154,7 @@ async fn two_nodes_one_deployment() {
     let (akid, secret) = b.credentials();
     let assumed = sts_client(&b.url, &akid, &secret, None, Duration::ZERO)
         .assume_role_with_web_identity()
-        .role_arn(role_arn)
+        .role_arn(&role_arn)
         .role_session_name("cross")
         .web_identity_token(token)
         .send()
@@ -463,4 +474,236 @@ async fn a_postgresql_deployment_restores_from_pg_dump() {
         .unwrap();
     assert_eq!(described.identity_pool_name, "kept");
     assert!(node.stop());
+}
+
+/// The key ids of `node`'s published key set.
+async fn published_kids(node: &Server) -> Vec<String> {
+    let jwks = http(&node.addr, "GET", "/.well-known/jwks_uri", &[], b"")
+        .await
+        .json();
+    jwks["keys"]
+        .as_array()
+        .expect("a key set")
+        .iter()
+        .map(|key| key["kid"].as_str().expect("a kid").to_owned())
+        .collect()
+}
+
+/// Wait (up to ten seconds) until every node publishes `count` keys; their key ids.
+async fn wait_for_published_keys(nodes: &[&Server], count: usize) -> Vec<Vec<String>> {
+    let since = std::time::Instant::now();
+    loop {
+        let mut sets = Vec::new();
+        for node in nodes {
+            sets.push(published_kids(node).await);
+        }
+        if sets.iter().all(|kids| kids.len() == count) {
+            return sets;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(10),
+            "the nodes publish {sets:?}, not {count} keys each"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The `kid` in a token's header.
+fn token_kid(token: &str) -> String {
+    jsonwebtoken::decode_header(token)
+        .expect("a JWS header")
+        .kid
+        .expect("a kid")
+}
+
+/// Run `tegata keys ARGS` against the deployment at `database_url`; its standard output.
+fn tegata_keys(database_url: &str, master_key: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tegata"))
+        .arg("keys")
+        .args(args)
+        .args(["--database-url", database_url])
+        .arg("--master-key-file")
+        .arg(master_key)
+        .output()
+        .expect("tegata keys runs");
+    assert!(
+        out.status.success(),
+        "tegata keys {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// One basic flow: a developer token from `token_node`, exchanged at `sts_node`; the token.
+async fn basic_flow(
+    token_node: &aws_sdk_cognitoidentity::Client,
+    sts_node: &aws_sdk_sts::Client,
+    pool_id: &str,
+    user: &str,
+    role_arn: &str,
+) -> Result<String, String> {
+    let token = token_node
+        .get_open_id_token_for_developer_identity()
+        .identity_pool_id(pool_id)
+        .logins(PROVIDER, user)
+        .send()
+        .await
+        .map_err(|e| format!("token: {:?}", e.into_service_error()))?
+        .token
+        .ok_or("no token")?;
+    sts_node
+        .assume_role_with_web_identity()
+        .role_arn(role_arn)
+        .role_session_name(user)
+        .web_identity_token(&token)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "exchange of a {} token: {:?}",
+                token_kid(&token),
+                e.into_service_error()
+            )
+        })?;
+    Ok(token)
+}
+
+/// Key rotation while 32 clients run the basic flow across two nodes: no request fails, tokens
+/// signed before the rotation still verify, and once the old key is revoked the other node
+/// refuses its tokens within five seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn signing_keys_rotate_under_load_and_revocation_reaches_every_node() {
+    let cluster = PgCluster::start();
+    let dir = TempDir::new("rotation");
+    let (a, b, url) = start_two_nodes(&cluster, &dir);
+    let master_key = dir.0.join("master.key");
+    let pool_id = a
+        .cognito()
+        .create_identity_pool()
+        .identity_pool_name("rotating")
+        .allow_unauthenticated_identities(false)
+        .developer_provider_name(PROVIDER)
+        .send()
+        .await
+        .unwrap()
+        .identity_pool_id;
+    let role_arn = create_pool_role(&a, &pool_id, "rotating_role").await;
+    let (akid, secret) = a.credentials();
+    let sts = [
+        sts_client(&a.url, &akid, &secret, None, Duration::ZERO),
+        sts_client(&b.url, &akid, &secret, None, Duration::ZERO),
+    ];
+    let cognito = [a.cognito(), b.cognito()];
+    let before = wait_for_published_keys(&[&a, &b], 2).await;
+    let old_token = basic_flow(&cognito[0], &sts[1], &pool_id, "early", &role_arn)
+        .await
+        .unwrap();
+    let old_kid = token_kid(&old_token);
+    assert!(before[0].contains(&old_kid));
+
+    // 32 clients, each alternating which node makes its token and which exchanges it.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for i in 0..32 {
+        let (cognito, sts) = (cognito.clone(), sts.clone());
+        let (pool_id, role_arn, stop) = (pool_id.clone(), role_arn.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            let mut kids = HashSet::new();
+            let mut flows = 0usize;
+            let mut errors = Vec::new();
+            let mut round = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (t, s) = ((i + round) % 2, (i + round + 1) % 2);
+                let user = format!("user-{}", (i * 7 + round) % 50);
+                match basic_flow(&cognito[t], &sts[s], &pool_id, &user, &role_arn).await {
+                    Ok(token) => {
+                        kids.insert(token_kid(&token));
+                        flows += 1;
+                    }
+                    Err(e) => errors.push(e),
+                }
+                round += 1;
+            }
+            (flows, kids, errors)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rotated = tokio::task::spawn_blocking({
+        let (url, master_key) = (url.clone(), master_key.clone());
+        move || tegata_keys(&url, &master_key, &["rotate", "--now"])
+    })
+    .await
+    .unwrap();
+    assert!(rotated.contains("rotated:"), "{rotated}");
+    // Every node signs with the new key within its reload period; the clients run on past it.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut flows = 0;
+    let mut kids = HashSet::new();
+    for client in clients {
+        let (n, seen, errors) = client.await.unwrap();
+        assert!(
+            errors.is_empty(),
+            "flows failed during the rotation: {errors:?}"
+        );
+        flows += n;
+        kids.extend(seen);
+    }
+    assert!(flows > 32, "only {flows} flows ran");
+    assert_eq!(kids.len(), 2, "the clients' tokens were signed by {kids:?}");
+    let after = wait_for_published_keys(&[&a, &b], 3).await;
+    assert_eq!(after[0], after[1]);
+    let new_kid = basic_flow(&cognito[1], &sts[0], &pool_id, "late", &role_arn)
+        .await
+        .map(|token| token_kid(&token))
+        .unwrap();
+    assert_ne!(new_kid, old_kid);
+    let listed = tegata_keys(&url, &master_key, &["list"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(&old_kid) && l.contains("retired")),
+        "{listed}"
+    );
+
+    // The retired key still verifies what it signed.
+    let exchange_old = || {
+        sts[1]
+            .assume_role_with_web_identity()
+            .role_arn(&role_arn)
+            .role_session_name("early")
+            .web_identity_token(&old_token)
+            .send()
+    };
+    exchange_old()
+        .await
+        .expect("a retired key's token verifies");
+
+    // Revoked through node A's database, refused by node B within five seconds.
+    let revoked = tegata_keys(&url, &master_key, &["revoke", &old_kid]);
+    assert!(revoked.contains("revoked"), "{revoked}");
+    let since = std::time::Instant::now();
+    loop {
+        match exchange_old().await {
+            Err(e) => {
+                let e = e.into_service_error();
+                assert_eq!(e.meta().code(), Some("InvalidIdentityToken"), "{e:?}");
+                break;
+            }
+            Ok(_) => {
+                assert!(
+                    since.elapsed() < Duration::from_secs(5),
+                    "node B accepts a revoked key's token after {:?}",
+                    since.elapsed()
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    let published = wait_for_published_keys(&[&a, &b], 2).await;
+    assert!(!published[0].contains(&old_kid) && !published[1].contains(&old_kid));
+    // Tokens of the other keys are untouched.
+    basic_flow(&cognito[0], &sts[1], &pool_id, "after", &role_arn)
+        .await
+        .unwrap();
 }

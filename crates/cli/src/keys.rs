@@ -1,0 +1,223 @@
+//! `tegata keys`: the deployment's token-signing keys. The commands change the store directly;
+//! every running node reloads its keys within seconds (see `tegata_core::tokens::keeper`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use tegata_core::SystemRandomness;
+use tegata_core::master_key::MasterKey;
+use tegata_core::store::{Store, StoreError};
+use tegata_core::tokens::keys::{KeyState, SigningKeyRecord};
+use tegata_core::tokens::lifecycle::{
+    self, KeyChange, KeyLifecycleError, NEXT_KEY_LOADED_EVERYWHERE, NEXT_KEY_PUBLISHED_EVERYWHERE,
+};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::config::StoreArgs;
+
+#[derive(Debug, Args)]
+pub(crate) struct KeysArgs {
+    #[command(subcommand)]
+    command: KeysCommand,
+
+    #[command(flatten)]
+    store: StoreArgs,
+
+    /// The deployment's master key file, which encrypts new keys.
+    /// [default: the configuration file's master_key_file, else <data-dir>/master.key]
+    #[arg(
+        long,
+        env = "TEGATA_MASTER_KEY_FILE",
+        value_name = "FILE",
+        global = true
+    )]
+    master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// List the keys: id, state, since when, and what their state means now.
+    List,
+    /// Rotate now: the next key (already in the published key set) starts signing, the active
+    /// key retires (its tokens verify until they expire) and a new next key is published.
+    /// Refused while the next key is younger than five minutes, the time relying parties may
+    /// cache the key set, unless --now.
+    Rotate {
+        /// Rotate even if relying parties may not have fetched the next key yet (they refuse its
+        /// tokens until they fetch the key set again). Still waits the few seconds every tegata
+        /// node needs to load it.
+        #[arg(long)]
+        now: bool,
+    },
+    /// Revoke a key: tokens it signed are refused at once, by every node within seconds. Revoking
+    /// the active key makes the next key sign at once; a new next key is published.
+    Revoke {
+        /// The key's id (`kid`), as `tegata keys list` shows it.
+        kid: String,
+    },
+}
+
+pub(crate) fn run(args: KeysArgs) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(run_command(args))
+}
+
+async fn run_command(args: KeysArgs) -> anyhow::Result<()> {
+    let location = args.store.resolve()?;
+    let master_key_file = args
+        .master_key_file
+        .unwrap_or(location.master_key_file.clone());
+    let store = location.open_existing().await?;
+    match args.command {
+        KeysCommand::List => {
+            let records = store.signing_keys().await.context("reading the keys")?;
+            print!("{}", listing(&records, now()));
+            Ok(())
+        }
+        KeysCommand::Rotate { now: forced } => {
+            let master = read_master_key(&master_key_file)?;
+            rotate(&*store, &master, forced).await
+        }
+        KeysCommand::Revoke { kid } => {
+            let master = read_master_key(&master_key_file)?;
+            let records = store.signing_keys().await.context("reading the keys")?;
+            let change =
+                lifecycle::plan_revocation(&records, &kid, &master, now(), &SystemRandomness)
+                    .map_err(|e| match e {
+                        KeyLifecycleError::NoNextKey => anyhow::anyhow!(
+                            "{kid} is the active key and there is no next key to sign instead: \
+                         start `tegata serve` (it publishes one) and revoke again"
+                        ),
+                        other => other.into(),
+                    })?;
+            apply(&*store, &change).await?;
+            println!("revoked {kid}: its tokens are refused by every node within seconds");
+            if let Some(active) = change.new_active() {
+                println!(
+                    "{active} signs now; relying parties that cached the key set since it was \
+                     published verify its tokens, others once they fetch it again"
+                );
+            }
+            if let Some(next) = &change.new_key {
+                println!("published {} as the next key", next.kid);
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn rotate(store: &dyn Store, master: &MasterKey, forced: bool) -> anyhow::Result<()> {
+    let needed = if forced {
+        NEXT_KEY_LOADED_EVERYWHERE
+    } else {
+        NEXT_KEY_PUBLISHED_EVERYWHERE
+    };
+    loop {
+        let records = store.signing_keys().await.context("reading the keys")?;
+        let at = now();
+        let planned = match lifecycle::plan_next_key(&records, master, at, &SystemRandomness)? {
+            // A deployment that has no next key yet (its servers have not run since the
+            // upgrade): publish one; it signs once old enough.
+            Some(publish) => {
+                apply(store, &publish).await?;
+                println!(
+                    "published {} as the next key",
+                    publish.new_key.as_ref().map_or("", |k| k.kid.as_str())
+                );
+                continue;
+            }
+            None => lifecycle::plan_rotation(&records, needed, master, at, &SystemRandomness),
+        };
+        match planned {
+            Ok(change) => {
+                apply(store, &change).await?;
+                let retired = change
+                    .transitions
+                    .iter()
+                    .find(|t| t.to == KeyState::Retired)
+                    .map_or("", |t| t.kid.as_str());
+                println!(
+                    "rotated: {} signs now; {retired} is retired and verifies its tokens until \
+                     they expire",
+                    change.new_active().unwrap_or("")
+                );
+                if let Some(next) = &change.new_key {
+                    println!("published {} as the next key", next.kid);
+                }
+                return Ok(());
+            }
+            Err(KeyLifecycleError::NextKeyTooYoung { kid, age, needed }) if forced => {
+                let wait = (needed - age).max(1);
+                println!("waiting {wait} s for every node to load the next key {kid}");
+                tokio::time::sleep(Duration::from_secs(wait.unsigned_abs())).await;
+            }
+            Err(KeyLifecycleError::NextKeyTooYoung { kid, age, needed }) => bail!(
+                "the next key {kid} was published {age} s ago: relying parties that cache the \
+                 key set (for up to {} s) may not know it yet. Rotate again in {} s, or pass \
+                 --now to rotate anyway",
+                lifecycle::JWKS_MAX_AGE_SECONDS,
+                needed - age
+            ),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+async fn apply(store: &dyn Store, change: &KeyChange) -> anyhow::Result<()> {
+    match store.apply_key_change(change).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConcurrentModification) => bail!(
+            "the keys changed while this command ran (a server's scheduled rotation, or another \
+             `tegata keys`): list them and try again"
+        ),
+        Err(e) => Err(e).context("changing the keys"),
+    }
+}
+
+fn read_master_key(path: &std::path::Path) -> anyhow::Result<MasterKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the master key {}", path.display()))?;
+    MasterKey::from_file_contents(&text)
+        .with_context(|| format!("reading the master key {}", path.display()))
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn timestamp(at: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// One line per key, oldest first: `KID  STATE  SINCE  MEANING`.
+fn listing(records: &[SigningKeyRecord], now: i64) -> String {
+    let mut out = format!("{:<43}  {:<7}  {:<20}  NOW\n", "KID", "STATE", "SINCE");
+    for key in records {
+        let meaning = match key.state {
+            KeyState::Next => "published; signs after the next rotation".to_owned(),
+            KeyState::Active => "signs new tokens".to_owned(),
+            KeyState::Retired if lifecycle::verifies_at(key, now) => format!(
+                "verifies its tokens until {}",
+                timestamp(lifecycle::retired_key_verifies_until(key))
+            ),
+            KeyState::Retired => "verifies nothing (its tokens have expired)".to_owned(),
+            KeyState::Revoked => "its tokens are refused".to_owned(),
+        };
+        out.push_str(&format!(
+            "{:<43}  {:<7}  {:<20}  {meaning}\n",
+            key.kid,
+            key.state.as_str(),
+            timestamp(key.state_changed_at)
+        ));
+    }
+    out
+}
