@@ -4,14 +4,22 @@ operations unsigned."""
 
 import datetime
 import json
+import os
+import subprocess
+import time
 
 import botocore
 import jwt
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from conftest import ROOT
 
 PROVIDER = "login.mycompany.myapp"
+
+
+def tegata_binary():
+    return os.environ.get("TEGATA_BIN", str(ROOT / "target" / "debug" / "tegata"))
 
 
 def trust_policy(pool_id, amr):
@@ -417,3 +425,73 @@ def test_merged_and_unlinked_identities_are_closed(tegata):
         with pytest.raises(ClientError) as excinfo:
             client.get_credentials_for_identity(IdentityId=kept["IdentityId"], Logins=logins)
         assert error(excinfo)[0] == "NotAuthorizedException", logins
+
+
+def refused(tegata, credentials):
+    """The error code a call with these credentials gets, or None when it is answered."""
+    try:
+        caller(tegata, credentials)
+        return None
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+
+
+def test_revoked_deleted_identities_and_pools_lose_their_credentials(tegata):
+    pool_id, auth, _ = pool_with_roles(tegata, guests=False)
+    iam = tegata.client("iam")
+    # A second role that sessions of the authenticated role may assume (role chaining).
+    chained = iam.create_role(RoleName="chained", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": auth},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=auth.rsplit("/", 1)[1], PolicyName="chain", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Resource": chained}]}))
+    client = tegata.client("cognito-identity")
+
+    def sign_in(user):
+        issued = client.get_open_id_token_for_developer_identity(IdentityPoolId=pool_id, Logins={PROVIDER: user})
+        logins = {"cognito-identity.amazonaws.com": issued["Token"]}
+        credentials = unsigned(tegata).get_credentials_for_identity(IdentityId=issued["IdentityId"],
+                                                                   Logins=logins)["Credentials"]
+        return issued["IdentityId"], logins, credentials
+
+    def chain(credentials):
+        assumed = tegata.client(
+            "sts", aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretKey"],
+            aws_session_token=credentials["SessionToken"],
+        ).assume_role(RoleArn=chained, RoleSessionName="chained")["Credentials"]
+        return {"AccessKeyId": assumed["AccessKeyId"], "SecretKey": assumed["SecretAccessKey"],
+                "SessionToken": assumed["SessionToken"]}
+
+    alice, alice_logins, alice_credentials = sign_in("alice")
+    bob, _, bob_credentials = sign_in("bob")
+    carol, _, carol_credentials = sign_in("carol")
+    alice_chained, carol_chained = chain(alice_credentials), chain(carol_credentials)
+    for credentials in (alice_credentials, alice_chained, bob_credentials, carol_credentials):
+        assert refused(tegata, credentials) is None
+
+    # `tegata identities revoke`: her credentials, the session chained from them and her token
+    # are refused; the identity stays.
+    done = subprocess.run([tegata_binary(), "identities", "revoke", alice, "--data-dir", str(tegata.data_dir)],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    deadline = time.monotonic() + 1
+    while refused(tegata, alice_credentials) is None:
+        assert time.monotonic() < deadline, "the server still accepts a revoked identity's credentials"
+        time.sleep(0.05)
+    assert refused(tegata, alice_credentials) == "InvalidClientTokenId"
+    assert refused(tegata, alice_chained) == "InvalidClientTokenId"
+    with pytest.raises(ClientError) as excinfo:
+        unsigned(tegata).get_credentials_for_identity(IdentityId=alice, Logins=alice_logins)
+    assert error(excinfo) == ("NotAuthorizedException", "Invalid login token. Token revoked.")
+    assert client.describe_identity(IdentityId=alice)["IdentityId"] == alice
+
+    # DeleteIdentities refuses the deleted identity's sessions at once, chained ones included.
+    client.delete_identities(IdentityIdsToDelete=[carol])
+    assert refused(tegata, carol_credentials) == "InvalidClientTokenId"
+    assert refused(tegata, carol_chained) == "InvalidClientTokenId"
+    assert refused(tegata, bob_credentials) is None
+
+    # DeleteIdentityPool refuses every session of its identities.
+    client.delete_identity_pool(IdentityPoolId=pool_id)
+    assert refused(tegata, bob_credentials) == "InvalidClientTokenId"

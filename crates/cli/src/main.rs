@@ -5,6 +5,7 @@ mod app_users;
 mod backup;
 mod config;
 mod credentials;
+mod identities;
 mod keys;
 mod serve;
 
@@ -44,6 +45,9 @@ enum Command {
     /// The token-signing keys: list them, rotate, revoke one. Works while the server runs;
     /// every node follows within seconds.
     Keys(keys::KeysArgs),
+    /// Operator actions on Cognito identities: revoke the credentials and tokens issued to
+    /// one. Works while the server runs; every node follows within a second.
+    Identities(identities::IdentitiesArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -54,6 +58,7 @@ fn main() -> std::process::ExitCode {
         Command::Credentials(args) => credentials::run(args),
         Command::Backup(args) => backup::run(args),
         Command::Keys(args) => keys::run(args),
+        Command::Identities(args) => identities::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -22,6 +22,7 @@ use tegata_core::cognito_identity::CognitoIdentity;
 use tegata_core::denials::DenialMessages;
 use tegata_core::iam::{Iam, IamShared, RoleCache};
 use tegata_core::master_key::MasterKey;
+use tegata_core::revocations::{self, SessionRevocations};
 use tegata_core::store::Store;
 use tegata_core::sts::credentials::CredentialMinter;
 use tegata_core::sts::{Sts, StsShared};
@@ -161,6 +162,13 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let external_keys = Arc::new(ExternalKeys::new(Arc::new(fetcher)));
     // Sealed explanations of denials: made only with --explain-denials, always decodable.
     let denials = Arc::new(DenialMessages::new(&master));
+    // Revoked sessions of identities, read before serving and again every half second.
+    let revocations = Arc::new(SessionRevocations::new(store.clone()));
+    revocations
+        .refresh()
+        .await
+        .context("reading the revoked sessions")?;
+    keep_revocations(revocations.clone(), clock.clone());
     let sts = Arc::new(Sts::new(
         StsShared {
             store: store.clone(),
@@ -170,6 +178,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             minter: minter.clone(),
             external_keys: external_keys.clone(),
             denials: denials.clone(),
+            revocations: revocations.clone(),
         },
         config.strict_cognito_trust,
     ));
@@ -241,7 +250,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         sts,
         deployment: identity,
         issuer,
-        authenticator: Authenticator::new(access_keys, minter),
+        authenticator: Authenticator::new(access_keys, minter, revocations),
         authorizer,
         clock: clock.clone(),
         request_ids: RequestIds::new(rng.clone()),
@@ -280,6 +289,38 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     .await;
     tracing::info!("tegata stopped");
     Ok(())
+}
+
+/// Read the revocations made elsewhere every [`revocations::REFRESH_PERIOD`], and prune the
+/// expired ones hourly. Failures are logged when they start, not at every round.
+fn keep_revocations(revocations: Arc<SessionRevocations>, clock: Arc<dyn Clock>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(revocations::REFRESH_PERIOD);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
+        let mut last_prune = None::<std::time::Instant>;
+        loop {
+            every.tick().await;
+            match revocations.refresh().await {
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!("revoked sessions: read again");
+                }
+                Ok(()) => {}
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, "revoked sessions: cannot read them; this node keeps those it knows");
+                }
+                Err(_) => {}
+            }
+            if last_prune.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(3600)) {
+                last_prune = Some(std::time::Instant::now());
+                if let Err(e) = revocations.prune(clock.now().unix_timestamp()).await {
+                    tracing::warn!(error = %e, "revoked sessions: pruning failed");
+                }
+            }
+        }
+    });
 }
 
 /// The credential broker of `config`'s profiles, each on the embedded backend or the AWS one.

@@ -21,6 +21,7 @@ pub mod ids;
 pub mod master_key;
 pub mod pagination;
 pub mod random;
+pub mod revocations;
 pub mod store;
 pub mod sts;
 pub mod tokens;

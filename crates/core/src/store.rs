@@ -80,6 +80,7 @@ pub trait Store:
     + UserStore
     + PolicyStore
     + AppUserStore
+    + RevocationStore
 {
 }
 
@@ -92,7 +93,23 @@ impl<T> Store for T where
         + UserStore
         + PolicyStore
         + AppUserStore
+        + RevocationStore
 {
+}
+
+/// Sessions refused before they expire (see [`crate::revocations`]).
+#[async_trait]
+pub trait RevocationStore: Send + Sync + 'static {
+    /// Refuse the sessions of `subject` (an identity id, or a pool id for all its identities)
+    /// issued at or before `at`. A later revocation already stored stays.
+    async fn revoke_sessions(&self, subject: &str, at: UnixSeconds) -> Result<(), StoreError>;
+
+    /// Every revocation: the subject and the time up to which its sessions are refused.
+    async fn session_revocations(&self) -> Result<Vec<(String, UnixSeconds)>, StoreError>;
+
+    /// Forget the revocations older than `before` (nothing they refuse can still be alive);
+    /// how many went.
+    async fn prune_session_revocations(&self, before: UnixSeconds) -> Result<u64, StoreError>;
 }
 
 /// The deployment's account, its signing keys and its access keys.

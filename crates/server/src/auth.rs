@@ -15,6 +15,7 @@ use aws_lc_rs::{constant_time, hmac};
 use tegata_core::access_keys::AccessKeys;
 use tegata_core::account::Principal;
 use tegata_core::cache::GenerationCache;
+use tegata_core::revocations::SessionRevocations;
 use tegata_core::sts::credentials::{CredentialMinter, SessionClaims, SessionKind};
 use tegata_sigv4::{CredentialScope, HttpRequest, SigV4Error, SignedRequest, VerifyOptions};
 use time::{Duration, OffsetDateTime};
@@ -166,13 +167,20 @@ impl SessionVerifier {
 pub struct Authenticator {
     access_keys: Arc<AccessKeys>,
     sessions: SessionVerifier,
+    /// Identities whose sessions were revoked before they expire.
+    revocations: Arc<SessionRevocations>,
 }
 
 impl Authenticator {
-    pub fn new(access_keys: Arc<AccessKeys>, minter: Arc<CredentialMinter>) -> Self {
+    pub fn new(
+        access_keys: Arc<AccessKeys>,
+        minter: Arc<CredentialMinter>,
+        revocations: Arc<SessionRevocations>,
+    ) -> Self {
         Self {
             access_keys,
             sessions: SessionVerifier::new(minter),
+            revocations,
         }
     }
 
@@ -199,10 +207,18 @@ impl Authenticator {
             normalize_path: true,
         };
         if CredentialMinter::is_temporary_key_id(&signed.access_key_id) {
-            return self
-                .sessions
-                .verify(&request, signed, now, &options)
-                .map(Some);
+            let caller = self.sessions.verify(&request, signed, now, &options)?;
+            // Checked at every request, remembered sessions included: a revocation applies to
+            // credentials already in use. They are refused as AWS refuses a session token it
+            // no longer accepts.
+            if caller
+                .session
+                .as_deref()
+                .is_some_and(|claims| self.revocations.session_is_revoked(claims))
+            {
+                return Err(AuthError::UnknownAccessKey);
+            }
+            return Ok(Some(caller));
         }
         let key = self
             .access_keys

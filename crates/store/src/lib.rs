@@ -22,6 +22,7 @@ mod policies;
 mod pools;
 #[cfg(feature = "prefill")]
 mod prefill;
+mod revocations;
 mod roles;
 mod rows;
 mod users;

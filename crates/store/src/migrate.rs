@@ -65,6 +65,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_signing_key_lifecycle.sql"),
         postgres: include_str!("../migrations/postgres/0008_signing_key_lifecycle.sql"),
     },
+    Migration {
+        version: 9,
+        description: "revoked sessions of identities and pools",
+        sqlite: include_str!("../migrations/sqlite/0009_session_revocations.sql"),
+        postgres: include_str!("../migrations/postgres/0009_session_revocations.sql"),
+    },
 ];
 
 const CREATE_SCHEMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS tegata_schema (

@@ -365,6 +365,13 @@ impl TryFrom<OidcProviderRow> for OidcProvider {
 #[derive(FromRow)]
 pub(crate) struct Text(pub String);
 
+/// A revocation: a subject (identity or pool id) and its sessions' not-before.
+#[derive(FromRow)]
+pub(crate) struct RevocationRow {
+    pub subject: String,
+    pub not_before: i64,
+}
+
 /// A single count, read by position.
 #[derive(FromRow)]
 pub(crate) struct Count(pub i64);

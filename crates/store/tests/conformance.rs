@@ -178,6 +178,29 @@ async fn signing_key_changes_are_compare_and_set(store: Arc<dyn Store>) {
     assert_eq!(store.signing_keys().await.unwrap(), rotated);
 }
 
+async fn session_revocations(store: Arc<dyn Store>) {
+    assert!(store.session_revocations().await.unwrap().is_empty());
+    store.revoke_sessions("us-east-1:a", 100).await.unwrap();
+    store.revoke_sessions("us-east-1:pool", 150).await.unwrap();
+    // One row per subject, keeping the latest time whatever order the revocations arrive in.
+    store.revoke_sessions("us-east-1:a", 300).await.unwrap();
+    store.revoke_sessions("us-east-1:a", 200).await.unwrap();
+    let mut rows = store.session_revocations().await.unwrap();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            ("us-east-1:a".to_owned(), 300),
+            ("us-east-1:pool".to_owned(), 150)
+        ]
+    );
+    assert_eq!(store.prune_session_revocations(200).await.unwrap(), 1);
+    assert_eq!(
+        store.session_revocations().await.unwrap(),
+        [("us-east-1:a".to_owned(), 300)]
+    );
+}
+
 async fn pools(store: Arc<dyn Store>) {
     assert_eq!(store.count_identity_pools().await.unwrap(), 0);
     for (id, name) in [("r:0003", "c"), ("r:0001", "a"), ("r:0002", "b")] {
@@ -1414,6 +1437,7 @@ where
 {
     bootstrap_keeps_the_first(fresh().await).await;
     signing_key_changes_are_compare_and_set(fresh().await).await;
+    session_revocations(fresh().await).await;
     pools(fresh().await).await;
     concurrent_updates_lose_nothing(fresh().await).await;
     identities(fresh().await).await;
@@ -1496,7 +1520,7 @@ async fn migrations_refuse_a_newer_schema_on_both_backends() {
             PgCluster::database_name(&url),
             "SELECT count(*) FROM tegata_schema"
         ),
-        "8"
+        "9"
     );
     drop(tegata_store::open_postgres(&url).await.unwrap());
     cluster.psql(

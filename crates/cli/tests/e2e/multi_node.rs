@@ -40,6 +40,19 @@ fn start_two_nodes(cluster: &PgCluster, dir: &TempDir) -> (Server, Server, Strin
     (a.join().unwrap(), b.join().unwrap(), url)
 }
 
+/// A pool of developer-authenticated identities (no guests), created through `node`; its id.
+async fn create_pool(node: &Server, name: &str) -> String {
+    node.cognito()
+        .create_identity_pool()
+        .identity_pool_name(name)
+        .allow_unauthenticated_identities(false)
+        .developer_provider_name(PROVIDER)
+        .send()
+        .await
+        .unwrap()
+        .identity_pool_id
+}
+
 /// A role that trusts the tokens of `pool_id`, created through `node`; its ARN.
 async fn create_pool_role(node: &Server, pool_id: &str, name: &str) -> String {
     let trust = format!(
@@ -101,16 +114,7 @@ async fn two_nodes_one_deployment() {
     );
 
     // 200 concurrent token calls for 20 new users, alternating between the nodes.
-    let pool_id = a
-        .cognito()
-        .create_identity_pool()
-        .identity_pool_name("shared")
-        .allow_unauthenticated_identities(false)
-        .developer_provider_name(PROVIDER)
-        .send()
-        .await
-        .unwrap()
-        .identity_pool_id;
+    let pool_id = create_pool(&a, "shared").await;
     let clients = [a.cognito(), b.cognito()];
     let mut tasks = Vec::new();
     for i in 0..200 {
@@ -275,16 +279,7 @@ async fn application_users_on_postgresql_while_the_node_serves() {
     let dir = TempDir::new("broker-pg");
     let url = cluster.create_database();
     let node = Server::start_with(&dir.0.join("a"), &["--database-url", &url]);
-    let pool_id = node
-        .cognito()
-        .create_identity_pool()
-        .identity_pool_name("broker")
-        .allow_unauthenticated_identities(false)
-        .developer_provider_name(PROVIDER)
-        .send()
-        .await
-        .unwrap()
-        .identity_pool_id;
+    let pool_id = create_pool(&node, "broker").await;
     let trust = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
         "Principal":{{"Federated":"cognito-identity.amazonaws.com"}},
@@ -577,16 +572,7 @@ async fn signing_keys_rotate_under_load_and_revocation_reaches_every_node() {
     let dir = TempDir::new("rotation");
     let (a, b, url) = start_two_nodes(&cluster, &dir);
     let master_key = dir.0.join("master.key");
-    let pool_id = a
-        .cognito()
-        .create_identity_pool()
-        .identity_pool_name("rotating")
-        .allow_unauthenticated_identities(false)
-        .developer_provider_name(PROVIDER)
-        .send()
-        .await
-        .unwrap()
-        .identity_pool_id;
+    let pool_id = create_pool(&a, "rotating").await;
     let role_arn = create_pool_role(&a, &pool_id, "rotating_role").await;
     let (akid, secret) = a.credentials();
     let sts = [
@@ -706,4 +692,166 @@ async fn signing_keys_rotate_under_load_and_revocation_reaches_every_node() {
     basic_flow(&cognito[0], &sts[1], &pool_id, "after", &role_arn)
         .await
         .unwrap();
+}
+
+/// Run `tegata identities ARGS` against the deployment at `database_url`.
+fn tegata_identities(database_url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tegata"))
+        .arg("identities")
+        .args(args)
+        .args(["--database-url", database_url])
+        .output()
+        .expect("tegata identities runs")
+}
+
+/// `tegata identities revoke`: the identity's credentials are refused by both nodes within a
+/// second, its earlier tokens too, other identities' are untouched, and it can be given new ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_revoked_identity_is_refused_by_every_node_within_a_second() {
+    let cluster = PgCluster::start();
+    let dir = TempDir::new("identity-revoke");
+    let (a, b, url) = start_two_nodes(&cluster, &dir);
+    let pool_id = create_pool(&a, "revoking").await;
+    let role_arn = create_pool_role(&a, &pool_id, "revoking_role").await;
+    let (akid, secret) = a.credentials();
+    let admin_sts = sts_client(&a.url, &akid, &secret, None, Duration::ZERO);
+
+    // Credentials of two identities, each made on node A.
+    let mut sessions = Vec::new();
+    for user in ["mallory", "alice"] {
+        let out = a
+            .cognito()
+            .get_open_id_token_for_developer_identity()
+            .identity_pool_id(&pool_id)
+            .logins(PROVIDER, user)
+            .send()
+            .await
+            .unwrap();
+        let token = out.token.unwrap();
+        let creds = admin_sts
+            .assume_role_with_web_identity()
+            .role_arn(&role_arn)
+            .role_session_name(user)
+            .web_identity_token(&token)
+            .send()
+            .await
+            .unwrap()
+            .credentials
+            .unwrap();
+        sessions.push((out.identity_id.unwrap(), token, creds));
+    }
+    let caller = |node: &Server, creds: &aws_sdk_sts::types::Credentials| {
+        sts_client(
+            &node.url,
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token()),
+            Duration::ZERO,
+        )
+    };
+    for node in [&a, &b] {
+        for (_, _, creds) in &sessions {
+            caller(node, creds)
+                .get_caller_identity()
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    // An unknown identity is refused by name; then mallory's sessions are revoked.
+    let unknown = tegata_identities(
+        &url,
+        &["revoke", "us-east-1:00000000-0000-4000-8000-000000000000"],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("there is no identity us-east-1:"),
+        "{unknown:?}"
+    );
+    let (mallory, mallory_token, mallory_creds) = &sessions[0];
+    let revoked = tegata_identities(&url, &["revoke", mallory]);
+    assert!(revoked.status.success(), "{revoked:?}");
+    let since = std::time::Instant::now();
+    for node in [&a, &b] {
+        loop {
+            match caller(node, mallory_creds)
+                .get_caller_identity()
+                .send()
+                .await
+            {
+                Err(e) => {
+                    let code = e.into_service_error().meta().code().map(str::to_owned);
+                    assert_eq!(code.as_deref(), Some("InvalidClientTokenId"));
+                    break;
+                }
+                Ok(_) => {
+                    assert!(
+                        since.elapsed() < Duration::from_secs(1),
+                        "{} still accepts a revoked identity's credentials after {:?}",
+                        node.url,
+                        since.elapsed()
+                    );
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+    // Her earlier token cannot make new credentials either; alice is untouched.
+    let refused = sts_client(&b.url, &akid, &secret, None, Duration::ZERO)
+        .assume_role_with_web_identity()
+        .role_arn(&role_arn)
+        .role_session_name("again")
+        .web_identity_token(mallory_token)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        refused.meta().code(),
+        Some("InvalidIdentityToken"),
+        "{refused:?}"
+    );
+    for node in [&a, &b] {
+        caller(node, &sessions[1].2)
+            .get_caller_identity()
+            .send()
+            .await
+            .expect("another identity's credentials");
+    }
+
+    // The identity stays and, after the second of its revocation, is given credentials again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token = b
+        .cognito()
+        .get_open_id_token_for_developer_identity()
+        .identity_pool_id(&pool_id)
+        .logins(PROVIDER, "mallory")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.identity_id.as_deref(), Some(mallory.as_str()));
+    let fresh = admin_sts
+        .assume_role_with_web_identity()
+        .role_arn(&role_arn)
+        .role_session_name("mallory")
+        .web_identity_token(token.token.unwrap())
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    caller(&b, &fresh)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        cluster.psql(
+            PgCluster::database_name(&url),
+            "SELECT count(*) FROM session_revocations"
+        ),
+        "1",
+        "one row per revoked identity"
+    );
 }

@@ -389,6 +389,9 @@ impl CognitoIdentity {
         if claims.sub != identity.identity_id || claims.aud != pool.id {
             return Err(logins_do_not_match());
         }
+        if self.sts.token_is_revoked(&claims) {
+            return Err(invalid_login("Token revoked."));
+        }
         let Some(provider) = pool.spec.developer_provider_name.as_deref() else {
             return Err(logins_do_not_match());
         };

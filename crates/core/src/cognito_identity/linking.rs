@@ -178,11 +178,22 @@ impl CognitoIdentity {
     }
 
     /// Delete identities with their logins. Ids of no identity are skipped, as AWS does; an
-    /// identity that could not be deleted is reported, not failed.
-    pub async fn delete_identities(&self, identity_ids: &[String]) -> Vec<UnprocessedIdentity> {
+    /// identity that could not be deleted is reported, not failed. The credentials and tokens
+    /// issued to each until `now` are refused from then on (revoked first: an identity whose
+    /// deletion failed halfway has lost its sessions, never kept them).
+    pub async fn delete_identities(
+        &self,
+        identity_ids: &[String],
+        now: UnixSeconds,
+    ) -> Vec<UnprocessedIdentity> {
         let mut unprocessed = Vec::new();
         for identity_id in identity_ids {
-            if let Err(e) = self.store.delete_identity(identity_id).await {
+            let revoked = self.sts.revocations().revoke(identity_id, now).await;
+            let deleted = match revoked {
+                Ok(()) => self.store.delete_identity(identity_id).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = deleted {
                 tracing::error!(identity_id = %identity_id, error = %e, "DeleteIdentities: not deleted");
                 unprocessed.push(UnprocessedIdentity {
                     identity_id: identity_id.clone(),

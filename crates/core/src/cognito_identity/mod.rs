@@ -260,7 +260,13 @@ impl CognitoIdentity {
         ))
     }
 
-    pub async fn delete_identity_pool(&self, pool_id: &str) -> Result<()> {
+    /// DeleteIdentityPool: the pool, its identities, and (refused from `now` on) the
+    /// credentials and tokens issued to them.
+    pub async fn delete_identity_pool(&self, pool_id: &str, now: UnixSeconds) -> Result<()> {
+        if self.store.identity_pool(pool_id).await?.is_none() {
+            return Err(pool_not_found(pool_id));
+        }
+        self.sts.revocations().revoke(pool_id, now).await?;
         if self.store.delete_identity_pool(pool_id).await? {
             Ok(())
         } else {

@@ -287,6 +287,10 @@ impl Sts {
             tags,
             transitive_tag_keys,
             source_identity: source_identity.clone(),
+            chained_from_identity: caller
+                .session
+                .and_then(SessionClaims::cognito_identity)
+                .map(|(identity, pool)| (identity.to_owned(), pool.to_owned())),
             ..SessionClaims::default()
         };
         self.note_role_use(role, now, &caller.region);

@@ -99,9 +99,24 @@ pub struct SessionClaims {
     /// AssumeRole's SourceIdentity, kept by every session chained from this one.
     #[serde(rename = "si", default, skip_serializing_if = "Option::is_none")]
     pub source_identity: Option<String>,
+    /// The Cognito identity a chain of sessions began with (its identity id and pool id), kept
+    /// by every session chained from it so that revoking the identity reaches them too.
+    #[serde(rename = "ci", default, skip_serializing_if = "Option::is_none")]
+    pub chained_from_identity: Option<(String, String)>,
 }
 
 impl SessionClaims {
+    /// The Cognito identity (identity id, pool id) this session was made for, directly or
+    /// through the sessions it was chained from; `None` for sessions of no identity.
+    pub fn cognito_identity(&self) -> Option<(&str, &str)> {
+        if let Some((identity, pool)) = &self.chained_from_identity {
+            return Some((identity, pool));
+        }
+        (self.kind == SessionKind::Role
+            && self.web_identity_key_prefix.is_none()
+            && !self.subject.is_empty())
+        .then_some((self.subject.as_str(), self.audience.as_str()))
+    }
     /// The session's own ARN: the assumed role's, the user's, or the federated user's.
     pub fn principal_arn(&self) -> String {
         match self.kind {
@@ -307,6 +322,34 @@ mod tests {
             let _ = minter.open(&akid, &token);
             let _ = minter.open("ASIAAAAAAAAAAAAAAAAA", &token);
         }
+    }
+
+    #[test]
+    fn the_cognito_identity_of_a_session_and_of_the_sessions_chained_from_it() {
+        let cognito = claims();
+        assert_eq!(
+            cognito.cognito_identity(),
+            Some(("us-east-1:abc", "us-east-1:pool"))
+        );
+        // A registered OpenID Connect provider's subject is not a Cognito identity.
+        let external = SessionClaims {
+            web_identity_key_prefix: Some("issuer.example.com".into()),
+            ..claims()
+        };
+        assert_eq!(external.cognito_identity(), None);
+        let chained = SessionClaims {
+            subject: String::new(),
+            audience: String::new(),
+            chained_from_identity: Some(("us-east-1:abc".into(), "us-east-1:pool".into())),
+            ..claims()
+        };
+        assert_eq!(chained.cognito_identity(), cognito.cognito_identity());
+        let user = SessionClaims {
+            kind: SessionKind::User,
+            subject: String::new(),
+            ..claims()
+        };
+        assert_eq!(user.cognito_identity(), None);
     }
 
     fn claims() -> SessionClaims {

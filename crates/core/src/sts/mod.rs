@@ -28,6 +28,7 @@ use crate::error::Internal;
 use crate::iam::{OidcProvider, parse_provider_url};
 use crate::iam::{Role, RoleCache, TrustedRole, aws_managed, role_cache_key};
 use crate::random::Randomness;
+use crate::revocations::SessionRevocations;
 use crate::store::Store;
 use crate::tokens::TokenIssuer;
 use crate::tokens::claims::SessionTagsClaim;
@@ -114,6 +115,8 @@ pub struct Sts {
     strict_cognito_trust: bool,
     /// Opens the encoded authorization failure messages of denials.
     denials: Arc<DenialMessages>,
+    /// Sessions and tokens of identities refused before they expire.
+    revocations: Arc<SessionRevocations>,
     /// When this node last recorded each role's use (GetRole's RoleLastUsed), by role id.
     role_uses: std::sync::Mutex<std::collections::HashMap<String, UnixSeconds>>,
 }
@@ -152,9 +155,23 @@ pub struct StsShared {
     pub external_keys: Arc<ExternalKeys>,
     /// Opens the encoded messages of explained denials.
     pub denials: Arc<DenialMessages>,
+    /// Sessions and tokens of identities refused before they expire.
+    pub revocations: Arc<SessionRevocations>,
 }
 
 impl Sts {
+    /// The revoked sessions and tokens of identities, shared with authentication.
+    pub fn revocations(&self) -> &Arc<SessionRevocations> {
+        &self.revocations
+    }
+
+    /// Whether a token of this deployment was issued to an identity (or pool) revoked since.
+    pub fn token_is_revoked(&self, claims: &WebIdentityClaims) -> bool {
+        claims
+            .iat
+            .is_some_and(|iat| self.revocations.is_revoked(&claims.sub, &claims.aud, iat))
+    }
+
     pub fn new(shared: StsShared, strict_cognito_trust: bool) -> Self {
         Self {
             store: shared.store,
@@ -164,6 +181,7 @@ impl Sts {
             minter: shared.minter,
             external_keys: shared.external_keys,
             denials: shared.denials,
+            revocations: shared.revocations,
             strict_cognito_trust,
             role_uses: Default::default(),
         }
@@ -259,6 +277,15 @@ impl Sts {
                     &self.deployment.issuer,
                     now,
                 )?;
+                // A token of an identity revoked since it was issued: tegata's own refusal,
+                // worded like the other refusals of a token.
+                if self.token_is_revoked(&claims) {
+                    return Err(StsError::InvalidIdentityToken(
+                        "The ID Token was revoked: its identity's sessions were revoked after it \
+                         was issued."
+                            .to_owned(),
+                    ));
+                }
                 FederatedIdentity::cognito(claims)
             }
         };

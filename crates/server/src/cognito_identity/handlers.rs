@@ -63,7 +63,9 @@ pub(super) async fn delete_identity_pool(
 ) -> Result<shapes::Empty> {
     let pool_id = input.identity_pool_id.unwrap_or_default();
     service.require_pool_region(&pool_id, signed_region(ctx))?;
-    service.delete_identity_pool(&pool_id).await?;
+    service
+        .delete_identity_pool(&pool_id, ctx.unix_now())
+        .await?;
     Ok(shapes::Empty {})
 }
 
@@ -314,7 +316,7 @@ pub(super) async fn delete_identities(
         .into_iter()
         .filter(|id| service.require_identity_region(id, region).is_ok())
         .collect();
-    let unprocessed = service.delete_identities(&ids).await;
+    let unprocessed = service.delete_identities(&ids, ctx.unix_now()).await;
     Ok(shapes::DeleteIdentitiesOutput {
         unprocessed_identity_ids: unprocessed
             .into_iter()

@@ -1,0 +1,66 @@
+//! `tegata identities`: operator actions on Cognito identities, on the store directly (so they
+//! work while the servers run; every node follows within a second).
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::config::StoreArgs;
+
+#[derive(Debug, Args)]
+pub(crate) struct IdentitiesArgs {
+    #[command(subcommand)]
+    command: IdentitiesCommand,
+
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum IdentitiesCommand {
+    /// Refuse the temporary credentials and tokens issued to an identity until now (and the
+    /// sessions chained from them), on every node within a second. The identity stays: it can
+    /// be given new ones (unlink or delete it to stop that).
+    Revoke {
+        /// The identity id (`us-east-1:…`).
+        identity_id: String,
+    },
+}
+
+pub(crate) fn run(args: IdentitiesArgs) -> anyhow::Result<()> {
+    let location = args.store.resolve()?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(async move {
+            let store = location.open_existing().await?;
+            match args.command {
+                IdentitiesCommand::Revoke { identity_id } => {
+                    if store
+                        .identity(&identity_id)
+                        .await
+                        .context("reading the identity")?
+                        .is_none()
+                    {
+                        bail!("there is no identity {identity_id}");
+                    }
+                    let now = OffsetDateTime::now_utc();
+                    store
+                        .revoke_sessions(&identity_id, now.unix_timestamp())
+                        .await
+                        .context("revoking the identity's sessions")?;
+                    println!(
+                        "revoked what {identity_id} was issued until {}: every node refuses \
+                         those credentials and tokens within a second",
+                        now.replace_nanosecond(0)
+                            .ok()
+                            .and_then(|t| t.format(&Rfc3339).ok())
+                            .unwrap_or_default()
+                    );
+                    Ok(())
+                }
+            }
+        })
+}
