@@ -356,3 +356,47 @@ def test_signing_keys_rotate_and_revoke_with_the_cli(tegata):
     assert again.returncode != 0 and f"signing key {old_kid} is already revoked" in again.stderr
     unknown = keys(tegata, "revoke", "no-such-kid")
     assert unknown.returncode != 0 and "no signing key has the id no-such-kid" in unknown.stderr
+
+
+def test_revoking_a_roles_sessions_as_the_console_does(tegata):
+    iam, sts = tegata.client("iam"), tegata.client("sts")
+    account = sts.get_caller_identity()["Account"]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}]}
+    role_arn = iam.create_role(RoleName="ops", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="ops", PolicyName="read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}]}))
+
+    def session():
+        credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="ops")["Credentials"]
+        return tegata.client("iam", aws_access_key_id=credentials["AccessKeyId"],
+                             aws_secret_access_key=credentials["SecretAccessKey"],
+                             aws_session_token=credentials["SessionToken"])
+
+    def denied(client):
+        try:
+            client.get_role(RoleName="ops")
+            return None
+        except ClientError as e:
+            return e.response["Error"]["Code"]
+
+    before = session()
+    assert denied(before) is None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEGATA_")}
+    done = subprocess.run([BINARY, "roles", "revoke-sessions", "ops", "--data-dir", str(tegata.data_dir)],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=env)
+    assert done.returncode == 0, done.stderr
+    # The node reads the role's policies again within a second: then the old session is denied.
+    assert eventually(lambda: denied(before) == "AccessDenied", 2), denied(before)
+    document = iam.get_role_policy(RoleName="ops", PolicyName="AWSRevokeOlderSessions")["PolicyDocument"]
+    statement = document["Statement"]
+    assert (statement["Effect"], statement["Action"], statement["Resource"]) == ("Deny", "*", "*")
+    revoked_at = statement["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
+    assert revoked_at.endswith("Z") and len(revoked_at) == len("2026-12-02T08:00:00Z"), revoked_at
+    # A session issued after that second is untouched.
+    time.sleep(1.1)
+    assert denied(session()) is None
+
+    unknown = subprocess.run([BINARY, "roles", "revoke-sessions", "nobody", "--data-dir", str(tegata.data_dir)],
+                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=env)
+    assert unknown.returncode != 0 and "there is no role nobody" in unknown.stderr

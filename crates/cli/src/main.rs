@@ -7,6 +7,7 @@ mod config;
 mod credentials;
 mod identities;
 mod keys;
+mod roles;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,9 @@ enum Command {
     /// Operator actions on Cognito identities: revoke the credentials and tokens issued to
     /// one. Works while the server runs; every node follows within a second.
     Identities(identities::IdentitiesArgs),
+    /// Operator actions on IAM roles: revoke the sessions issued before now, as the IAM
+    /// console does. Works while the server runs.
+    Roles(roles::RolesArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +63,7 @@ fn main() -> std::process::ExitCode {
         Command::Backup(args) => backup::run(args),
         Command::Keys(args) => keys::run(args),
         Command::Identities(args) => identities::run(args),
+        Command::Roles(args) => roles::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

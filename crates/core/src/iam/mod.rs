@@ -29,7 +29,8 @@ pub use oidc::{
     CreateOidcProviderInput, OidcProvider, oidc_provider_arn_prefix, parse_provider_url,
 };
 pub use policies::{
-    AttachedPolicy, CreatePolicyInput, MAX_POLICY_VERSIONS, PolicyScope, policy_name_of,
+    AttachedPolicy, CreatePolicyInput, MAX_POLICY_VERSIONS, PolicyScope, REVOKE_OLDER_SESSIONS,
+    policy_name_of, revoke_older_sessions_policy,
 };
 pub use simulate::{MAX_SIMULATED_PAIRS, SimulationRequest, SimulationResult};
 pub use users::{CreateUserInput, GroupWithUsers, MAX_ACCESS_KEYS_PER_USER};

@@ -21,6 +21,33 @@ use super::{Iam, IamError, Result, page_of, tags};
 /// AWS's quota of versions per managed policy.
 pub const MAX_POLICY_VERSIONS: u64 = 5;
 
+/// The inline policy the IAM console's "Revoke active sessions" puts on a role (and
+/// `tegata roles revoke-sessions`): it denies everything to the role's sessions issued before
+/// `at`. Sessions issued in that second or later are untouched (`DateLessThan`), as on AWS.
+pub const REVOKE_OLDER_SESSIONS: &str = "AWSRevokeOlderSessions";
+
+/// The document of [`REVOKE_OLDER_SESSIONS`] for a revocation at `at`, as the console writes it.
+pub fn revoke_older_sessions_policy(at: UnixSeconds) -> String {
+    // Whole seconds, so RFC 3339 writes them as the console does: `2026-12-02T08:00:00Z`.
+    let stamp = time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"DateLessThan": {"aws:TokenIssueTime": stamp}}
+        }
+    })
+    .to_string()
+}
+
 pub struct CreatePolicyInput {
     pub policy_name: String,
     pub path: Option<String>,

@@ -1,0 +1,64 @@
+//! `tegata roles`: operator actions on IAM roles, on the store directly (so they work while the
+//! servers run; every node follows within a second, when its cached permissions expire).
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use tegata_core::iam::{EntityKind, REVOKE_OLDER_SESSIONS, revoke_older_sessions_policy};
+use time::OffsetDateTime;
+
+use crate::config::StoreArgs;
+
+#[derive(Debug, Args)]
+pub(crate) struct RolesArgs {
+    #[command(subcommand)]
+    command: RolesCommand,
+
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum RolesCommand {
+    /// Deny everything to the role's sessions issued before now, as the IAM console's "Revoke
+    /// active sessions" does: the inline policy AWSRevokeOlderSessions (replaced if there is
+    /// one) denies every action when aws:TokenIssueTime is earlier. New sessions are untouched;
+    /// delete the policy to let the old ones in again.
+    RevokeSessions {
+        /// The role's name.
+        role_name: String,
+    },
+}
+
+pub(crate) fn run(args: RolesArgs) -> anyhow::Result<()> {
+    let location = args.store.resolve()?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(async move {
+            let store = location.open_existing().await?;
+            match args.command {
+                RolesCommand::RevokeSessions { role_name } => {
+                    let now = OffsetDateTime::now_utc().unix_timestamp();
+                    let policy = revoke_older_sessions_policy(now);
+                    let stored = store
+                        .put_inline_policy(
+                            EntityKind::Role,
+                            &role_name,
+                            REVOKE_OLDER_SESSIONS,
+                            &policy,
+                        )
+                        .await
+                        .context("putting the role's inline policy")?;
+                    if !stored {
+                        bail!("there is no role {role_name}");
+                    }
+                    println!(
+                        "{role_name}: sessions issued before now are denied everything, on every \
+                         node within a second (inline policy {REVOKE_OLDER_SESSIONS}: {policy})"
+                    );
+                    Ok(())
+                }
+            }
+        })
+}
