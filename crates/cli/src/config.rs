@@ -37,7 +37,7 @@ pub(crate) struct ServeArgs {
 
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
     /// master_key_file, log, log_format, max_identity_pools, strict_cognito_trust,
-    /// explain_denials, metrics, signing_key_rotation_days, max_request_bytes, max_concurrent_requests,
+    /// explain_denials, metrics, audit_log, signing_key_rotation_days, max_request_bytes, max_concurrent_requests,
     /// header_read_timeout_seconds, request_timeout_seconds, shutdown_timeout_seconds,
     /// cors_allowed_origins), and the credential broker's `[broker]`
     /// table with its `[[broker.profiles]]` (see the README). Flags and environment variables
@@ -96,6 +96,14 @@ pub(crate) struct ServeArgs {
     /// [default: true]
     #[arg(long, env = "TEGATA_METRICS", value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
     pub metrics: Option<bool>,
+
+    /// Where the audit trail of the AWS services goes: one JSON line per token or credentials
+    /// issued, per change (pools, identities, roles, users, policies, providers, keys) and per
+    /// refused caller, with request id, principal and source address, never a secret. `off`,
+    /// `stdout`, or a file (appended to, created with mode 0600). The broker's sign-ins have
+    /// their own (`[broker] audit_log`). [default: off]
+    #[arg(long, env = "TEGATA_AUDIT_LOG", value_name = "off|stdout|FILE")]
+    pub audit_log: Option<String>,
 
     /// Days the active token-signing key signs before it is rotated on its own: the next key
     /// (published in the key set since the last rotation) signs, and the old one verifies until
@@ -178,6 +186,7 @@ struct FileConfig {
     explain_denials: Option<bool>,
     metrics: Option<bool>,
     signing_key_rotation_days: Option<u32>,
+    audit_log: Option<String>,
     max_request_bytes: Option<usize>,
     max_concurrent_requests: Option<usize>,
     header_read_timeout_seconds: Option<u64>,
@@ -307,6 +316,7 @@ pub(crate) struct ServeConfig {
     pub metrics: bool,
     /// Seconds between scheduled rotations of the signing key; `None`: never.
     pub signing_key_rotation: Option<i64>,
+    pub audit: AuditTarget,
     pub limits: Limits,
     pub server: ServerOptions,
     pub cors: AllowedOrigins,
@@ -364,6 +374,12 @@ impl ServeArgs {
                 .or(file.explain_denials)
                 .unwrap_or(false),
             metrics: self.metrics.or(file.metrics).unwrap_or(true),
+            audit: match self.audit_log.or(file.audit_log) {
+                Some(text) => {
+                    AuditTarget::parse(&text).map_err(|e| anyhow::anyhow!("--audit-log: {e}"))?
+                }
+                None => AuditTarget::Off,
+            },
             signing_key_rotation: match self
                 .signing_key_rotation_days
                 .or(file.signing_key_rotation_days)

@@ -31,7 +31,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server: Cognito Identity, STS and IAM APIs and OIDC discovery on one address.
-    Serve(config::ServeArgs),
+    Serve(Box<config::ServeArgs>),
     /// Manage the application users who sign in to the credential broker with a password
     /// (not IAM users). Works while the server runs.
     AppUsers(app_users::AppUsersArgs),
@@ -57,7 +57,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::AppUsers(args) => app_users::run(args),
         Command::Credentials(args) => credentials::run(args),
         Command::Backup(args) => backup::run(args),

@@ -39,8 +39,11 @@ pub(crate) fn run(args: RolesArgs) -> anyhow::Result<()> {
             let store = location.open_existing().await?;
             match args.command {
                 RolesCommand::RevokeSessions { role_name } => {
+                    // The policy's time is whole seconds and its test is strict: the next second
+                    // denies the sessions issued during this one too, as the identities'
+                    // revocation does, rather than let one issued a moment ago slip through.
                     let now = OffsetDateTime::now_utc().unix_timestamp();
-                    let policy = revoke_older_sessions_policy(now);
+                    let policy = revoke_older_sessions_policy(now + 1);
                     let stored = store
                         .put_inline_policy(
                             EntityKind::Role,

@@ -129,6 +129,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     write_credentials_file(&credentials_path, &deployment.admin_key, &admin_secret)?;
 
     let issuer = Arc::new(TokenIssuer::new(keys).context("starting the token signing threads")?);
+    let audit = Arc::new(
+        AuditLog::open(&config.audit)
+            .with_context(|| format!("opening the audit log {:?}", config.audit))?,
+    );
     keep_keys(
         KeyKeeper::new(
             store.clone(),
@@ -139,6 +143,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             rng.clone(),
         ),
         clock.clone(),
+        audit.clone(),
     );
     let minter = Arc::new(CredentialMinter::new(&master));
     let identity = Arc::new(Deployment {
@@ -260,6 +265,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         in_flight: in_flight.clone(),
         store: store.clone(),
         metrics,
+        audit,
     });
 
     tracing::info!(
@@ -289,6 +295,19 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     .await;
     tracing::info!("tegata stopped");
     Ok(())
+}
+
+/// The audit line of a node's new key ring.
+#[derive(serde::Serialize)]
+struct SigningKeysLine<'a> {
+    #[serde(serialize_with = "tegata_core::audit::rfc3339")]
+    time: time::OffsetDateTime,
+    event: &'static str,
+    /// What this node changed itself, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_here: Option<KeyChangeKind>,
+    active: &'a str,
+    published: Vec<String>,
 }
 
 /// Read the revocations made elsewhere every [`revocations::REFRESH_PERIOD`], and prune the
@@ -459,14 +478,15 @@ async fn load_keys(
 
 /// Every [`KeyKeeper::period`], reload the keys changed elsewhere and move their lifecycle on.
 /// A failing round is logged when it starts failing and when it recovers, not every time.
-fn keep_keys(keeper: KeyKeeper, clock: Arc<dyn Clock>) {
+fn keep_keys(keeper: KeyKeeper, clock: Arc<dyn Clock>, audit: Arc<AuditLog>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(KeyKeeper::period());
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failing = false;
         loop {
             every.tick().await;
-            match keeper.round(clock.now().unix_timestamp()).await {
+            let now = clock.now();
+            match keeper.round(now.unix_timestamp()).await {
                 Ok(round) => {
                     if failing {
                         tracing::info!("signing keys: read again");
@@ -483,11 +503,19 @@ fn keep_keys(keeper: KeyKeeper, clock: Arc<dyn Clock>) {
                     }
                     if round.reloaded {
                         let ring = keeper.ring();
-                        tracing::info!(
-                            active = ring.active().map(|k| k.kid()).unwrap_or("none"),
-                            published = ring.jwks().keys.len(),
-                            "signing keys: loaded"
-                        );
+                        let active = ring.active().map(|k| k.kid()).unwrap_or("none");
+                        let published: Vec<String> =
+                            ring.jwks().keys.into_iter().map(|k| k.kid).collect();
+                        tracing::info!(active, published = published.len(), "signing keys: loaded");
+                        // Every node writes what it now signs and verifies with, whoever
+                        // changed the keys (this node, another, or `tegata keys`).
+                        audit.write(&SigningKeysLine {
+                            time: now,
+                            event: "signing_keys_loaded",
+                            changed_here: round.changed,
+                            active,
+                            published,
+                        });
                     }
                 }
                 Err(e) if !failing => {

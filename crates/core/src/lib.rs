@@ -9,6 +9,7 @@
 pub mod access_keys;
 pub mod account;
 pub mod app_users;
+pub mod audit;
 pub mod authz;
 pub mod cache;
 pub mod cognito_identity;

@@ -57,6 +57,9 @@ pub struct Answer {
     /// The operation's name, or what the request named (escaped when it is logged).
     pub operation: Cow<'static, str>,
     pub result: Result<Response, Failure>,
+    /// Who made the request, for its audit line: gathered only when there is an audit trail
+    /// and the request reached an operation.
+    pub audit: Option<Box<crate::audit::AuditFacts>>,
 }
 
 /// The awsJson services are named by `X-Amz-Target`; everything else is awsQuery.
@@ -77,6 +80,7 @@ pub async fn aws(State(state): State<Arc<AppState>>, request: Request) -> Respon
         envelope,
         operation: Cow::Borrowed(operation),
         result: Err(error.into()),
+        audit: None,
     };
     // The body is read before the request takes a place among those being answered: a client
     // that sends its body slowly holds its own connection, not a place others need.
@@ -94,6 +98,7 @@ pub async fn aws(State(state): State<Arc<AppState>>, request: Request) -> Respon
             }
         },
     };
+    write_audit(&state, &answer, &request_id);
     finish(answer, &request_id, started)
 }
 
@@ -108,6 +113,7 @@ async fn guarded(
         envelope,
         operation: Cow::Borrowed(operation),
         result: Err(error.into()),
+        audit: None,
     };
     match within(timeout, AssertUnwindSafe(work).catch_unwind()).await {
         Ok(Ok(answer)) => answer,
@@ -227,12 +233,38 @@ fn for_log(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// Write the answer's audit line, when there is an audit trail and the request is audited.
+fn write_audit(state: &AppState, answer: &Answer, request_id: &str) {
+    if !state.audit.is_on() {
+        return;
+    }
+    let (outcome, status) = match &answer.result {
+        Ok(_) => ("ok", None),
+        Err(failure) => {
+            let (code, status, _, _) = failure.wire(answer.envelope.protocol);
+            (code, Some(status))
+        }
+    };
+    if let Some(event) = crate::audit::category(&answer.operation, status) {
+        state.audit.write(&crate::audit::RequestLine::new(
+            state.clock.now(),
+            event,
+            request_id,
+            answer.envelope.service,
+            &for_log(&answer.operation),
+            outcome,
+            answer.audit.as_deref(),
+        ));
+    }
+}
+
 /// Render the answer in its service's envelope and log it.
 fn finish(answer: Answer, request_id: &str, started: Instant) -> Response {
     let Answer {
         envelope,
         operation,
         result,
+        audit: _,
     } = answer;
     let took = started.elapsed();
     // A known operation's name is 'static; a name the client made up is counted as unknown.

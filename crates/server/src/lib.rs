@@ -8,6 +8,7 @@
 //! bytes into those shapes and results back into the exact AWS bodies; they own the error
 //! envelopes and never decide policy.
 
+pub mod audit;
 pub mod auth;
 pub mod authorize;
 pub mod cognito_identity;
@@ -77,6 +78,8 @@ pub struct AppState {
     pub store: Arc<dyn tegata_core::store::Store>,
     /// Renders `/metrics`; `None` when metrics are off.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The audit trail of the AWS services (`--audit-log`; off unless configured).
+    pub audit: Arc<tegata_core::audit::AuditLog>,
 }
 
 /// The one router both the server binary and (later) the Lambda function serve.

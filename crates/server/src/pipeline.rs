@@ -218,6 +218,8 @@ pub struct Context {
     pub source_ip: Option<std::net::IpAddr>,
     /// For [`Auth::SignedWithTrust`] rows: what the caller's own policies say.
     pub identity_verdicts: tegata_core::sts::IdentityVerdicts,
+    /// What the handler adds to the request's audit line; `None` when auditing is off.
+    pub audit: Option<Arc<crate::audit::AuditNotes>>,
 }
 
 /// The region of requests that were not signed (which name none).
@@ -226,6 +228,14 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 impl Context {
     pub fn unix_now(&self) -> i64 {
         self.now.unix_timestamp()
+    }
+
+    /// Add `value` to the request's audit line under `name` (nothing when auditing is off).
+    /// Never a secret: ids, ARNs and times only.
+    pub fn audit_note(&self, name: &'static str, value: impl Into<String>) {
+        if let Some(notes) = &self.audit {
+            notes.note(name, value);
+        }
     }
 
     /// The region the request was signed for: pool and identity ids carry it.
@@ -598,6 +608,7 @@ impl<'a, Raw: Members> Call<'a, Raw> {
             Some(entity) => entity.arn.clone(),
             None => rendered,
         };
+        self.ctx.audit_note("resource", resource.clone());
         let facts = terms.facts(self.ctx.now, self.ctx.source_ip);
         let authorizer = self.authorizer;
         authorizer
@@ -823,8 +834,20 @@ pub async fn drive<'a, Raw: Members, Fut>(
 where
     Fut: Future<Output = Result<Response, Failure>>,
 {
+    // The facts of the audit line, gathered only when there is an audit trail to write.
+    let mut audit = state.audit.is_on().then(|| crate::audit::AuditFacts {
+        source_address: raw.peer,
+        ..Default::default()
+    });
     let result = async {
-        let ctx = authenticate(state, raw, envelope.service, &endpoint, request_id).await?;
+        let mut ctx = authenticate(state, raw, envelope.service, &endpoint, request_id).await?;
+        if let Some(facts) = &mut audit {
+            if let Some(caller) = &ctx.caller {
+                facts.principal = Some(caller.principal.arn.clone());
+                facts.access_key_id = Some(caller.access_key_id.clone());
+            }
+            ctx.audit = Some(facts.notes.clone());
+        }
         if let Some(caller) = &ctx.caller {
             session_may_call(caller, &endpoint)?;
         }
@@ -845,6 +868,7 @@ where
         envelope,
         operation: std::borrow::Cow::Borrowed(endpoint.name),
         result,
+        audit: audit.map(Box::new),
     }
 }
 
@@ -876,6 +900,7 @@ async fn authenticate(
         rng: state.rng.clone(),
         source_ip: raw.peer,
         identity_verdicts: Default::default(),
+        audit: None,
     })
 }
 

@@ -23,6 +23,7 @@ pub(crate) async fn serve(state: &AppState, raw: RawRequest, request_id: &str) -
             envelope: DEFAULT_ENVELOPE,
             operation: Cow::Borrowed("(no action)"),
             result: Err(RequestError::MissingAction.into()),
+            audit: None,
         };
     };
     if let Some(op) = sts::Operation::from_name(action) {
@@ -46,6 +47,7 @@ pub(crate) async fn serve(state: &AppState, raw: RawRequest, request_id: &str) -
             version,
         }
         .into()),
+        audit: None,
     }
 }
 

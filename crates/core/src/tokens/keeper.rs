@@ -44,7 +44,8 @@ pub struct KeeperRound {
     pub changed: Option<KeyChangeKind>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum KeyChangeKind {
     PublishedNextKey,
     Rotated,

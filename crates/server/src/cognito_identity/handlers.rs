@@ -103,6 +103,7 @@ pub(super) async fn get_open_id_token_for_developer_identity(
             &*ctx.rng,
         )
         .await?;
+    ctx.audit_note("identity_id", token.identity_id.clone());
     Ok(shapes::GetOpenIdTokenForDeveloperIdentityOutput {
         identity_id: token.identity_id,
         token: token.token,
@@ -207,6 +208,7 @@ pub(super) async fn get_id(
             &*ctx.rng,
         )
         .await?;
+    ctx.audit_note("identity_id", identity_id.clone());
     Ok(shapes::GetIdOutput { identity_id })
 }
 
@@ -222,6 +224,7 @@ pub(super) async fn get_open_id_token(
             ctx.unix_now(),
         )
         .await?;
+    ctx.audit_note("identity_id", token.identity_id.clone());
     Ok(shapes::GetOpenIdTokenOutput {
         identity_id: token.identity_id,
         token: token.token,
@@ -242,6 +245,12 @@ pub(super) async fn get_credentials_for_identity(
             &*ctx.rng,
         )
         .await?;
+    ctx.audit_note("identity_id", issued.identity_id.clone());
+    ctx.audit_note(
+        "issued_access_key_id",
+        issued.credentials.access_key_id.clone(),
+    );
+    ctx.audit_note("expiration", issued.credentials.expiration.to_string());
     Ok(shapes::GetCredentialsForIdentityOutput {
         identity_id: issued.identity_id,
         credentials: issued.credentials.into(),

@@ -107,6 +107,7 @@ pub(crate) async fn serve(state: &AppState, raw: RawRequest, request_id: &str) -
                 envelope: ENVELOPE,
                 operation: Cow::Owned(target.unwrap_or("(none)").to_owned()),
                 result: Err(e.into()),
+                audit: None,
             };
         }
     };

@@ -1,6 +1,7 @@
 //! One handler per implemented operation, named after it.
 
 use tegata_core::Internal;
+use tegata_core::sts::credentials::TemporaryCredentials;
 use tegata_core::sts::{
     AssumeRoleOutput, AssumeRoleWithWebIdentityInput, AssumeRoleWithWebIdentityOutput, AwsCaller,
     CallerIdentity, GetFederationTokenInput, GetFederationTokenOutput, SessionPolicies, Sts,
@@ -19,6 +20,14 @@ fn caller<'a>(ctx: &'a Context, operation: &str) -> Result<&'a Caller> {
     ctx.caller
         .as_ref()
         .ok_or_else(|| Internal::new(format!("{operation} reached its handler unsigned")).into())
+}
+
+/// Name the credentials a handler issued in its audit line: the session's ARN, its access key
+/// id and expiry (never the secret or the session token).
+fn note_issued(ctx: &Context, session_arn: &str, credentials: &TemporaryCredentials) {
+    ctx.audit_note("session_arn", session_arn);
+    ctx.audit_note("issued_access_key_id", credentials.access_key_id.clone());
+    ctx.audit_note("expiration", credentials.expiration.to_string());
 }
 
 /// `Policy` and `PolicyArns` (whose members the model checked).
@@ -59,6 +68,7 @@ pub(super) async fn assume_role(
             &*ctx.rng,
         )
         .await
+        .inspect(|out| note_issued(ctx, &out.assumed_role_arn, &out.credentials))
 }
 
 pub(super) async fn get_session_token(
@@ -76,6 +86,7 @@ pub(super) async fn get_session_token(
             ctx.unix_now(),
             &*ctx.rng,
         )
+        .inspect(|credentials| note_issued(ctx, &caller.principal.arn, credentials))
         .map(shapes::GetSessionTokenOutput)
 }
 
@@ -99,6 +110,7 @@ pub(super) async fn get_federation_token(
             &*ctx.rng,
         )
         .await
+        .inspect(|out| note_issued(ctx, &out.federated_user_arn, &out.credentials))
 }
 
 pub(super) async fn get_access_key_info(
@@ -116,6 +128,10 @@ pub(super) async fn assume_role_with_web_identity(
     ctx: &Context,
     input: shapes::AssumeRoleWithWebIdentityInput,
 ) -> Result<AssumeRoleWithWebIdentityOutput> {
+    // The caller is anonymous: the role asked for is what names the request, refused or not.
+    if let Some(role_arn) = &input.role_arn {
+        ctx.audit_note("role_arn", role_arn.clone());
+    }
     service
         .assume_role_with_web_identity(
             AssumeRoleWithWebIdentityInput {
@@ -130,6 +146,11 @@ pub(super) async fn assume_role_with_web_identity(
             &*ctx.rng,
         )
         .await
+        .inspect(|out| {
+            ctx.audit_note("subject", out.subject_from_web_identity_token.clone());
+            ctx.audit_note("audience", out.audience.clone());
+            note_issued(ctx, &out.assumed_role_arn, &out.credentials);
+        })
 }
 
 pub(super) async fn get_caller_identity(
