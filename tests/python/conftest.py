@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LISTENING = re.compile(r"tegata listening on (http://\S+)")
+LISTENING = re.compile(r"tegata listening on (https?://\S+)")
 
 
 class Tegata:

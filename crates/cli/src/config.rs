@@ -12,6 +12,7 @@ use tegata_broker::profiles::{Profile, ProfileConfig};
 use tegata_broker::throttle::ThrottleLimits;
 use tegata_core::app_users::PasswordCost;
 use tegata_server::http_server::ServerOptions;
+use tegata_server::tls::TlsFiles;
 use tegata_server::{AllowedOrigins, Limits};
 
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8910";
@@ -39,7 +40,7 @@ pub(crate) struct ServeArgs {
     /// master_key_file, log, log_format, max_identity_pools, strict_cognito_trust,
     /// explain_denials, metrics, audit_log, signing_key_rotation_days, max_request_bytes, max_concurrent_requests,
     /// header_read_timeout_seconds, request_timeout_seconds, shutdown_timeout_seconds,
-    /// cors_allowed_origins), and the credential broker's `[broker]`
+    /// cors_allowed_origins, tls_cert, tls_key), and the credential broker's `[broker]`
     /// table with its `[[broker.profiles]]` (see the README). Flags and environment variables
     /// win over it.
     #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE")]
@@ -148,6 +149,26 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "TEGATA_CORS_ALLOWED_ORIGINS", value_name = "ORIGINS")]
     pub cors_allowed_origins: Option<String>,
 
+    /// Serve https with this certificate chain (PEM, the server's certificate first), so that
+    /// the token issuer is an https URL without a proxy in front. Needs --tls-key. Both files
+    /// are read again on SIGHUP (a renewed certificate, without a restart).
+    #[arg(
+        long,
+        env = "TEGATA_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "TEGATA_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
     /// Testing aid, in builds with the `testing` feature only: shift the server's clock by this
     /// many seconds (expiry tests).
     #[cfg(feature = "testing")]
@@ -193,6 +214,8 @@ struct FileConfig {
     request_timeout_seconds: Option<u64>,
     shutdown_timeout_seconds: Option<u64>,
     cors_allowed_origins: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     #[serde(default)]
     broker: BrokerSettings,
 }
@@ -317,6 +340,8 @@ pub(crate) struct ServeConfig {
     /// Seconds between scheduled rotations of the signing key; `None`: never.
     pub signing_key_rotation: Option<i64>,
     pub audit: AuditTarget,
+    /// The certificate and key to serve https with; plain http without.
+    pub tls: Option<TlsFiles>,
     pub limits: Limits,
     pub server: ServerOptions,
     pub cors: AllowedOrigins,
@@ -424,6 +449,17 @@ impl ServeArgs {
                 None => AllowedOrigins::Any,
                 Some(text) => AllowedOrigins::parse(&text)
                     .map_err(|e| anyhow::anyhow!("cors_allowed_origins: {e}"))?,
+            },
+            tls: match (
+                self.tls_cert.or(file.tls_cert),
+                self.tls_key.or(file.tls_key),
+            ) {
+                (Some(certificate), Some(private_key)) => Some(TlsFiles {
+                    certificate,
+                    private_key,
+                }),
+                (None, None) => None,
+                _ => bail!("tls_cert and tls_key go together: give both, or neither"),
             },
             broker: file.broker.resolve()?,
             #[cfg(feature = "testing")]

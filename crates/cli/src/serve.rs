@@ -34,6 +34,7 @@ use tegata_core::{Deployment, Randomness, SystemRandomness};
 use tegata_server::auth::Authenticator;
 use tegata_server::authorize::{Authorizer, Explanations};
 use tegata_server::key_fetcher::HttpKeyFetcher;
+use tegata_server::tls::ReloadableTls;
 use tegata_server::{AppState, Clock, RequestIds, SystemClock};
 use tracing_subscriber::EnvFilter;
 
@@ -70,6 +71,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
+    // The certificate next: a server that cannot serve https must not create a deployment.
+    let tls = config
+        .tls
+        .clone()
+        .map(ReloadableTls::load)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let new_directory = !config.data_dir.exists();
     create_private_dir(&config.data_dir)?;
     let data_dir = config
@@ -123,7 +132,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let public_url = config
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{bound}"));
+        .unwrap_or_else(|| format!("{scheme}://{bound}"));
 
     let credentials_path = config.data_dir.join("credentials");
     write_credentials_file(&credentials_path, &deployment.admin_key, &admin_secret)?;
@@ -276,7 +285,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "administrator credentials (profile `default`) are in the credentials file"
     );
     let shutdown = shutdown_signal();
-    tracing::info!(issuer = %public_url, "tegata listening on http://{bound}");
+    if let Some(tls) = &tls {
+        reload_tls_on_hangup(tls.clone());
+    }
+    tracing::info!(issuer = %public_url, "tegata listening on {scheme}://{bound}");
 
     let broker_routes = tegata_broker::http::router(
         broker,
@@ -290,11 +302,38 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         listener,
         tegata_server::router_with(state, broker_routes),
         config.server,
+        tls,
         shutdown,
     )
     .await;
     tracing::info!("tegata stopped");
     Ok(())
+}
+
+/// Read the TLS certificate and key again at every SIGHUP (a renewed certificate).
+fn reload_tls_on_hangup(tls: ReloadableTls) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(hangups) => hangups,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP: the TLS certificate will not be reloaded");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!(
+                    certificate = %tls.files().certificate.display(),
+                    "SIGHUP: reloaded the TLS certificate"
+                ),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "SIGHUP: the TLS certificate was not reloaded; the current one stays"
+                ),
+            }
+        }
+    });
 }
 
 /// The audit line of a node's new key ring.

@@ -18,6 +18,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use crate::tls::ReloadableTls;
+
 #[derive(Debug, Clone, Copy)]
 pub struct ServerOptions {
     /// How long a client may take to send a request's headers (and an idle connection may wait
@@ -36,11 +38,13 @@ impl Default for ServerOptions {
     }
 }
 
-/// Serve `router` on `listener` until `shutdown` completes, then drain.
+/// Serve `router` on `listener` until `shutdown` completes, then drain. With `tls`, every
+/// connection first completes a TLS handshake, within the header-read timeout.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     options: ServerOptions,
+    tls: Option<ReloadableTls>,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut builder = http1::Builder::new();
@@ -73,10 +77,25 @@ pub async fn serve(
                 request
             },
         ));
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        let acceptor = tls.as_ref().map(ReloadableTls::acceptor);
+        let handshake_timeout = options.header_read_timeout;
         tokio::spawn(async move {
             // Timeouts, resets and malformed heads end up here; the client has gone or is told.
-            if let Err(e) = connection.await {
+            let served = match acceptor {
+                None => {
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await
+                }
+                Some(acceptor) => {
+                    let Some(stream) = handshake(&acceptor, stream, handshake_timeout).await else {
+                        return;
+                    };
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, "connection ended");
             }
         });
@@ -89,6 +108,26 @@ pub async fn serve(
                 seconds = options.shutdown_deadline.as_secs(),
                 "requests still in flight at the shutdown deadline were dropped"
             );
+        }
+    }
+}
+
+/// The TLS side of a new connection, or `None` (logged) when the client does not complete the
+/// handshake within `limit`: a slow handshake holds no more than a slow request head would.
+async fn handshake(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    stream: tokio::net::TcpStream,
+    limit: Duration,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake timed out");
+            None
         }
     }
 }

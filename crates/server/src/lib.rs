@@ -25,6 +25,7 @@ pub mod protocol;
 mod query;
 mod request;
 pub mod sts;
+pub mod tls;
 pub mod validate;
 
 use std::sync::Arc;
