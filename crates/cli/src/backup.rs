@@ -27,11 +27,7 @@ pub(crate) fn run(args: BackupArgs) -> anyhow::Result<()> {
              (pg_dump --format=custom --file tegata.dump <database URL>), see the README"
         );
     }
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?
-        .block_on(tegata_store::backup_sqlite(&location.data_dir, &args.file))
+    crate::block_on(tegata_store::backup_sqlite(&location.data_dir, &args.file))
         .with_context(|| format!("backing up {}", location.data_dir.display()))?;
     println!(
         "backed up {} to {}",

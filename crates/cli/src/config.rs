@@ -37,7 +37,7 @@ pub(crate) struct ServeArgs {
     pub public_url: Option<String>,
 
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
-    /// master_key_file, log, log_format, max_identity_pools, strict_cognito_trust,
+    /// master_key_file, previous_master_key_file, log, log_format, max_identity_pools, strict_cognito_trust,
     /// explain_denials, metrics, audit_log, signing_key_rotation_days, max_request_bytes, max_concurrent_requests,
     /// header_read_timeout_seconds, request_timeout_seconds, shutdown_timeout_seconds,
     /// cors_allowed_origins, tls_cert, tls_key), and the credential broker's `[broker]`
@@ -61,6 +61,12 @@ pub(crate) struct ServeArgs {
     /// [default: <data-dir>/master.key]
     #[arg(long, env = "TEGATA_MASTER_KEY_FILE", value_name = "FILE")]
     pub master_key_file: Option<PathBuf>,
+
+    /// During a master key rotation, the rotation's other key: what it sealed (stored secrets,
+    /// temporary credentials) still opens, while everything new is sealed under
+    /// --master-key-file. See the README's "Rotating the master key".
+    #[arg(long, env = "TEGATA_PREVIOUS_MASTER_KEY_FILE", value_name = "FILE")]
+    pub previous_master_key_file: Option<PathBuf>,
 
     /// Log filter, in tracing's syntax (`info`, `debug`, `tegata_server=debug,info`).
     /// Every request is logged at `debug`; refusals at `info`. [default: info]
@@ -200,6 +206,7 @@ struct FileConfig {
     public_url: Option<String>,
     database_url: Option<String>,
     master_key_file: Option<PathBuf>,
+    previous_master_key_file: Option<PathBuf>,
     log: Option<String>,
     log_format: Option<LogFormat>,
     max_identity_pools: Option<u64>,
@@ -331,6 +338,7 @@ pub(crate) struct ServeConfig {
     pub public_url: Option<String>,
     pub database_url: Option<String>,
     pub master_key_file: PathBuf,
+    pub previous_master_key_file: Option<PathBuf>,
     pub log: String,
     pub log_format: LogFormat,
     pub max_identity_pools: u64,
@@ -384,6 +392,9 @@ impl ServeArgs {
             public_url,
             database_url: self.database_url.or(file.database_url),
             master_key_file,
+            previous_master_key_file: self
+                .previous_master_key_file
+                .or(file.previous_master_key_file),
             log: self.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             max_identity_pools: self
@@ -525,6 +536,27 @@ pub(crate) struct StoreArgs {
     /// `[broker]` password hashing cost).
     #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
+}
+
+/// `--master-key-file` of the commands that seal secrets beside `serve`.
+#[derive(Debug, Args)]
+pub(crate) struct MasterKeyFileArg {
+    /// The deployment's master key file: the key its secrets are sealed under now.
+    /// [default: the configuration file's master_key_file, else <data-dir>/master.key]
+    #[arg(
+        long,
+        env = "TEGATA_MASTER_KEY_FILE",
+        value_name = "FILE",
+        global = true
+    )]
+    master_key_file: Option<PathBuf>,
+}
+
+impl MasterKeyFileArg {
+    pub(crate) fn resolve(self, location: &StoreLocation) -> PathBuf {
+        self.master_key_file
+            .unwrap_or_else(|| location.master_key_file.clone())
+    }
 }
 
 /// A deployment's store location and password hashing settings.

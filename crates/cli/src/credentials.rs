@@ -82,11 +82,7 @@ pub(crate) fn run(args: CredentialsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let password = password(&args)?;
-    let answer = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?
-        .block_on(sign_in(&args, &password))?;
+    let answer = crate::block_on(sign_in(&args, &password))?;
     if let Some(path) = &cache {
         store(path, &answer)?;
     }

@@ -30,37 +30,33 @@ enum IdentitiesCommand {
 
 pub(crate) fn run(args: IdentitiesArgs) -> anyhow::Result<()> {
     let location = args.store.resolve()?;
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?
-        .block_on(async move {
-            let store = location.open_existing().await?;
-            match args.command {
-                IdentitiesCommand::Revoke { identity_id } => {
-                    if store
-                        .identity(&identity_id)
-                        .await
-                        .context("reading the identity")?
-                        .is_none()
-                    {
-                        bail!("there is no identity {identity_id}");
-                    }
-                    let now = OffsetDateTime::now_utc();
-                    store
-                        .revoke_sessions(&identity_id, now.unix_timestamp())
-                        .await
-                        .context("revoking the identity's sessions")?;
-                    println!(
-                        "revoked what {identity_id} was issued until {}: every node refuses \
-                         those credentials and tokens within a second",
-                        now.replace_nanosecond(0)
-                            .ok()
-                            .and_then(|t| t.format(&Rfc3339).ok())
-                            .unwrap_or_default()
-                    );
-                    Ok(())
+    crate::block_on(async move {
+        let store = location.open_existing().await?;
+        match args.command {
+            IdentitiesCommand::Revoke { identity_id } => {
+                if store
+                    .identity(&identity_id)
+                    .await
+                    .context("reading the identity")?
+                    .is_none()
+                {
+                    bail!("there is no identity {identity_id}");
                 }
+                let now = OffsetDateTime::now_utc();
+                store
+                    .revoke_sessions(&identity_id, now.unix_timestamp())
+                    .await
+                    .context("revoking the identity's sessions")?;
+                println!(
+                    "revoked what {identity_id} was issued until {}: every node refuses \
+                         those credentials and tokens within a second",
+                    now.replace_nanosecond(0)
+                        .ok()
+                        .and_then(|t| t.format(&Rfc3339).ok())
+                        .unwrap_or_default()
+                );
+                Ok(())
             }
-        })
+        }
+    })
 }

@@ -1,7 +1,6 @@
 //! `tegata keys`: the deployment's token-signing keys. The commands change the store directly;
 //! every running node reloads its keys within seconds (see `tegata_core::tokens::keeper`).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -16,7 +15,7 @@ use tegata_core::tokens::lifecycle::{
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::config::StoreArgs;
+use crate::config::{MasterKeyFileArg, StoreArgs};
 
 #[derive(Debug, Args)]
 pub(crate) struct KeysArgs {
@@ -26,15 +25,8 @@ pub(crate) struct KeysArgs {
     #[command(flatten)]
     store: StoreArgs,
 
-    /// The deployment's master key file, which encrypts new keys.
-    /// [default: the configuration file's master_key_file, else <data-dir>/master.key]
-    #[arg(
-        long,
-        env = "TEGATA_MASTER_KEY_FILE",
-        value_name = "FILE",
-        global = true
-    )]
-    master_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    master_key: MasterKeyFileArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,18 +53,12 @@ enum KeysCommand {
 }
 
 pub(crate) fn run(args: KeysArgs) -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?
-        .block_on(run_command(args))
+    crate::block_on(run_command(args))
 }
 
 async fn run_command(args: KeysArgs) -> anyhow::Result<()> {
     let location = args.store.resolve()?;
-    let master_key_file = args
-        .master_key_file
-        .unwrap_or(location.master_key_file.clone());
+    let master_key_file = args.master_key.resolve(&location);
     let store = location.open_existing().await?;
     match args.command {
         KeysCommand::List => {
@@ -180,7 +166,7 @@ async fn apply(store: &dyn Store, change: &KeyChange) -> anyhow::Result<()> {
     }
 }
 
-fn read_master_key(path: &std::path::Path) -> anyhow::Result<MasterKey> {
+pub(crate) fn read_master_key(path: &std::path::Path) -> anyhow::Result<MasterKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the master key {}", path.display()))?;
     MasterKey::from_file_contents(&text)

@@ -7,6 +7,7 @@ mod config;
 mod credentials;
 mod identities;
 mod keys;
+mod master_key;
 mod roles;
 mod serve;
 
@@ -52,6 +53,23 @@ enum Command {
     /// Operator actions on IAM roles: revoke the sessions issued before now, as the IAM
     /// console does. Works while the server runs.
     Roles(roles::RolesArgs),
+    /// Rotate the master key: re-seal every stored secret under a new one (see the README for
+    /// the procedure on several nodes).
+    MasterKey(master_key::MasterKeyArgs),
+}
+
+/// Run a command's `work` on a runtime of one thread (the commands other than `serve`).
+fn block_on<T, E>(work: impl std::future::Future<Output = Result<T, E>>) -> anyhow::Result<T>
+where
+    E: Into<anyhow::Error>,
+{
+    use anyhow::Context;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(work)
+        .map_err(Into::into)
 }
 
 fn main() -> std::process::ExitCode {
@@ -64,6 +82,7 @@ fn main() -> std::process::ExitCode {
         Command::Keys(args) => keys::run(args),
         Command::Identities(args) => identities::run(args),
         Command::Roles(args) => roles::run(args),
+        Command::MasterKey(args) => master_key::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -31,37 +31,28 @@ enum RolesCommand {
 
 pub(crate) fn run(args: RolesArgs) -> anyhow::Result<()> {
     let location = args.store.resolve()?;
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?
-        .block_on(async move {
-            let store = location.open_existing().await?;
-            match args.command {
-                RolesCommand::RevokeSessions { role_name } => {
-                    // The policy's time is whole seconds and its test is strict: the next second
-                    // denies the sessions issued during this one too, as the identities'
-                    // revocation does, rather than let one issued a moment ago slip through.
-                    let now = OffsetDateTime::now_utc().unix_timestamp();
-                    let policy = revoke_older_sessions_policy(now + 1);
-                    let stored = store
-                        .put_inline_policy(
-                            EntityKind::Role,
-                            &role_name,
-                            REVOKE_OLDER_SESSIONS,
-                            &policy,
-                        )
-                        .await
-                        .context("putting the role's inline policy")?;
-                    if !stored {
-                        bail!("there is no role {role_name}");
-                    }
-                    println!(
-                        "{role_name}: sessions issued before now are denied everything, on every \
-                         node within a second (inline policy {REVOKE_OLDER_SESSIONS}: {policy})"
-                    );
-                    Ok(())
+    crate::block_on(async move {
+        let store = location.open_existing().await?;
+        match args.command {
+            RolesCommand::RevokeSessions { role_name } => {
+                // The policy's time is whole seconds and its test is strict: the next second
+                // denies the sessions issued during this one too, as the identities'
+                // revocation does, rather than let one issued a moment ago slip through.
+                let now = OffsetDateTime::now_utc().unix_timestamp();
+                let policy = revoke_older_sessions_policy(now + 1);
+                let stored = store
+                    .put_inline_policy(EntityKind::Role, &role_name, REVOKE_OLDER_SESSIONS, &policy)
+                    .await
+                    .context("putting the role's inline policy")?;
+                if !stored {
+                    bail!("there is no role {role_name}");
                 }
+                println!(
+                    "{role_name}: sessions issued before now are denied everything, on every \
+                         node within a second (inline policy {REVOKE_OLDER_SESSIONS}: {policy})"
+                );
+                Ok(())
             }
-        })
+        }
+    })
 }

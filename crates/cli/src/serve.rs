@@ -112,7 +112,17 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             config.master_key_file.display()
         );
     }
-    let master = Arc::new(load_or_create_master_key(&config.master_key_file, &*rng)?);
+    let mut master = load_or_create_master_key(&config.master_key_file, &*rng)?;
+    if let Some(previous) = &config.previous_master_key_file {
+        let previous = crate::keys::read_master_key(previous)?;
+        tracing::info!(
+            master_key = master.id(),
+            previous_master_key = previous.id(),
+            "master key rotation: sealing under the master key, opening what either sealed"
+        );
+        master = master.with_previous(previous);
+    }
+    let master = Arc::new(master);
     let store_kind = if config.database_url.is_some() {
         "postgresql"
     } else {

@@ -10,6 +10,7 @@ use crate::deployment::PARTITION;
 use crate::ids;
 use crate::master_key::{MasterKey, MasterKeyError};
 use crate::random::Randomness;
+use crate::store::{SealedSecret, SealedSecretKind};
 use crate::tokens::keys::{self, KeyState, SigningKeyError, SigningKeyRecord};
 
 /// The IAM user name of the administrator created at first start.
@@ -92,6 +93,25 @@ impl AccessKeyRecord {
         )?;
         String::from_utf8(raw).map_err(|_| MasterKeyError::DecryptionFailed)
     }
+}
+
+/// `secret` sealed under `new` instead (opened with `current`, which holds every key it may be
+/// sealed under); `None` when it is under `new` already. For `tegata master-key rotate`.
+pub fn reseal(
+    secret: &SealedSecret,
+    current: &MasterKey,
+    new: &MasterKey,
+    rng: &dyn Randomness,
+) -> Result<Option<(String, Vec<u8>)>, MasterKeyError> {
+    if secret.master_key_id == new.id() {
+        return Ok(None);
+    }
+    let context = match secret.kind {
+        SealedSecretKind::SigningKey => crate::tokens::keys::sealing_context(&secret.id),
+        SealedSecretKind::AccessKey => secret_context(&secret.id),
+    };
+    let plain = current.open(&secret.master_key_id, &context, &secret.blob)?;
+    Ok(Some((new.id().to_owned(), new.seal(&context, &plain, rng))))
 }
 
 /// Everything a deployment's first start creates.

@@ -25,10 +25,14 @@ pub enum MasterKeyError {
 const NONCE_LEN: usize = aead::NONCE_LEN;
 
 /// The key material never appears in `Debug` output.
+///
+/// During a rotation a node also holds the other key of the rotation (`previous`): values and
+/// credentials sealed under it still open, while everything new is sealed under this one.
 pub struct MasterKey {
     id: String,
     key: [u8; 32],
     at_rest: aead::LessSafeKey,
+    previous: Vec<MasterKey>,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -55,7 +59,37 @@ impl MasterKey {
             aead::UnboundKey::new(&aead::AES_256_GCM, &at_rest_key)
                 .expect("32 bytes is an AES-256 key"),
         );
-        Self { id, key, at_rest }
+        Self {
+            id,
+            key,
+            at_rest,
+            previous: Vec::new(),
+        }
+    }
+
+    /// This key, also opening what `other` sealed (a rotation's other key). The same key twice
+    /// changes nothing.
+    pub fn with_previous(mut self, other: MasterKey) -> Self {
+        if other.id != self.id && self.previous.iter().all(|p| p.id != other.id) {
+            self.previous.push(MasterKey::from_bytes(other.key));
+        }
+        self
+    }
+
+    /// The ids of every key this one opens with: its own first.
+    pub fn ids(&self) -> Vec<&str> {
+        std::iter::once(self.id.as_str())
+            .chain(self.previous.iter().map(|p| p.id.as_str()))
+            .collect()
+    }
+
+    /// [`Self::derive_subkey`] of this key and then of each previous one: what was derived
+    /// under a previous key (temporary credentials) still verifies during a rotation.
+    pub fn derive_subkeys(&self, label: &str) -> Vec<[u8; 32]> {
+        std::iter::once(self)
+            .chain(&self.previous)
+            .map(|k| derive(&k.key, label))
+            .collect()
     }
 
     /// Parse the key file: base64 of 32 bytes, surrounding white space ignored.
@@ -108,10 +142,13 @@ impl MasterKey {
         blob: &[u8],
     ) -> Result<Vec<u8>, MasterKeyError> {
         if sealed_by != self.id {
-            return Err(MasterKeyError::WrongKey {
-                found: sealed_by.to_owned(),
-                ours: self.id.clone(),
-            });
+            return match self.previous.iter().find(|p| p.id == sealed_by) {
+                Some(previous) => previous.open(sealed_by, context, blob),
+                None => Err(MasterKeyError::WrongKey {
+                    found: sealed_by.to_owned(),
+                    ours: self.ids().join(", "),
+                }),
+            };
         }
         if blob.len() < NONCE_LEN + 16 {
             return Err(MasterKeyError::DecryptionFailed);
@@ -173,6 +210,26 @@ mod tests {
             other.open(key.id(), "thing:1", &blob),
             Err(MasterKeyError::WrongKey { .. })
         ));
+    }
+
+    #[test]
+    fn a_key_with_its_previous_one_opens_what_either_sealed_and_seals_under_its_own() {
+        let rng = SeededRandomness::new(8);
+        let old = MasterKey::generate(&rng);
+        let new = MasterKey::generate(&rng);
+        let sealed_old = old.seal("ctx", b"secret", &rng);
+        let old_id = old.id().to_owned();
+        let both = MasterKey::from_bytes(new.key).with_previous(old);
+        assert_eq!(both.ids(), [new.id(), old_id.as_str()]);
+        assert_eq!(both.open(&old_id, "ctx", &sealed_old).unwrap(), b"secret");
+        let sealed_new = both.seal("ctx", b"secret", &rng);
+        assert_eq!(new.open(new.id(), "ctx", &sealed_new).unwrap(), b"secret");
+        assert!(matches!(
+            new.open(&old_id, "ctx", &sealed_old),
+            Err(MasterKeyError::WrongKey { .. })
+        ));
+        assert_eq!(both.derive_subkeys("x").len(), 2);
+        assert_eq!(both.derive_subkeys("x")[0], new.derive_subkey("x"));
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub enum StoreError {
     /// The schema in the database is newer than this binary understands.
     #[error("the database schema is newer than this tegata understands: {0}")]
     SchemaTooNew(String),
+    /// A change was abandoned, whole, for the reason given (see `reseal_secrets`).
+    #[error("{0}")]
+    Abandoned(String),
     /// A write lost a race with another writer of the same row.
     #[error("concurrent modification")]
     ConcurrentModification,
@@ -97,6 +100,27 @@ impl<T> Store for T where
 {
 }
 
+/// What kind of stored secret a [`SealedSecret`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedSecretKind {
+    SigningKey,
+    AccessKey,
+}
+
+/// A secret as stored: whose, under which master key, and the sealed bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedSecret {
+    pub kind: SealedSecretKind,
+    /// The signing key's kid or the access key's id.
+    pub id: String,
+    pub master_key_id: String,
+    pub blob: Vec<u8>,
+}
+
+/// Re-seals one secret (see [`AccountStore::reseal_secrets`]).
+pub type Resealer<'a> =
+    dyn Fn(&SealedSecret) -> Result<Option<(String, Vec<u8>)>, String> + Send + Sync + 'a;
+
 /// Sessions refused before they expire (see [`crate::revocations`]).
 #[async_trait]
 pub trait RevocationStore: Send + Sync + 'static {
@@ -119,6 +143,11 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn bootstrap(&self, candidate: &Bootstrap) -> Result<Bootstrap, StoreError>;
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
+
+    /// Re-seal every secret stored under a master key (signing keys, access keys) in one
+    /// transaction: `reseal` gives a secret's new key id and blob, `None` to leave it as it is,
+    /// or an error that abandons the whole change. How many were re-sealed.
+    async fn reseal_secrets(&self, reseal: &Resealer<'_>) -> Result<usize, StoreError>;
 
     /// Apply a change to the signing keys in one transaction, only if every key it moves is
     /// still in the state it moves from (else `ConcurrentModification`, and nothing changes).

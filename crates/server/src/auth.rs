@@ -124,16 +124,15 @@ impl SessionVerifier {
         let (session, fresh) = match known {
             Some(known) if known.scope == signed.scope => (known, false),
             known => {
+                let (claims, secret) = self
+                    .minter
+                    .open_with_secret(&signed.access_key_id, token)
+                    .map_err(|_| AuthError::UnknownAccessKey)?;
+                // The same token signing for another day, region or service keeps its claims.
                 let claims = match known {
-                    // The same token signing for another day, region or service.
                     Some(known) => known.claims.clone(),
-                    None => Arc::new(
-                        self.minter
-                            .open(&signed.access_key_id, token)
-                            .map_err(|_| AuthError::UnknownAccessKey)?,
-                    ),
+                    None => Arc::new(claims),
                 };
-                let secret = self.minter.secret_for(&signed.access_key_id);
                 let session = KnownSession {
                     session_token: token.to_owned(),
                     principal: Principal::of_session(&claims),

@@ -4,11 +4,13 @@ use async_trait::async_trait;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 use tegata_core::account::{ADMIN_USER_NAME, AccessKeyRecord, Bootstrap};
 use tegata_core::iam::aws_managed::ADMINISTRATOR_ACCESS;
-use tegata_core::store::{AccountStore, PoolStats, StoreError};
+use tegata_core::store::{
+    AccountStore, PoolStats, Resealer, SealedSecret, SealedSecretKind, StoreError,
+};
 use tegata_core::tokens::keys::SigningKeyRecord;
 use tegata_core::tokens::lifecycle::KeyChange;
 
-use crate::rows::{AccessKeyRow, AccountRow, SigningKeyRow, Text};
+use crate::rows::{AccessKeyRow, AccountRow, SealedRow, SigningKeyRow, Text};
 use crate::{RowsAffected, SqlStore, backend, corrupt};
 
 pub(crate) const ACCESS_KEY_COLUMNS: &str = "access_key_id, user_name, user_id, encrypted_secret,
@@ -27,6 +29,7 @@ where
     for<'r> AccountRow: FromRow<'r, DB::Row>,
     for<'r> AccessKeyRow: FromRow<'r, DB::Row>,
     for<'r> SigningKeyRow: FromRow<'r, DB::Row>,
+    for<'r> SealedRow: FromRow<'r, DB::Row>,
     for<'r> Text: FromRow<'r, DB::Row>,
 {
     fn connection_stats(&self) -> Vec<PoolStats> {
@@ -152,6 +155,56 @@ where
         .await
         .map_err(backend)?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn reseal_secrets(&self, reseal: &Resealer<'_>) -> Result<usize, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let mut resealed = 0;
+        // Table, the query that reads its secrets, and the statement that replaces one.
+        let tables = [
+            (
+                SealedSecretKind::SigningKey,
+                "SELECT kid AS id, master_key_id, encrypted_private_key AS blob
+                 FROM signing_keys ORDER BY kid",
+                "UPDATE signing_keys SET master_key_id = $1, encrypted_private_key = $2
+                 WHERE kid = $3",
+            ),
+            (
+                SealedSecretKind::AccessKey,
+                "SELECT access_key_id AS id, master_key_id, encrypted_secret AS blob
+                 FROM access_keys ORDER BY access_key_id",
+                "UPDATE access_keys SET master_key_id = $1, encrypted_secret = $2
+                 WHERE access_key_id = $3",
+            ),
+        ];
+        for (kind, select, update) in tables {
+            let rows: Vec<SealedRow> = sqlx::query_as(select)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+            for row in rows {
+                let secret = SealedSecret {
+                    kind,
+                    id: row.id,
+                    master_key_id: row.master_key_id,
+                    blob: row.blob,
+                };
+                let Some((master_key_id, blob)) = reseal(&secret).map_err(StoreError::Abandoned)?
+                else {
+                    continue;
+                };
+                sqlx::query(update)
+                    .bind(master_key_id.as_str())
+                    .bind(blob.as_slice())
+                    .bind(secret.id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                resealed += 1;
+            }
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(resealed)
     }
 
     async fn apply_key_change(&self, change: &KeyChange) -> Result<(), StoreError> {

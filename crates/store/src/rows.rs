@@ -365,6 +365,14 @@ impl TryFrom<OidcProviderRow> for OidcProvider {
 #[derive(FromRow)]
 pub(crate) struct Text(pub String);
 
+/// A secret sealed under a master key, as `reseal_secrets` reads it.
+#[derive(FromRow)]
+pub(crate) struct SealedRow {
+    pub id: String,
+    pub master_key_id: String,
+    pub blob: Vec<u8>,
+}
+
 /// A revocation: a subject (identity or pool id) and its sessions' not-before.
 #[derive(FromRow)]
 pub(crate) struct RevocationRow {

@@ -855,3 +855,187 @@ async fn a_revoked_identity_is_refused_by_every_node_within_a_second() {
         "one row per revoked identity"
     );
 }
+
+/// A node of the deployment at `database_url` in `dir/name`, with `keys` (the master key flags).
+fn start_node(dir: &TempDir, name: &str, database_url: &str, keys: &[&std::path::Path]) -> Server {
+    let mut args = vec![
+        "--database-url".to_owned(),
+        database_url.to_owned(),
+        "--public-url".to_owned(),
+        PUBLIC_URL.to_owned(),
+        "--master-key-file".to_owned(),
+        keys[0].to_str().unwrap().to_owned(),
+    ];
+    if let Some(previous) = keys.get(1) {
+        args.push("--previous-master-key-file".to_owned());
+        args.push(previous.to_str().unwrap().to_owned());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Server::start_with(&dir.0.join(name), &args)
+}
+
+/// Master key rotation on two nodes, restarted one at a time (the other serving meanwhile):
+/// both keys on every node, then the new one first, then the store re-sealed; credentials made
+/// under the old key stay valid while the nodes keep it, and long-term keys work throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_master_key_rotates_on_two_nodes_without_downtime() {
+    use base64::Engine;
+
+    let cluster = PgCluster::start();
+    let dir = TempDir::new("master-rotation");
+    let (a, b, url) = start_two_nodes(&cluster, &dir);
+    let db = PgCluster::database_name(&url);
+    let old = dir.0.join("master.key");
+    let new = dir.0.join("new-master.key");
+    let mut bytes = [0u8; 32];
+    std::io::Read::read_exact(
+        &mut std::fs::File::open("/dev/urandom").unwrap(),
+        &mut bytes,
+    )
+    .unwrap();
+    std::fs::write(
+        &new,
+        format!(
+            "{}\n",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ),
+    )
+    .unwrap();
+
+    let pool_id = create_pool(&a, "rotating-master").await;
+    let role_arn = create_pool_role(&a, &pool_id, "master_role").await;
+    let created = query_call(
+        &a,
+        "iam",
+        &[
+            ("Action", "CreateUser"),
+            ("Version", "2010-05-08"),
+            ("UserName", "worker"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let key = query_call(
+        &a,
+        "iam",
+        &[
+            ("Action", "CreateAccessKey"),
+            ("Version", "2010-05-08"),
+            ("UserName", "worker"),
+        ],
+    )
+    .await;
+    let (worker_id, worker_secret) = (
+        xml_text(&key.body, "AccessKeyId").to_owned(),
+        xml_text(&key.body, "SecretAccessKey").to_owned(),
+    );
+    let (akid, secret) = a.credentials();
+    let session = |node: &Server, user: &'static str| {
+        let (cognito, sts) = (
+            node.cognito(),
+            sts_client(&node.url, &akid, &secret, None, Duration::ZERO),
+        );
+        let (pool_id, role_arn) = (pool_id.clone(), role_arn.clone());
+        async move {
+            let token = cognito
+                .get_open_id_token_for_developer_identity()
+                .identity_pool_id(pool_id)
+                .logins(PROVIDER, user)
+                .send()
+                .await
+                .unwrap()
+                .token
+                .unwrap();
+            sts.assume_role_with_web_identity()
+                .role_arn(role_arn)
+                .role_session_name(user)
+                .web_identity_token(token)
+                .send()
+                .await
+                .unwrap()
+                .credentials
+                .unwrap()
+        }
+    };
+    let accepts = |node: &Server, creds: &aws_sdk_sts::types::Credentials| {
+        let client = sts_client(
+            &node.url,
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token()),
+            Duration::ZERO,
+        );
+        async move { client.get_caller_identity().send().await.is_ok() }
+    };
+    let worker_works = |node: &Server| {
+        let client = sts_client(&node.url, &worker_id, &worker_secret, None, Duration::ZERO);
+        async move { client.get_caller_identity().send().await.is_ok() }
+    };
+    let before = session(&a, "early").await;
+
+    // Roll 0: each node also opens with the new key (one restarted while the other serves).
+    // Roll 1: each node seals and mints under the new key, and opens with the old one.
+    let (mut a, mut b) = (a, b);
+    for keys in [
+        [old.as_path(), new.as_path()],
+        [new.as_path(), old.as_path()],
+    ] {
+        assert!(a.stop());
+        assert!(
+            accepts(&b, &before).await && worker_works(&b).await,
+            "B serves while A restarts"
+        );
+        a = start_node(&dir, "a", &url, &keys);
+        assert!(b.stop());
+        assert!(
+            accepts(&a, &before).await && worker_works(&a).await,
+            "A serves while B restarts"
+        );
+        b = start_node(&dir, "b", &url, &keys);
+    }
+    let after = session(&a, "late").await;
+    assert!(
+        accepts(&b, &after).await,
+        "B accepts credentials A made under the new key"
+    );
+
+    // Then the store: every secret re-sealed under the new key, in one transaction.
+    let rotated = std::process::Command::new(env!("CARGO_BIN_EXE_tegata"))
+        .args(["master-key", "rotate", "--database-url", &url])
+        .arg("--master-key-file")
+        .arg(&old)
+        .arg("--new-key-file")
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert!(rotated.status.success(), "{rotated:?}");
+    let stdout = String::from_utf8_lossy(&rotated.stdout);
+    assert!(stdout.contains("re-sealed"), "{stdout}");
+    assert_eq!(
+        cluster.psql(
+            db,
+            "SELECT count(DISTINCT master_key_id) FROM (SELECT master_key_id FROM access_keys \
+             UNION ALL SELECT master_key_id FROM signing_keys) sealed"
+        ),
+        "1"
+    );
+    for node in [&a, &b] {
+        assert!(
+            accepts(node, &before).await,
+            "old credentials stay valid until they expire"
+        );
+        assert!(accepts(node, &after).await && worker_works(node).await);
+    }
+
+    // Once the old key's credentials have expired the nodes drop it: the store needs only the
+    // new key (long-term keys, signing keys), and what the old key made is refused.
+    assert!(b.stop());
+    let b = start_node(&dir, "b", &url, &[new.as_path()]);
+    assert!(worker_works(&b).await && accepts(&b, &after).await);
+    session(&b, "signing").await;
+    assert!(
+        !accepts(&b, &before).await,
+        "without the old key its credentials are refused"
+    );
+    drop(a);
+}

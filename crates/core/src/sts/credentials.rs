@@ -205,23 +205,51 @@ fn issued(kind: SessionKind) -> &'static metrics::Counter {
     }
 }
 
-/// Mints and opens temporary credentials with keys derived from the master key.
-pub struct CredentialMinter {
+/// The two keys temporary credentials are made with, derived from one master key.
+struct MintingKeys {
     token_key: aead::LessSafeKey,
     secret_key: hmac::Key,
 }
 
+fn secret_with(key: &hmac::Key, access_key_id: &str) -> String {
+    let mac = hmac::sign(key, access_key_id.as_bytes());
+    let mut secret = STANDARD.encode(mac.as_ref());
+    secret.truncate(40);
+    secret
+}
+
+/// Mints and opens temporary credentials with keys derived from the master key. During a
+/// master key rotation it also opens credentials made under the rotation's other key: the
+/// session token says which (only the right key authenticates it), and its secret is derived
+/// under that same key.
+pub struct CredentialMinter {
+    /// The master key's first: new credentials are made with it.
+    keys: Vec<MintingKeys>,
+}
+
 impl CredentialMinter {
     pub fn new(master: &MasterKey) -> Self {
-        let token_key = master.derive_subkey("tegata session token v1");
-        let secret_key = master.derive_subkey("tegata temporary secret v1");
+        let token_keys = master.derive_subkeys("tegata session token v1");
+        let secret_keys = master.derive_subkeys("tegata temporary secret v1");
         Self {
-            token_key: aead::LessSafeKey::new(
-                aead::UnboundKey::new(&aead::AES_256_GCM, &token_key)
-                    .expect("32 bytes is an AES-256 key"),
-            ),
-            secret_key: hmac::Key::new(hmac::HMAC_SHA256, &secret_key),
+            keys: token_keys
+                .iter()
+                .zip(&secret_keys)
+                .map(|(token_key, secret_key)| MintingKeys {
+                    token_key: aead::LessSafeKey::new(
+                        aead::UnboundKey::new(&aead::AES_256_GCM, token_key)
+                            .expect("32 bytes is an AES-256 key"),
+                    ),
+                    secret_key: hmac::Key::new(hmac::HMAC_SHA256, secret_key),
+                })
+                .collect(),
         }
+    }
+
+    fn minting(&self) -> &MintingKeys {
+        self.keys
+            .first()
+            .expect("a master key derives at least one set of keys")
     }
 
     /// Whether an access key id has the form of one of ours.
@@ -229,12 +257,9 @@ impl CredentialMinter {
         access_key_id.len() == 20 && access_key_id.starts_with("ASIA")
     }
 
-    /// The secret belonging to a temporary AccessKeyId.
+    /// The secret belonging to a temporary AccessKeyId made with the current master key.
     pub fn secret_for(&self, access_key_id: &str) -> String {
-        let mac = hmac::sign(&self.secret_key, access_key_id.as_bytes());
-        let mut secret = STANDARD.encode(mac.as_ref());
-        secret.truncate(40);
-        secret
+        secret_with(&self.minting().secret_key, access_key_id)
     }
 
     pub fn mint(&self, claims: &SessionClaims, rng: &dyn Randomness) -> TemporaryCredentials {
@@ -242,7 +267,8 @@ impl CredentialMinter {
         let access_key_id = format!("ASIA{GENERATION}{}", random_string(BASE32, 15, rng));
         let nonce = bytes::<{ aead::NONCE_LEN }>(rng);
         let mut sealed = serde_json::to_vec(claims).expect("session claims serialize");
-        self.token_key
+        self.minting()
+            .token_key
             .seal_in_place_append_tag(
                 aead::Nonce::assume_unique_for_key(nonce),
                 aead::Aad::from(access_key_id.as_bytes()),
@@ -268,6 +294,16 @@ impl CredentialMinter {
         access_key_id: &str,
         session_token: &str,
     ) -> Result<SessionClaims, SessionTokenError> {
+        self.open_with_secret(access_key_id, session_token)
+            .map(|(claims, _)| claims)
+    }
+
+    /// [`Self::open`], and the secret of `access_key_id` under the master key that made it.
+    pub fn open_with_secret(
+        &self,
+        access_key_id: &str,
+        session_token: &str,
+    ) -> Result<(SessionClaims, String), SessionTokenError> {
         if !Self::is_temporary_key_id(access_key_id)
             || access_key_id.as_bytes().get(4) != Some(&(GENERATION as u8))
         {
@@ -286,18 +322,22 @@ impl CredentialMinter {
             return Err(SessionTokenError::Invalid);
         }
         let (nonce, ciphertext) = sealed.split_at(aead::NONCE_LEN);
-        let nonce = aead::Nonce::try_assume_unique_for_key(nonce)
-            .map_err(|_| SessionTokenError::Invalid)?;
-        let mut in_out = ciphertext.to_vec();
-        let plain = self
-            .token_key
-            .open_in_place(
+        // The current key first: outside a rotation it is the only one.
+        for keys in &self.keys {
+            let nonce = aead::Nonce::try_assume_unique_for_key(nonce)
+                .map_err(|_| SessionTokenError::Invalid)?;
+            let mut in_out = ciphertext.to_vec();
+            if let Ok(plain) = keys.token_key.open_in_place(
                 nonce,
                 aead::Aad::from(access_key_id.as_bytes()),
                 &mut in_out,
-            )
-            .map_err(|_| SessionTokenError::Invalid)?;
-        serde_json::from_slice(plain).map_err(|_| SessionTokenError::Invalid)
+            ) {
+                let claims =
+                    serde_json::from_slice(plain).map_err(|_| SessionTokenError::Invalid)?;
+                return Ok((claims, secret_with(&keys.secret_key, access_key_id)));
+            }
+        }
+        Err(SessionTokenError::Invalid)
     }
 }
 
@@ -369,6 +409,49 @@ mod tests {
             web_identity_key_prefix: None,
             ..SessionClaims::default()
         }
+    }
+
+    #[test]
+    fn during_a_master_key_rotation_credentials_of_either_key_open() {
+        let rng = SeededRandomness::new(21);
+        let old = MasterKey::generate(&rng);
+        let new = MasterKey::generate(&rng);
+        let old_file = old.to_file_contents();
+        let before = CredentialMinter::new(&old).mint(&claims(), &rng);
+        let rotating = CredentialMinter::new(
+            &MasterKey::from_file_contents(&new.to_file_contents())
+                .unwrap()
+                .with_previous(MasterKey::from_file_contents(&old_file).unwrap()),
+        );
+        let after = rotating.mint(&claims(), &rng);
+        for creds in [&before, &after] {
+            let (opened, secret) = rotating
+                .open_with_secret(&creds.access_key_id, &creds.session_token)
+                .unwrap();
+            assert_eq!(
+                (opened, secret),
+                (claims(), creds.secret_access_key.clone())
+            );
+        }
+        // Made with the new key: a node that has only the old one does not accept them, and
+        // once the old key is dropped its credentials are refused.
+        let old_only = CredentialMinter::new(&MasterKey::from_file_contents(&old_file).unwrap());
+        assert!(
+            old_only
+                .open(&after.access_key_id, &after.session_token)
+                .is_err()
+        );
+        let new_only = CredentialMinter::new(&new);
+        assert!(
+            new_only
+                .open(&before.access_key_id, &before.session_token)
+                .is_err()
+        );
+        assert!(
+            new_only
+                .open(&after.access_key_id, &after.session_token)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub enum SigningKeyError {
     Generation,
 }
 
-fn sealing_context(kid: &str) -> String {
+pub(crate) fn sealing_context(kid: &str) -> String {
     format!("signing-key:{kid}")
 }
 
