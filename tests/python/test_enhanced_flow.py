@@ -486,8 +486,9 @@ def test_revoked_deleted_identities_and_pools_lose_their_credentials(tegata):
     assert error(excinfo) == ("NotAuthorizedException", "Invalid login token. Token revoked.")
     assert client.describe_identity(IdentityId=alice)["IdentityId"] == alice
 
-    # DeleteIdentities refuses the deleted identity's sessions at once, chained ones included.
-    client.delete_identities(IdentityIdsToDelete=[carol])
+    # DeleteIdentities refuses the deleted identity's sessions at once, chained ones included;
+    # a pool's id given as an identity's names no identity, and revokes nothing.
+    client.delete_identities(IdentityIdsToDelete=[carol, pool_id])
     assert refused(tegata, carol_credentials) == "InvalidClientTokenId"
     assert refused(tegata, carol_chained) == "InvalidClientTokenId"
     assert refused(tegata, bob_credentials) is None

@@ -2,6 +2,7 @@
 directory, nothing created by a server that cannot listen, an unreachable PostgreSQL named with
 its cause, health and readiness, and a page for browsers."""
 
+import base64
 import json
 import os
 import socket
@@ -215,6 +216,28 @@ def test_metrics_parse_and_count_the_requests_sent(tegata):
     pools = {(s.labels["pool"], s.labels["state"]) for s in after["tegata_database_connections"].samples}
     assert ("reader", "idle") in pools and ("writer", "busy") in pools
     assert "tegata_signer_queue_depth" in after
+    assert after["tegata_identity_writer_queue_depth"].samples[0].value == 0, "nothing waits once answered"
+    assert after["tegata_revoked_session_subjects"].samples[0].value == 0
+
+
+def test_metrics_on_a_listener_of_their_own(tegata):
+    import re
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    tegata.restart(extra_args=["--metrics-listen", "127.0.0.1:0"])
+    assert tegata.logged(lambda line: "metrics on http://" in line)
+    [address] = [re.search(r"metrics on (http://[0-9.:]+)/metrics", line).group(1)
+                 for line in tegata.log if "metrics on http://" in line][-1:]
+    tegata.client("sts").get_caller_identity()
+    status, _, text = get(address + "/metrics")
+    assert status == 200
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    assert any(s.labels.get("operation") == "GetCallerIdentity" for s in families["tegata_requests"].samples)
+    assert get(address + "/readyz")[0] == 200
+    # The main listener (the public one, say) no longer shows them.
+    status, _, body = get(tegata.url + "/metrics")
+    assert status == 404 and "--metrics-listen" in body
 
 
 def test_metrics_can_be_turned_off(tegata):
@@ -357,6 +380,16 @@ def test_signing_keys_rotate_and_revoke_with_the_cli(tegata):
     assert again.returncode != 0 and f"signing key {old_kid} is already revoked" in again.stderr
     unknown = keys(tegata, "revoke", "no-such-kid")
     assert unknown.returncode != 0 and "no signing key has the id no-such-kid" in unknown.stderr
+    # A master key that does not open the signing keys is refused before anything is changed.
+    stray = tegata.data_dir.parent / "stray.key"
+    stray.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    wrong = keys(tegata, "rotate", "--now", "--master-key-file", str(stray))
+    assert wrong.returncode != 0 and "does not open the deployment's signing keys" in wrong.stderr, wrong.stderr
+    assert len(published_kids(tegata)) == 2
+    missing = subprocess.run([BINARY, "master-key", "rotate", "--new-key-file", str(stray) + ".missing",
+                              "--data-dir", str(tegata.data_dir)], capture_output=True, text=True, timeout=60,
+                             stdin=subprocess.DEVNULL)
+    assert missing.returncode != 0 and "the new master key must exist already" in missing.stderr
 
 
 def test_revoking_a_roles_sessions_as_the_console_does(tegata):

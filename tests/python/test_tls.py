@@ -150,4 +150,4 @@ def test_an_unusable_certificate_is_refused_before_anything_is_created(tmp_path)
     assert not data.exists()
     alone = subprocess.run([BINARY, "serve", "--tls-cert", str(tmp_path / "cert.pem")], capture_output=True,
                            text=True, timeout=30, stdin=subprocess.DEVNULL)
-    assert alone.returncode != 0 and "--tls-key" in alone.stderr
+    assert alone.returncode != 0 and "--tls-cert and --tls-key (tls_cert, tls_key) go together" in alone.stderr

@@ -38,7 +38,7 @@ pub(crate) struct ServeArgs {
 
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
     /// master_key_file, previous_master_key_file, log, log_format, max_identity_pools, strict_cognito_trust,
-    /// explain_denials, metrics, audit_log, signing_key_rotation_days, max_request_bytes, max_concurrent_requests,
+    /// explain_denials, metrics, metrics_listen, audit_log, signing_key_rotation_days, max_request_bytes, max_concurrent_requests,
     /// header_read_timeout_seconds, request_timeout_seconds, shutdown_timeout_seconds,
     /// cors_allowed_origins, tls_cert, tls_key), and the credential broker's `[broker]`
     /// table with its `[[broker.profiles]]` (see the README). Flags and environment variables
@@ -104,6 +104,11 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "TEGATA_METRICS", value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
     pub metrics: Option<bool>,
 
+    /// Serve /metrics (with /healthz and /readyz) on this address instead of the main
+    /// listener, which then answers /metrics with 404: for a main listener that is public.
+    #[arg(long, env = "TEGATA_METRICS_LISTEN", value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<String>,
+
     /// Where the audit trail of the AWS services goes: one JSON line per token or credentials
     /// issued, per change (pools, identities, roles, users, policies, providers, keys) and per
     /// refused caller, with request id, principal and source address, never a secret. `off`,
@@ -158,21 +163,11 @@ pub(crate) struct ServeArgs {
     /// Serve https with this certificate chain (PEM, the server's certificate first), so that
     /// the token issuer is an https URL without a proxy in front. Needs --tls-key. Both files
     /// are read again on SIGHUP (a renewed certificate, without a restart).
-    #[arg(
-        long,
-        env = "TEGATA_TLS_CERT",
-        value_name = "FILE",
-        requires = "tls_key"
-    )]
+    #[arg(long, env = "TEGATA_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
 
     /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(
-        long,
-        env = "TEGATA_TLS_KEY",
-        value_name = "FILE",
-        requires = "tls_cert"
-    )]
+    #[arg(long, env = "TEGATA_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
 
     /// Testing aid, in builds with the `testing` feature only: shift the server's clock by this
@@ -213,6 +208,7 @@ struct FileConfig {
     strict_cognito_trust: Option<bool>,
     explain_denials: Option<bool>,
     metrics: Option<bool>,
+    metrics_listen: Option<String>,
     signing_key_rotation_days: Option<u32>,
     audit_log: Option<String>,
     max_request_bytes: Option<usize>,
@@ -345,6 +341,8 @@ pub(crate) struct ServeConfig {
     pub strict_cognito_trust: bool,
     pub explain_denials: bool,
     pub metrics: bool,
+    /// The metrics' own listener, if any.
+    pub metrics_listen: Option<String>,
     /// Seconds between scheduled rotations of the signing key; `None`: never.
     pub signing_key_rotation: Option<i64>,
     pub audit: AuditTarget,
@@ -410,6 +408,7 @@ impl ServeArgs {
                 .or(file.explain_denials)
                 .unwrap_or(false),
             metrics: self.metrics.or(file.metrics).unwrap_or(true),
+            metrics_listen: self.metrics_listen.or(file.metrics_listen),
             audit: match self.audit_log.or(file.audit_log) {
                 Some(text) => {
                     AuditTarget::parse(&text).map_err(|e| anyhow::anyhow!("--audit-log: {e}"))?
@@ -470,7 +469,10 @@ impl ServeArgs {
                     private_key,
                 }),
                 (None, None) => None,
-                _ => bail!("tls_cert and tls_key go together: give both, or neither"),
+                _ => bail!(
+                    "--tls-cert and --tls-key (tls_cert, tls_key) go together: give both, or \
+                     neither"
+                ),
             },
             broker: file.broker.resolve()?,
             #[cfg(feature = "testing")]

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use tegata_core::revocations;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -44,7 +45,10 @@ pub(crate) fn run(args: IdentitiesArgs) -> anyhow::Result<()> {
                 }
                 let now = OffsetDateTime::now_utc();
                 store
-                    .revoke_sessions(&identity_id, now.unix_timestamp())
+                    .revoke_sessions(
+                        &revocations::identity_subject(&identity_id),
+                        now.unix_timestamp(),
+                    )
                     .await
                     .context("revoking the identity's sessions")?;
                 println!(

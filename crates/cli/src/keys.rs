@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use tegata_core::SystemRandomness;
 use tegata_core::master_key::MasterKey;
 use tegata_core::store::{Store, StoreError};
-use tegata_core::tokens::keys::{KeyState, SigningKeyRecord};
+use tegata_core::tokens::keys::{KeyState, SigningKey, SigningKeyRecord};
 use tegata_core::tokens::lifecycle::{
     self, KeyChange, KeyLifecycleError, NEXT_KEY_LOADED_EVERYWHERE, NEXT_KEY_PUBLISHED_EVERYWHERE,
 };
@@ -68,11 +68,14 @@ async fn run_command(args: KeysArgs) -> anyhow::Result<()> {
         }
         KeysCommand::Rotate { now: forced } => {
             let master = read_master_key(&master_key_file)?;
+            let records = store.signing_keys().await.context("reading the keys")?;
+            check_master_key(&records, &master, &master_key_file)?;
             rotate(&*store, &master, forced).await
         }
         KeysCommand::Revoke { kid } => {
             let master = read_master_key(&master_key_file)?;
             let records = store.signing_keys().await.context("reading the keys")?;
+            check_master_key(&records, &master, &master_key_file)?;
             let change =
                 lifecycle::plan_revocation(&records, &kid, &master, now(), &SystemRandomness)
                     .map_err(|e| match e {
@@ -153,6 +156,25 @@ async fn rotate(store: &dyn Store, master: &MasterKey, forced: bool) -> anyhow::
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// Refuse a master key that does not open the active signing key: a key sealed under it would
+/// be one no server can open (a stray key file, or the old key after a master key rotation).
+fn check_master_key(
+    records: &[SigningKeyRecord],
+    master: &MasterKey,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let Some(active) = records.iter().find(|r| r.state == KeyState::Active) else {
+        return Ok(());
+    };
+    SigningKey::load(active, master).map(|_| ()).map_err(|e| {
+        anyhow::anyhow!(
+            "{} does not open the deployment's signing keys ({e}): give the deployment's \
+             master key with --master-key-file",
+            file.display()
+        )
+    })
 }
 
 async fn apply(store: &dyn Store, change: &KeyChange) -> anyhow::Result<()> {

@@ -71,6 +71,15 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
+    let metrics_listener = match &config.metrics_listen {
+        Some(_) if !config.metrics => bail!("--metrics-listen needs the metrics on"),
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("listening on {address} (--metrics-listen)"))?,
+        ),
+        None => None,
+    };
     // The certificate next: a server that cannot serve https must not create a deployment.
     let tls = config
         .tls
@@ -284,6 +293,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         in_flight: in_flight.clone(),
         store: store.clone(),
         metrics,
+        metrics_elsewhere: metrics_listener.is_some(),
         audit,
     });
 
@@ -297,6 +307,19 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     if let Some(tls) = &tls {
         reload_tls_on_hangup(tls.clone());
+    }
+    if let Some(listener) = metrics_listener {
+        let address = listener
+            .local_addr()
+            .context("reading the metrics address")?;
+        tracing::info!("metrics on http://{address}/metrics");
+        tokio::spawn(tegata_server::http_server::serve(
+            listener,
+            tegata_server::metrics_router(state.clone()),
+            config.server,
+            None,
+            stop_signal(),
+        ));
     }
     tracing::info!(issuer = %public_url, "tegata listening on {scheme}://{bound}");
 
@@ -705,6 +728,15 @@ fn write_credentials_file(path: &Path, key: &AccessKeyRecord, secret: &str) -> a
 /// not when the future is first polled: a signal sent as soon as the server says it listens
 /// stops it gracefully instead of killing it.
 fn shutdown_signal() -> impl Future<Output = ()> {
+    let signalled = stop_signal();
+    async move {
+        signalled.await;
+        tracing::info!("shutting down: finishing requests in flight");
+    }
+}
+
+/// SIGINT or SIGTERM. The handlers are installed when this is called, not when it is polled.
+fn stop_signal() -> impl Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
     let interrupt = signal(SignalKind::interrupt());
     let terminate = signal(SignalKind::terminate());
@@ -725,7 +757,6 @@ fn shutdown_signal() -> impl Future<Output = ()> {
                 std::future::pending::<()>().await;
             }
         }
-        tracing::info!("shutting down: finishing requests in flight");
     }
 }
 

@@ -24,9 +24,25 @@ use crate::tokens::lifecycle::LONGEST_TOKEN_LIFETIME;
 /// every node within a second.
 pub const REFRESH_PERIOD: Duration = Duration::from_millis(500);
 
-/// How long a revocation is kept: past the longest token (24 h), which outlives the longest
-/// session of an identity (a role's 12 h), with room for clocks that disagree.
-pub const KEPT_FOR: i64 = LONGEST_TOKEN_LIFETIME + 300;
+/// How long a revocation is kept: until nothing made from a proof issued before it can be
+/// alive. A token lives 24 hours at most, and a session made from it at its last moment 12
+/// more (a role's longest); five minutes for clocks that disagree.
+pub const KEPT_FOR: i64 = LONGEST_TOKEN_LIFETIME + MAX_ROLE_SESSION_SECONDS + 300;
+
+/// The longest session of a role (its `MaxSessionDuration` at most).
+const MAX_ROLE_SESSION_SECONDS: i64 = 43_200;
+
+/// The stored subject of an identity's revocation. Identity and pool ids share one form, so
+/// each kind has its own prefix: an identity id given where a pool's is expected (or the
+/// reverse) revokes nothing it should not.
+pub fn identity_subject(identity_id: &str) -> String {
+    format!("identity:{identity_id}")
+}
+
+/// The stored subject of a pool's revocation (every identity of the pool).
+pub fn pool_subject(pool_id: &str) -> String {
+    format!("pool:{pool_id}")
+}
 
 pub struct SessionRevocations {
     store: Arc<dyn Store>,
@@ -55,21 +71,35 @@ impl SessionRevocations {
         if map.is_empty() {
             return false;
         }
-        [identity_id, pool_id]
+        [identity_subject(identity_id), pool_subject(pool_id)]
             .iter()
-            .any(|subject| map.get(*subject).is_some_and(|&t| issued_at <= t))
+            .any(|subject| map.get(subject).is_some_and(|&t| issued_at <= t))
     }
 
     /// Whether the session of these claims is refused.
     pub fn session_is_revoked(&self, claims: &SessionClaims) -> bool {
-        claims
-            .cognito_identity()
-            .is_some_and(|(identity, pool)| self.is_revoked(identity, pool, claims.issued_at))
+        claims.cognito_identity().is_some_and(|(identity, pool)| {
+            self.is_revoked(identity, pool, claims.revocable_since())
+        })
+    }
+
+    /// Revoke what was issued to the identity until `at`.
+    pub async fn revoke_identity(
+        &self,
+        identity_id: &str,
+        at: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        self.revoke(&identity_subject(identity_id), at).await
+    }
+
+    /// Revoke what was issued to every identity of the pool until `at`.
+    pub async fn revoke_pool(&self, pool_id: &str, at: UnixSeconds) -> Result<(), StoreError> {
+        self.revoke(&pool_subject(pool_id), at).await
     }
 
     /// Revoke what was issued to `subject` until `at`: stored for every node, in force on this
     /// one at once.
-    pub async fn revoke(&self, subject: &str, at: UnixSeconds) -> Result<(), StoreError> {
+    async fn revoke(&self, subject: &str, at: UnixSeconds) -> Result<(), StoreError> {
         self.store.revoke_sessions(subject, at).await?;
         let mut guard = self
             .not_before

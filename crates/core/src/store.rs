@@ -160,6 +160,9 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// The connection pools' use, for the metrics.
     fn connection_stats(&self) -> Vec<PoolStats>;
+
+    /// New identities waiting for the group writer, for the metrics.
+    fn identity_writes_waiting(&self) -> usize;
 }
 
 /// One connection pool's use at a moment.

@@ -79,6 +79,9 @@ pub struct AppState {
     pub store: Arc<dyn tegata_core::store::Store>,
     /// Renders `/metrics`; `None` when metrics are off.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The metrics are served on a listener of their own (`--metrics-listen`, see
+    /// [`metrics_router`]), not on this one.
+    pub metrics_elsewhere: bool,
     /// The audit trail of the AWS services (`--audit-log`; off unless configured).
     pub audit: Arc<tegata_core::audit::AuditLog>,
 }
@@ -101,8 +104,18 @@ pub fn router_with(state: Arc<AppState>, extra: Router) -> Router {
         .route(oidc::JWKS_PATH, get(oidc::jwks))
         .route("/healthz", get(operator::healthz))
         .route("/readyz", get(operator::readyz))
-        .route("/metrics", get(metrics::render))
+        .route("/metrics", get(metrics::render_here))
         .with_state(state)
         .merge(extra)
         .layer(cors)
+}
+
+/// The metrics listener's router (`--metrics-listen`): `/metrics`, and `/healthz` and
+/// `/readyz` for the same scrapers and probes.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::render))
+        .route("/healthz", get(operator::healthz))
+        .route("/readyz", get(operator::readyz))
+        .with_state(state)
 }

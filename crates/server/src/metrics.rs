@@ -52,6 +52,14 @@ pub fn install() -> Result<PrometheusHandle, String> {
         "Tokens waiting for a signing thread"
     );
     metrics::describe_gauge!(
+        "tegata_identity_writer_queue_depth",
+        "New identities waiting for the store's group writer"
+    );
+    metrics::describe_gauge!(
+        "tegata_revoked_session_subjects",
+        "Identities and pools whose earlier sessions are refused (kept a day)"
+    );
+    metrics::describe_gauge!(
         "tegata_database_connections",
         "Database connections, by pool and state"
     );
@@ -94,6 +102,18 @@ pub fn record_request(
 type RequestHandles = HashMap<(&'static str, &'static str, &'static str), (Counter, Histogram)>;
 static HANDLES: OnceLock<RwLock<RequestHandles>> = OnceLock::new();
 
+/// `GET /metrics` on the main listener: 404 when the metrics have a listener of their own.
+pub async fn render_here(state: State<Arc<AppState>>) -> Response {
+    if state.metrics_elsewhere {
+        return (
+            StatusCode::NOT_FOUND,
+            "metrics are served on the metrics listener (--metrics-listen)\n",
+        )
+            .into_response();
+    }
+    render(state).await
+}
+
 /// `GET /metrics`: 404 when the server runs without metrics.
 pub async fn render(State(state): State<Arc<AppState>>) -> Response {
     let Some(handle) = &state.metrics else {
@@ -101,6 +121,9 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Response {
     };
     // Gauges sampled now, when they are asked for.
     metrics::gauge!("tegata_signer_queue_depth").set(state.issuer.waiting() as f64);
+    metrics::gauge!("tegata_identity_writer_queue_depth")
+        .set(state.store.identity_writes_waiting() as f64);
+    metrics::gauge!("tegata_revoked_session_subjects").set(state.sts.revocations().len() as f64);
     for pool in state.store.connection_stats() {
         let busy = pool.open.saturating_sub(pool.idle);
         metrics::gauge!("tegata_database_connections", "pool" => pool.pool, "state" => "busy")

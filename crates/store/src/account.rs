@@ -48,6 +48,10 @@ where
             .collect()
     }
 
+    fn identity_writes_waiting(&self) -> usize {
+        self.identity_writer.waiting()
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
             .execute(&self.reader)

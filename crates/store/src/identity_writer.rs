@@ -84,6 +84,11 @@ impl IdentityWriter {
         Self { queue }
     }
 
+    /// Creations queued and not yet taken by the writing task.
+    pub(crate) fn waiting(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
     pub(crate) async fn find_or_create(
         &self,
         pool_id: &str,

@@ -177,6 +177,23 @@ impl CognitoIdentity {
         Ok(())
     }
 
+    /// Revoke an existing identity's sessions, then delete it (ids of no identity are skipped).
+    async fn revoke_and_delete(
+        &self,
+        identity_id: &str,
+        now: UnixSeconds,
+    ) -> std::result::Result<(), crate::store::StoreError> {
+        if self.store.identity(identity_id).await?.is_none() {
+            return Ok(());
+        }
+        self.sts
+            .revocations()
+            .revoke_identity(identity_id, now)
+            .await?;
+        self.store.delete_identity(identity_id).await?;
+        Ok(())
+    }
+
     /// Delete identities with their logins. Ids of no identity are skipped, as AWS does; an
     /// identity that could not be deleted is reported, not failed. The credentials and tokens
     /// issued to each until `now` are refused from then on (revoked first: an identity whose
@@ -188,12 +205,7 @@ impl CognitoIdentity {
     ) -> Vec<UnprocessedIdentity> {
         let mut unprocessed = Vec::new();
         for identity_id in identity_ids {
-            let revoked = self.sts.revocations().revoke(identity_id, now).await;
-            let deleted = match revoked {
-                Ok(()) => self.store.delete_identity(identity_id).await.map(|_| ()),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = deleted {
+            if let Err(e) = self.revoke_and_delete(identity_id, now).await {
                 tracing::error!(identity_id = %identity_id, error = %e, "DeleteIdentities: not deleted");
                 unprocessed.push(UnprocessedIdentity {
                     identity_id: identity_id.clone(),

@@ -266,7 +266,7 @@ impl CognitoIdentity {
         if self.store.identity_pool(pool_id).await?.is_none() {
             return Err(pool_not_found(pool_id));
         }
-        self.sts.revocations().revoke(pool_id, now).await?;
+        self.sts.revocations().revoke_pool(pool_id, now).await?;
         if self.store.delete_identity_pool(pool_id).await? {
             Ok(())
         } else {

@@ -291,6 +291,10 @@ impl Sts {
                 .session
                 .and_then(SessionClaims::cognito_identity)
                 .map(|(identity, pool)| (identity.to_owned(), pool.to_owned())),
+            proof_issued_at: caller
+                .session
+                .filter(|s| s.cognito_identity().is_some())
+                .map(SessionClaims::revocable_since),
             ..SessionClaims::default()
         };
         self.note_role_use(role, now, &caller.region);

@@ -103,9 +103,21 @@ pub struct SessionClaims {
     /// by every session chained from it so that revoking the identity reaches them too.
     #[serde(rename = "ci", default, skip_serializing_if = "Option::is_none")]
     pub chained_from_identity: Option<(String, String)>,
+    /// When the proof a Cognito identity's chain of sessions began with was issued (its
+    /// token's `iat`), kept down the chain: a revocation refuses a session made just after it
+    /// from a token (or a session) issued before it.
+    #[serde(rename = "pt", default, skip_serializing_if = "Option::is_none")]
+    pub proof_issued_at: Option<UnixSeconds>,
 }
 
 impl SessionClaims {
+    /// The time a revocation of this session's identity compares with: the earlier of its own
+    /// issue and its proof's.
+    pub fn revocable_since(&self) -> UnixSeconds {
+        self.proof_issued_at
+            .map_or(self.issued_at, |proof| proof.min(self.issued_at))
+    }
+
     /// The Cognito identity (identity id, pool id) this session was made for, directly or
     /// through the sessions it was chained from; `None` for sessions of no identity.
     pub fn cognito_identity(&self) -> Option<(&str, &str)> {
@@ -390,6 +402,15 @@ mod tests {
             ..claims()
         };
         assert_eq!(user.cognito_identity(), None);
+        // A session made after a revocation from a proof issued before it is as old as that
+        // proof, for the revocation.
+        assert_eq!(cognito.revocable_since(), cognito.issued_at);
+        let late = SessionClaims {
+            issued_at: 500,
+            proof_issued_at: Some(90),
+            ..claims()
+        };
+        assert_eq!(late.revocable_since(), 90);
     }
 
     fn claims() -> SessionClaims {

@@ -349,6 +349,7 @@ impl Sts {
             aud: verified.aud,
             amr: verified.amr,
             tags: None,
+            issued_at: None,
         })
     }
 
@@ -466,6 +467,9 @@ impl Sts {
             tags,
             web_identity_key_prefix: (token.key_prefix != COGNITO_FEDERATED_PRINCIPAL)
                 .then(|| token.key_prefix.clone()),
+            proof_issued_at: token
+                .issued_at
+                .filter(|_| token.key_prefix == COGNITO_FEDERATED_PRINCIPAL),
             ..SessionClaims::default()
         };
         // A Cognito token's audience is its pool, whose id starts with the region; tokens of
@@ -525,6 +529,8 @@ pub struct FederatedIdentity {
     aud: String,
     amr: Vec<String>,
     tags: Option<SessionTagsClaim>,
+    /// A Cognito token's `iat`: what a revocation of its identity compares with.
+    issued_at: Option<UnixSeconds>,
 }
 
 impl FederatedIdentity {
@@ -537,6 +543,7 @@ impl FederatedIdentity {
             aud: claims.aud,
             amr: claims.amr,
             tags: claims.tags,
+            issued_at: claims.iat,
         }
     }
 }

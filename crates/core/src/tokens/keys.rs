@@ -288,11 +288,22 @@ impl KeyRing {
         master: &MasterKey,
         now: UnixSeconds,
     ) -> Result<Self, SigningKeyError> {
-        let keys = records
+        let mut keys = Vec::new();
+        for record in records
             .iter()
             .filter(|record| crate::tokens::lifecycle::verifies_at(record, now))
-            .map(|record| SigningKey::load(record, master))
-            .collect::<Result<Vec<_>, _>>()?;
+        {
+            match SigningKey::load(record, master) {
+                Ok(key) => keys.push(key),
+                // A key that only verifies, and that this node cannot open (sealed under a
+                // master key it lacks), is left out rather than costing the node every other
+                // change, a revocation included. The key that signs cannot be left out.
+                Err(e) if record.state != KeyState::Active => {
+                    tracing::warn!(kid = %record.kid, error = %e, "signing key left out of the ring");
+                }
+                Err(e) => return Err(e),
+            }
+        }
         Ok(Self::new(keys))
     }
 
