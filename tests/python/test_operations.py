@@ -474,8 +474,14 @@ def test_the_audit_log_holds_every_security_event_and_no_secret(tegata, tmp_path
     with pytest.raises(ClientError):
         forged.get_caller_identity()
     cognito.delete_identities(IdentityIdsToDelete=[issued["IdentityId"]])
-    rotated = keys(tegata, "rotate", "--now")
+    # The operator's commands write their own lines to the same trail.
+    rotated = keys(tegata, "rotate", "--now", "--audit-log", str(audit))
     assert rotated.returncode == 0, rotated.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEGATA_")}
+    refused = subprocess.run([BINARY, "roles", "revoke-sessions", "nobody", "--data-dir", str(tegata.data_dir),
+                              "--audit-log", str(audit)], capture_output=True, text=True, timeout=60,
+                             stdin=subprocess.DEVNULL, env=env)
+    assert refused.returncode != 0
 
     def lines():
         return [json.loads(line) for line in audit.read_text().splitlines()] if audit.exists() else []
@@ -508,6 +514,11 @@ def test_the_audit_log_holds_every_security_event_and_no_secret(tegata, tmp_path
     assert find("DeleteIdentities", event="change", outcome="ok")
     keys_line = keys_lines()[-1]
     assert f"rotated: {keys_line['active']} signs now" in rotated.stdout
+    [command] = [line for line in lines() if line.get("command") == "keys rotate"]
+    assert command["event"] == "operator_command" and command["outcome"] == "ok"
+    assert command["details"]["active"] == keys_line["active"] and command["details"]["next"]
+    [failed] = [line for line in lines() if line.get("command") == "roles revoke-sessions"]
+    assert (failed["target"], failed["outcome"], failed["error"]) == ("nobody", "failed", "there is no role nobody")
     assert "changed_here" not in keys_line, "the rotation was made by the command, not the server"
 
     text = audit.read_text()

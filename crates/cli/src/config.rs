@@ -37,12 +37,13 @@ pub(crate) struct ServeArgs {
     pub public_url: Option<String>,
 
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
-    /// master_key_file, previous_master_key_file, log, log_format, max_identity_pools, strict_cognito_trust,
-    /// explain_denials, metrics, metrics_listen, audit_log, signing_key_rotation_days, max_request_bytes, max_concurrent_requests,
+    /// master_key_file, previous_master_key_file, log, log_format, max_identity_pools,
+    /// strict_cognito_trust, explain_denials, metrics, metrics_listen, audit_log,
+    /// signing_key_rotation_days, max_request_bytes, max_concurrent_requests,
     /// header_read_timeout_seconds, request_timeout_seconds, shutdown_timeout_seconds,
-    /// cors_allowed_origins, tls_cert, tls_key), and the credential broker's `[broker]`
-    /// table with its `[[broker.profiles]]` (see the README). Flags and environment variables
-    /// win over it.
+    /// cors_allowed_origins, tls_cert, tls_key), and the credential broker's `[broker]` table
+    /// with its `[[broker.profiles]]` (see the README). Flags and environment variables win
+    /// over it.
     #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -534,10 +535,21 @@ pub(crate) struct StoreArgs {
     )]
     pub database_url: Option<String>,
 
-    /// The configuration file `tegata serve` uses (for data_dir, database_url and the
-    /// `[broker]` password hashing cost).
+    /// The configuration file `tegata serve` uses (for data_dir, database_url, audit_log and
+    /// the `[broker]` password hashing cost).
     #[arg(long, env = "TEGATA_CONFIG", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
+
+    /// Where the commands that change the deployment (keys, identities, roles, master-key)
+    /// write their audit line, as `tegata serve --audit-log` does: `off`, `stdout`, or a file.
+    /// [default: the configuration file's audit_log, else off]
+    #[arg(
+        long,
+        env = "TEGATA_AUDIT_LOG",
+        value_name = "off|stdout|FILE",
+        global = true
+    )]
+    pub audit_log: Option<String>,
 }
 
 /// `--master-key-file` of the commands that seal secrets beside `serve`.
@@ -569,6 +581,8 @@ pub(crate) struct StoreLocation {
     /// The master key file named by the configuration file, else `<data-dir>/master.key`.
     pub master_key_file: PathBuf,
     pub hashing: HashingConfig,
+    /// Where an operator command's audit line goes.
+    pub audit: AuditTarget,
 }
 
 impl StoreLocation {
@@ -606,6 +620,12 @@ impl StoreArgs {
             data_dir,
             database_url: self.database_url.or(file.database_url),
             hashing: file.broker.resolve()?.hashing,
+            audit: match self.audit_log.or(file.audit_log) {
+                Some(text) => {
+                    AuditTarget::parse(&text).map_err(|e| anyhow::anyhow!("--audit-log: {e}"))?
+                }
+                None => AuditTarget::Off,
+            },
         })
     }
 }

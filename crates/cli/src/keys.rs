@@ -15,7 +15,8 @@ use tegata_core::tokens::lifecycle::{
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::config::{MasterKeyFileArg, StoreArgs};
+use crate::config::{MasterKeyFileArg, StoreArgs, StoreLocation};
+use crate::operator_audit::{self, Details};
 
 #[derive(Debug, Args)]
 pub(crate) struct KeysArgs {
@@ -53,55 +54,87 @@ enum KeysCommand {
 }
 
 pub(crate) fn run(args: KeysArgs) -> anyhow::Result<()> {
-    crate::block_on(run_command(args))
-}
-
-async fn run_command(args: KeysArgs) -> anyhow::Result<()> {
     let location = args.store.resolve()?;
     let master_key_file = args.master_key.resolve(&location);
-    let store = location.open_existing().await?;
     match args.command {
-        KeysCommand::List => {
+        KeysCommand::List => crate::block_on(async {
+            let store = location.open_existing().await?;
             let records = store.signing_keys().await.context("reading the keys")?;
             print!("{}", listing(&records, now()));
-            Ok(())
-        }
+            anyhow::Ok(())
+        }),
         KeysCommand::Rotate { now: forced } => {
-            let master = read_master_key(&master_key_file)?;
-            let records = store.signing_keys().await.context("reading the keys")?;
-            check_master_key(&records, &master, &master_key_file)?;
-            rotate(&*store, &master, forced).await
+            let result = crate::block_on(async {
+                let (store, master) = open_checked(&location, &master_key_file).await?;
+                rotate(&*store, &master, forced).await
+            });
+            operator_audit::record(&location, "keys rotate", "signing keys", result)
         }
         KeysCommand::Revoke { kid } => {
-            let master = read_master_key(&master_key_file)?;
-            let records = store.signing_keys().await.context("reading the keys")?;
-            check_master_key(&records, &master, &master_key_file)?;
-            let change =
-                lifecycle::plan_revocation(&records, &kid, &master, now(), &SystemRandomness)
-                    .map_err(|e| match e {
-                        KeyLifecycleError::NoNextKey => anyhow::anyhow!(
-                            "{kid} is the active key and there is no next key to sign instead: \
-                         start `tegata serve` (it publishes one) and revoke again"
-                        ),
-                        other => other.into(),
-                    })?;
-            apply(&*store, &change).await?;
-            println!("revoked {kid}: its tokens are refused by every node within seconds");
-            if let Some(active) = change.new_active() {
-                println!(
-                    "{active} signs now; relying parties that cached the key set since it was \
-                     published verify its tokens, others once they fetch it again"
-                );
-            }
-            if let Some(next) = &change.new_key {
-                println!("published {} as the next key", next.kid);
-            }
-            Ok(())
+            let result = crate::block_on(async {
+                let (store, master) = open_checked(&location, &master_key_file).await?;
+                revoke(&*store, &master, &kid).await
+            });
+            operator_audit::record(&location, "keys revoke", &kid, result)
         }
     }
 }
 
-async fn rotate(store: &dyn Store, master: &MasterKey, forced: bool) -> anyhow::Result<()> {
+/// The store, and the master key once it is known to open the signing keys.
+async fn open_checked(
+    location: &StoreLocation,
+    master_key_file: &std::path::Path,
+) -> anyhow::Result<(std::sync::Arc<dyn Store>, MasterKey)> {
+    let master = read_master_key(master_key_file)?;
+    let store = location.open_existing().await?;
+    let records = store.signing_keys().await.context("reading the keys")?;
+    check_master_key(&records, &master, master_key_file)?;
+    Ok((store, master))
+}
+
+async fn revoke(store: &dyn Store, master: &MasterKey, kid: &str) -> anyhow::Result<Details> {
+    let records = store.signing_keys().await.context("reading the keys")?;
+    let change = lifecycle::plan_revocation(&records, kid, master, now(), &SystemRandomness)
+        .map_err(|e| match e {
+            KeyLifecycleError::NoNextKey => anyhow::anyhow!(
+                "{kid} is the active key and there is no next key to sign instead: start \
+                 `tegata serve` (it publishes one) and revoke again"
+            ),
+            other => other.into(),
+        })?;
+    apply(store, &change).await?;
+    println!("revoked {kid}: its tokens are refused by every node within seconds");
+    if let Some(active) = change.new_active() {
+        println!(
+            "{active} signs now; relying parties that cached the key set since it was \
+             published verify its tokens, others once they fetch it again"
+        );
+    }
+    if let Some(next) = &change.new_key {
+        println!("published {} as the next key", next.kid);
+    }
+    Ok(change_details(&change))
+}
+
+/// What a change did, for the audit line.
+fn change_details(change: &KeyChange) -> Details {
+    let mut details: Details = change
+        .transitions
+        .iter()
+        .filter_map(|t| match t.to {
+            KeyState::Active => Some(("active", t.kid.clone())),
+            KeyState::Retired => Some(("retired", t.kid.clone())),
+            KeyState::Revoked => Some(("revoked", t.kid.clone())),
+            KeyState::Next => None,
+        })
+        .collect();
+    if let Some(next) = &change.new_key {
+        details.insert("next", next.kid.clone());
+    }
+    details
+}
+
+async fn rotate(store: &dyn Store, master: &MasterKey, forced: bool) -> anyhow::Result<Details> {
     let needed = if forced {
         NEXT_KEY_LOADED_EVERYWHERE
     } else {
@@ -139,7 +172,7 @@ async fn rotate(store: &dyn Store, master: &MasterKey, forced: bool) -> anyhow::
                 if let Some(next) = &change.new_key {
                     println!("published {} as the next key", next.kid);
                 }
-                return Ok(());
+                return Ok(change_details(&change));
             }
             Err(KeyLifecycleError::NextKeyTooYoung { kid, age, needed }) if forced => {
                 let wait = (needed - age).max(1);

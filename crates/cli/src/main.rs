@@ -8,6 +8,7 @@ mod credentials;
 mod identities;
 mod keys;
 mod master_key;
+mod operator_audit;
 mod roles;
 mod serve;
 

@@ -11,6 +11,7 @@ use tegata_core::account::reseal;
 
 use crate::config::{MasterKeyFileArg, StoreArgs};
 use crate::keys::read_master_key;
+use crate::operator_audit::{self, Details};
 
 #[derive(Debug, Args)]
 pub(crate) struct MasterKeyArgs {
@@ -48,7 +49,7 @@ pub(crate) fn run(args: MasterKeyArgs) -> anyhow::Result<()> {
         "the new master key must exist already, and every server must hold it (as its \
          --master-key-file or --previous-master-key-file) before the store is re-sealed",
     )?;
-    crate::block_on(async move {
+    let result = crate::block_on(async {
         let store = location.open_existing().await?;
         let resealed = store
             .reseal_secrets(&|secret| {
@@ -65,8 +66,12 @@ pub(crate) fn run(args: MasterKeyArgs) -> anyhow::Result<()> {
             new_key_file.display(),
             current_file.display()
         );
-        anyhow::Ok(())
-    })
+        anyhow::Ok(Details::from([
+            ("resealed", resealed.to_string()),
+            ("previous_master_key", current.id().to_owned()),
+        ]))
+    });
+    operator_audit::record(&location, "master-key rotate", new.id(), result)
 }
 
 fn kind_name(secret: &tegata_core::store::SealedSecret) -> &'static str {

@@ -6,7 +6,8 @@ use clap::{Args, Subcommand};
 use tegata_core::iam::{EntityKind, REVOKE_OLDER_SESSIONS, revoke_older_sessions_policy};
 use time::OffsetDateTime;
 
-use crate::config::StoreArgs;
+use crate::config::{StoreArgs, StoreLocation};
+use crate::operator_audit::{self, Details};
 
 #[derive(Debug, Args)]
 pub(crate) struct RolesArgs {
@@ -31,28 +32,31 @@ enum RolesCommand {
 
 pub(crate) fn run(args: RolesArgs) -> anyhow::Result<()> {
     let location = args.store.resolve()?;
-    crate::block_on(async move {
-        let store = location.open_existing().await?;
-        match args.command {
-            RolesCommand::RevokeSessions { role_name } => {
-                // The policy's time is whole seconds and its test is strict: the next second
-                // denies the sessions issued during this one too, as the identities'
-                // revocation does, rather than let one issued a moment ago slip through.
-                let now = OffsetDateTime::now_utc().unix_timestamp();
-                let policy = revoke_older_sessions_policy(now + 1);
-                let stored = store
-                    .put_inline_policy(EntityKind::Role, &role_name, REVOKE_OLDER_SESSIONS, &policy)
-                    .await
-                    .context("putting the role's inline policy")?;
-                if !stored {
-                    bail!("there is no role {role_name}");
-                }
-                println!(
-                    "{role_name}: sessions issued before now are denied everything, on every \
-                         node within a second (inline policy {REVOKE_OLDER_SESSIONS}: {policy})"
-                );
-                Ok(())
-            }
-        }
-    })
+    let RolesCommand::RevokeSessions { role_name } = args.command;
+    let result = crate::block_on(revoke_sessions(&location, &role_name));
+    operator_audit::record(&location, "roles revoke-sessions", &role_name, result)
+}
+
+async fn revoke_sessions(location: &StoreLocation, role_name: &str) -> anyhow::Result<Details> {
+    let store = location.open_existing().await?;
+    // The policy's time is whole seconds and its test is strict: the next second denies the
+    // sessions issued during this one too, as the identities' revocation does, rather than let
+    // one issued a moment ago slip through.
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let policy = revoke_older_sessions_policy(now + 1);
+    let stored = store
+        .put_inline_policy(EntityKind::Role, role_name, REVOKE_OLDER_SESSIONS, &policy)
+        .await
+        .context("putting the role's inline policy")?;
+    if !stored {
+        bail!("there is no role {role_name}");
+    }
+    println!(
+        "{role_name}: sessions issued before now are denied everything, on every node within a \
+         second (inline policy {REVOKE_OLDER_SESSIONS}: {policy})"
+    );
+    Ok(Details::from([(
+        "policy",
+        REVOKE_OLDER_SESSIONS.to_owned(),
+    )]))
 }
