@@ -57,7 +57,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
     );
     metrics::describe_gauge!(
         "tegata_revoked_session_subjects",
-        "Identities and pools whose earlier sessions are refused (kept a day)"
+        "Identities and pools whose earlier sessions are refused (kept 36 hours)"
     );
     metrics::describe_gauge!(
         "tegata_database_connections",
