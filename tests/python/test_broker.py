@@ -181,6 +181,13 @@ def test_refusals_do_not_say_which_part_was_wrong(broker, tegata):
     assert reasons == [("alice", "wrong_password"), ("nobody", "unknown_user"),
                        ("mallory", "user_disabled"), ("alice", "wrong_password"),
                        ("alice", "wrong_password")]
+    # The metrics count them with the AWS requests.
+    from prometheus_client.parser import text_string_to_metric_families
+    with urllib.request.urlopen(tegata.url + "/metrics", timeout=10) as response:
+        families = {f.name: f for f in text_string_to_metric_families(response.read().decode())}
+    counted = {s.labels["outcome"]: s.value for s in families["tegata_requests"].samples
+               if s.name == "tegata_requests_total" and s.labels.get("service") == "broker"}
+    assert counted == {"401": 5}
 
 
 def test_malformed_requests_get_400_and_unknown_profiles_404(broker):

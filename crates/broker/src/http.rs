@@ -130,6 +130,14 @@ async fn credentials(
 async fn profile_credentials(state: BrokerState, profile: String, request: Request) -> Response {
     let started = Instant::now();
     let response = answer(&state, &profile, request).await;
+    // Counted with the AWS requests, by HTTP status (the profile is the caller's text, and
+    // would grow the label set).
+    tegata_server::metrics::record_request(
+        "broker",
+        "Credentials",
+        outcome(response.status()),
+        started.elapsed(),
+    );
     tracing::debug!(
         profile = %profile,
         status = response.status().as_u16(),
@@ -137,6 +145,24 @@ async fn profile_credentials(state: BrokerState, profile: String, request: Reque
         "broker request"
     );
     response
+}
+
+/// The metrics' outcome of a broker answer: `ok`, or its status (the broker's statuses only).
+fn outcome(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        200 => "ok",
+        400 => "400",
+        401 => "401",
+        404 => "404",
+        408 => "408",
+        413 => "413",
+        429 => "429",
+        500 => "500",
+        502 => "502",
+        503 => "503",
+        504 => "504",
+        _ => "other",
+    }
 }
 
 async fn answer(state: &BrokerState, profile: &str, request: Request) -> Response {
