@@ -13,7 +13,7 @@ import urllib.request
 import jwt
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ROOT
+from conftest import ROOT, Tegata
 
 PROVIDER = "login.mycompany.myapp"
 
@@ -317,7 +317,8 @@ def test_signing_keys_rotate_and_revoke_with_the_cli(tegata):
     assert eventually(lambda: len(published_kids(tegata)) == 2, 5), published_kids(tegata)
     listed = keys(tegata, "list")
     assert listed.returncode == 0, listed.stderr
-    states = {line.split()[0]: line.split()[1] for line in listed.stdout.splitlines()[1:]}
+    states = {line.split()[0]: line.split()[2] for line in listed.stdout.splitlines()[1:]}
+    assert {line.split()[1] for line in listed.stdout.splitlines()[1:]} == {"RS512"}, listed.stdout
     assert sorted(states.values()) == ["active", "next"], listed.stdout
     assert set(states) == set(published_kids(tegata))
     next_kid = next(kid for kid, state in states.items() if state == "next")
@@ -390,6 +391,102 @@ def test_signing_keys_rotate_and_revoke_with_the_cli(tegata):
                               "--data-dir", str(tegata.data_dir)], capture_output=True, text=True, timeout=60,
                              stdin=subprocess.DEVNULL)
     assert missing.returncode != 0 and "the new master key must exist already" in missing.stderr
+
+
+def discovery(tegata):
+    status, _, body = get(tegata.url + "/.well-known/openid-configuration")
+    assert status == 200
+    return json.loads(body)
+
+
+def jwks(tegata):
+    status, _, body = get(tegata.url + "/.well-known/jwks_uri")
+    assert status == 200
+    return json.loads(body)["keys"]
+
+
+def test_es256_tokens_from_the_first_start_or_by_a_rotation(tegata, tmp_path):
+    # An unknown algorithm is refused before anything starts, naming the two there are.
+    code, log, _ = serve("--token-algorithm", "HS256", "--data-dir", str(tmp_path / "hs"))
+    assert code != 0 and "'HS256' is not a token algorithm: use RS512 or ES256" in log, log
+    assert not (tmp_path / "hs").exists()
+
+    # A new deployment started with ES256 makes EC keys, the next key included, and says so.
+    fresh = Tegata(tmp_path / "fresh", ["--token-algorithm", "es256"])
+    try:
+        assert eventually(lambda: len(jwks(fresh)) == 2, 5)
+        for key in jwks(fresh):
+            assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("EC", "P-256", "ES256", "sig"), key
+            assert "n" not in key and len(base64.urlsafe_b64decode(key["x"] + "=")) == 32
+        assert discovery(fresh)["id_token_signing_alg_values_supported"] == ["ES256"]
+        listed = keys(fresh, "list")
+        assert [line.split()[1] for line in listed.stdout.splitlines()[1:]] == ["ES256", "ES256"], listed.stdout
+    finally:
+        fresh.stop()
+
+    # An RSA deployment restarted with the setting stays RSA, and the log says how to move it.
+    tegata.restart(["--token-algorithm", "ES256"])
+    assert tegata.logged(lambda line: "tegata keys rotate --algorithm ES256" in line)
+    assert {key["kty"] for key in jwks(tegata)} == {"RSA"}
+
+    cognito, sts, iam = tegata.client("cognito-identity"), tegata.client("sts"), tegata.client("iam")
+    pool_id = cognito.create_identity_pool(IdentityPoolName="ec", AllowUnauthenticatedIdentities=False,
+                                           DeveloperProviderName=PROVIDER)["IdentityPoolId"]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id}}}]}
+    role_arn = iam.create_role(RoleName="ec", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+    def token(user):
+        return cognito.get_open_id_token_for_developer_identity(
+            IdentityPoolId=pool_id, Logins={PROVIDER: user})
+
+    def exchange(web_identity_token):
+        return sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="ec",
+                                                 WebIdentityToken=web_identity_token)["Credentials"]
+
+    rsa_token = token("before")["Token"]
+    assert jwt.get_unverified_header(rsa_token)["alg"] == "RS512"
+
+    moved = keys(tegata, "rotate", "--algorithm", "ES256", "--now")
+    assert moved.returncode == 0, moved.stderr
+    assert "revoked the next key" in moved.stdout and "(ES256) as the next key" in moved.stdout, moved.stdout
+    assert "rotated:" in moved.stdout
+
+    # Within seconds tokens are ES256, verified by a JWT library through discovery alone; the
+    # RSA key's tokens still verify until they expire, and both algorithms are advertised.
+    ec = eventually(lambda: (t := token("after")) and jwt.get_unverified_header(t["Token"])["alg"] == "ES256" and t, 5)
+    assert ec, "the server did not move to ES256"
+    signing_key = jwt.PyJWKClient(tegata.url + "/.well-known/jwks_uri").get_signing_key_from_jwt(ec["Token"])
+    claims = jwt.decode(ec["Token"], signing_key.key, algorithms=["ES256"], audience=pool_id)
+    assert claims["sub"] == ec["IdentityId"]
+    assert sorted(discovery(tegata)["id_token_signing_alg_values_supported"]) == ["ES256", "RS512"]
+    assert exchange(ec["Token"])["AccessKeyId"].startswith("ASIA")
+    assert exchange(rsa_token)["AccessKeyId"].startswith("ASIA")
+    # The enhanced flow takes the ES256 token too.
+    cognito.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": role_arn})
+    enhanced = cognito.get_credentials_for_identity(
+        IdentityId=ec["IdentityId"], Logins={"cognito-identity.amazonaws.com": ec["Token"]})
+    assert enhanced["Credentials"]["AccessKeyId"].startswith("ASIA")
+
+    # An ES256 signature under an RS512 header is refused, not verified as RSA.
+    header, payload, signature = ec["Token"].split(".")
+    forged_header = base64.urlsafe_b64encode(json.dumps(
+        {"kid": jwt.get_unverified_header(ec["Token"])["kid"], "typ": "JWS", "alg": "RS512"}).encode()).rstrip(b"=")
+    with pytest.raises(ClientError) as refused:
+        exchange(f"{forged_header.decode()}.{payload}.{signature}")
+    assert refused.value.response["Error"]["Code"] == "InvalidIdentityToken"
+
+    # The store keeps the algorithm: a restart without the setting goes on with ES256, and
+    # the next key published by the rotation is an EC key too.
+    tegata.restart([])
+    cognito = tegata.client("cognito-identity")
+    assert jwt.get_unverified_header(token("restarted")["Token"])["alg"] == "ES256"
+    listed = keys(tegata, "list")
+    rows = [line.split() for line in listed.stdout.splitlines()[1:]]
+    assert {(row[1], row[2]) for row in rows if row[2] in ("active", "next")} == {("ES256", "active"),
+                                                                                   ("ES256", "next")}, listed.stdout
 
 
 def test_revoking_a_roles_sessions_as_the_console_does(tegata):

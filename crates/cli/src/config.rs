@@ -11,6 +11,7 @@ use tegata_broker::audit::AuditTarget;
 use tegata_broker::profiles::{Profile, ProfileConfig};
 use tegata_broker::throttle::ThrottleLimits;
 use tegata_core::app_users::PasswordCost;
+use tegata_core::tokens::keys::TokenAlgorithm;
 use tegata_server::http_server::ServerOptions;
 use tegata_server::tls::TlsFiles;
 use tegata_server::{AllowedOrigins, Limits};
@@ -39,7 +40,7 @@ pub(crate) struct ServeArgs {
     /// TOML file with any of these settings (keys: listen, data_dir, public_url, database_url,
     /// master_key_file, previous_master_key_file, log, log_format, max_identity_pools,
     /// strict_cognito_trust, explain_denials, metrics, metrics_listen, audit_log,
-    /// signing_key_rotation_days, max_request_bytes, max_concurrent_requests,
+    /// signing_key_rotation_days, token_algorithm, max_request_bytes, max_concurrent_requests,
     /// header_read_timeout_seconds, request_timeout_seconds, shutdown_timeout_seconds,
     /// cors_allowed_origins, tls_cert, tls_key), and the credential broker's `[broker]` table
     /// with its `[[broker.profiles]]` (see the README). Flags and environment variables win
@@ -124,6 +125,14 @@ pub(crate) struct ServeArgs {
     /// [default: 90]
     #[arg(long, env = "TEGATA_SIGNING_KEY_ROTATION_DAYS", value_name = "DAYS")]
     pub signing_key_rotation_days: Option<u32>,
+
+    /// The algorithm of a new deployment's token-signing keys: RS512 (RSA-2048, what Cognito
+    /// issues) or ES256 (ECDSA P-256: AWS STS accepts it from OpenID Connect providers, and a
+    /// signature costs a small fraction of an RSA one). Read at the first start only: the
+    /// store keeps it, and `tegata keys rotate --algorithm` moves an existing deployment.
+    /// [default: RS512]
+    #[arg(long, env = "TEGATA_TOKEN_ALGORITHM", value_name = "RS512|ES256")]
+    pub token_algorithm: Option<TokenAlgorithm>,
 
     /// The largest request body accepted, in bytes; larger ones are refused with HTTP 413 in the
     /// service's error envelope. [default: 1048576]
@@ -211,6 +220,7 @@ struct FileConfig {
     metrics: Option<bool>,
     metrics_listen: Option<String>,
     signing_key_rotation_days: Option<u32>,
+    token_algorithm: Option<String>,
     audit_log: Option<String>,
     max_request_bytes: Option<usize>,
     max_concurrent_requests: Option<usize>,
@@ -346,6 +356,8 @@ pub(crate) struct ServeConfig {
     pub metrics_listen: Option<String>,
     /// Seconds between scheduled rotations of the signing key; `None`: never.
     pub signing_key_rotation: Option<i64>,
+    /// The first signing key's algorithm, when the setting was given.
+    pub token_algorithm: Option<TokenAlgorithm>,
     pub audit: AuditTarget,
     /// The certificate and key to serve https with; plain http without.
     pub tls: Option<TlsFiles>,
@@ -423,6 +435,15 @@ impl ServeArgs {
             {
                 0 => None,
                 days => Some(i64::from(days) * 86_400),
+            },
+            token_algorithm: match self.token_algorithm {
+                Some(algorithm) => Some(algorithm),
+                None => file
+                    .token_algorithm
+                    .as_deref()
+                    .map(str::parse::<TokenAlgorithm>)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("token_algorithm: {e}"))?,
             },
             limits: Limits {
                 max_body_bytes: self

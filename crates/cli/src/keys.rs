@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use tegata_core::SystemRandomness;
 use tegata_core::master_key::MasterKey;
 use tegata_core::store::{Store, StoreError};
-use tegata_core::tokens::keys::{KeyState, SigningKey, SigningKeyRecord};
+use tegata_core::tokens::keys::{KeyState, SigningKey, SigningKeyRecord, TokenAlgorithm};
 use tegata_core::tokens::lifecycle::{
     self, KeyChange, KeyLifecycleError, NEXT_KEY_LOADED_EVERYWHERE, NEXT_KEY_PUBLISHED_EVERYWHERE,
 };
@@ -44,6 +44,13 @@ enum KeysCommand {
         /// node needs to load it.
         #[arg(long)]
         now: bool,
+
+        /// Move the deployment to this algorithm (RS512 or ES256): the next key, which has
+        /// signed nothing, is replaced by one of the algorithm, and every key made afterwards
+        /// uses it. It signs once it may: at once with --now (after the few seconds every node
+        /// needs), else when this command is run again five minutes later.
+        #[arg(long, value_name = "RS512|ES256")]
+        algorithm: Option<TokenAlgorithm>,
     },
     /// Revoke a key: tokens it signed are refused at once, by every node within seconds. Revoking
     /// the active key makes the next key sign at once; a new next key is published.
@@ -63,9 +70,15 @@ pub(crate) fn run(args: KeysArgs) -> anyhow::Result<()> {
             print!("{}", listing(&records, now()));
             anyhow::Ok(())
         }),
-        KeysCommand::Rotate { now: forced } => {
+        KeysCommand::Rotate {
+            now: forced,
+            algorithm,
+        } => {
             let result = crate::block_on(async {
                 let (store, master) = open_checked(&location, &master_key_file).await?;
+                if let Some(algorithm) = algorithm {
+                    change_algorithm(&*store, &master, algorithm).await?;
+                }
                 rotate(&*store, &master, forced).await
             });
             operator_audit::record(&location, "keys rotate", "signing keys", result)
@@ -114,6 +127,31 @@ async fn revoke(store: &dyn Store, master: &MasterKey, kid: &str) -> anyhow::Res
         println!("published {} as the next key", next.kid);
     }
     Ok(change_details(&change))
+}
+
+/// Replace the next key by one of `algorithm`, unless the deployment already makes such keys.
+async fn change_algorithm(
+    store: &dyn Store,
+    master: &MasterKey,
+    algorithm: TokenAlgorithm,
+) -> anyhow::Result<()> {
+    let records = store.signing_keys().await.context("reading the keys")?;
+    let Some(change) =
+        lifecycle::plan_algorithm_change(&records, algorithm, master, now(), &SystemRandomness)?
+    else {
+        return Ok(());
+    };
+    apply(store, &change).await?;
+    if let Some(replaced) = change.transitions.first() {
+        println!(
+            "revoked the next key {}, which had signed nothing",
+            replaced.kid
+        );
+    }
+    if let Some(next) = &change.new_key {
+        println!("published {} ({algorithm}) as the next key", next.kid);
+    }
+    Ok(())
 }
 
 /// What a change did, for the audit line.
@@ -239,9 +277,12 @@ fn timestamp(at: i64) -> String {
         .unwrap_or_else(|| at.to_string())
 }
 
-/// One line per key, oldest first: `KID  STATE  SINCE  MEANING`.
+/// One line per key, oldest first: `KID  ALG  STATE  SINCE  MEANING`.
 fn listing(records: &[SigningKeyRecord], now: i64) -> String {
-    let mut out = format!("{:<43}  {:<7}  {:<20}  NOW\n", "KID", "STATE", "SINCE");
+    let mut out = format!(
+        "{:<43}  {:<5}  {:<7}  {:<20}  NOW\n",
+        "KID", "ALG", "STATE", "SINCE"
+    );
     for key in records {
         let meaning = match key.state {
             KeyState::Next => "published; signs after the next rotation".to_owned(),
@@ -254,8 +295,9 @@ fn listing(records: &[SigningKeyRecord], now: i64) -> String {
             KeyState::Revoked => "its tokens are refused".to_owned(),
         };
         out.push_str(&format!(
-            "{:<43}  {:<7}  {:<20}  {meaning}\n",
+            "{:<43}  {:<5}  {:<7}  {:<20}  {meaning}\n",
             key.kid,
+            key.algorithm,
             key.state.as_str(),
             timestamp(key.state_changed_at)
         ));

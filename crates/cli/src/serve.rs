@@ -29,7 +29,8 @@ use tegata_core::sts::{Sts, StsShared};
 use tegata_core::tokens::TokenIssuer;
 use tegata_core::tokens::federation::ExternalKeys;
 use tegata_core::tokens::keeper::{self, KeyChangeKind, KeyKeeper, RingSource};
-use tegata_core::tokens::keys::KeyRing;
+use tegata_core::tokens::keys::{KeyRing, TokenAlgorithm};
+use tegata_core::tokens::lifecycle;
 use tegata_core::{Deployment, Randomness, SystemRandomness};
 use tegata_server::auth::Authenticator;
 use tegata_server::authorize::{Authorizer, Explanations};
@@ -138,7 +139,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "sqlite"
     };
 
-    let deployment = bootstrap(&*store, &master, rng.clone(), &data_dir).await?;
+    let deployment = bootstrap(
+        &*store,
+        &master,
+        config.token_algorithm.unwrap_or_default(),
+        rng.clone(),
+        &data_dir,
+    )
+    .await?;
     let clock = clock(&config);
     let admin_secret = deployment
         .admin_key
@@ -505,17 +513,19 @@ impl tegata_broker::backend::Now for ClockSeconds {
 async fn bootstrap(
     store: &dyn Store,
     master: &Arc<MasterKey>,
+    algorithm: TokenAlgorithm,
     rng: Arc<dyn Randomness>,
     data_dir: &Path,
 ) -> anyhow::Result<Bootstrap> {
     let now = unix_now();
     let master_for_keygen = master.clone();
     // RSA key generation takes tens of milliseconds of CPU: keep it off the async workers.
-    let candidate =
-        tokio::task::spawn_blocking(move || Bootstrap::prepare(&master_for_keygen, now, &*rng))
-            .await
-            .context("preparing the first-start state")?
-            .context("preparing the first-start state")?;
+    let candidate = tokio::task::spawn_blocking(move || {
+        Bootstrap::prepare(&master_for_keygen, algorithm, now, &*rng)
+    })
+    .await
+    .context("preparing the first-start state")?
+    .context("preparing the first-start state")?;
     let stored = store
         .bootstrap(&candidate)
         .await
@@ -538,6 +548,19 @@ async fn load_keys(
     now: i64,
 ) -> anyhow::Result<(KeyRing, RingSource)> {
     let records = store.signing_keys().await.context("reading signing keys")?;
+    // The setting chooses the first key's algorithm; afterwards the store holds the
+    // deployment's, which only `tegata keys rotate --algorithm` changes (nodes started with
+    // different settings would otherwise take turns replacing each other's next key).
+    let stored = lifecycle::deployment_algorithm(&records);
+    if let Some(wanted) = config.token_algorithm
+        && wanted != stored
+    {
+        tracing::warn!(
+            setting = %wanted,
+            deployment = %stored,
+            "--token-algorithm applies to a new deployment; this one makes {stored} keys: run              `tegata keys rotate --algorithm {wanted}` to move it"
+        );
+    }
     keeper::load_ring(&records, master, now)
         .map_err(anyhow::Error::msg)
         .with_context(|| {

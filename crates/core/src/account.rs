@@ -123,9 +123,11 @@ pub struct Bootstrap {
 }
 
 impl Bootstrap {
-    /// A candidate first-start state. Generating the RSA key takes tens of milliseconds.
+    /// A candidate first-start state, its signing key of `algorithm`. Generating an RSA key takes
+    /// tens of milliseconds.
     pub fn prepare(
         master: &MasterKey,
+        algorithm: keys::TokenAlgorithm,
         now: UnixSeconds,
         rng: &dyn Randomness,
     ) -> Result<Self, SigningKeyError> {
@@ -136,7 +138,8 @@ impl Bootstrap {
         let user_id = ids::unique_id("AIDA", rng);
         let (admin_key, _secret) =
             AccessKeyRecord::generate(ADMIN_USER_NAME, &user_id, master, now, rng);
-        let signing_key = keys::generate_signing_key(master, KeyState::Active, now, rng)?;
+        let signing_key =
+            keys::generate_signing_key(master, algorithm, KeyState::Active, now, rng)?;
         Ok(Self {
             account,
             admin_key,

@@ -26,12 +26,18 @@ pub struct OpenIdConfiguration {
 
 pub async fn openid_configuration(State(state): State<Arc<AppState>>) -> Response {
     let issuer = state.deployment.issuer.clone();
+    let mut algorithms = state.issuer.keys().algorithms();
+    if algorithms.is_empty() {
+        algorithms.push(tegata_core::tokens::keys::RS512);
+    }
     let doc = OpenIdConfiguration {
         jwks_uri: format!("{issuer}{JWKS_PATH}"),
         issuer,
         response_types_supported: vec!["id_token"],
         subject_types_supported: vec!["public"],
-        id_token_signing_alg_values_supported: vec![tegata_core::tokens::keys::RS512],
+        // The algorithms of the keys in the key set: RS512, and ES256 where the deployment
+        // has moved to it (both while tokens of each still verify).
+        id_token_signing_alg_values_supported: algorithms,
         claims_supported: vec!["sub", "aud", "amr", "iss", "exp", "iat"],
     };
     cached(Json(doc).into_response())

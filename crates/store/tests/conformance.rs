@@ -21,7 +21,7 @@ use tegata_core::iam::{
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SeededRandomness;
 use tegata_core::store::{DeleteRoleOutcome, LinkOutcome, Login, PairOutcome, Store, StoreError};
-use tegata_core::tokens::keys::{KeyState, SigningKeyRecord};
+use tegata_core::tokens::keys::{KeyState, SigningKeyRecord, TokenAlgorithm};
 use tegata_core::tokens::lifecycle;
 use tegata_testkit::PgCluster;
 
@@ -70,7 +70,7 @@ async fn bootstrap_keeps_the_first(store: Arc<dyn Store>) {
     let rng = SeededRandomness::new(1);
     let master = MasterKey::generate(&rng);
     let candidates: Vec<Bootstrap> = (0..4)
-        .map(|i| Bootstrap::prepare(&master, i, &rng).unwrap())
+        .map(|i| Bootstrap::prepare(&master, TokenAlgorithm::Rs512, i, &rng).unwrap())
         .collect();
     let mut tasks = Vec::new();
     for candidate in candidates.clone() {
@@ -116,14 +116,16 @@ async fn signing_key_changes_are_compare_and_set(store: Arc<dyn Store>) {
     let rng = SeededRandomness::new(5);
     let master = MasterKey::generate(&rng);
     store
-        .bootstrap(&Bootstrap::prepare(&master, 10, &rng).unwrap())
+        .bootstrap(&Bootstrap::prepare(&master, TokenAlgorithm::Es256, 10, &rng).unwrap())
         .await
         .unwrap();
     let states =
         |keys: &[SigningKeyRecord]| -> Vec<KeyState> { keys.iter().map(|k| k.state).collect() };
 
-    // Two nodes publish a next key at once: one is stored.
+    // Two nodes publish a next key at once: one is stored. It is an EC key like the first
+    // (new keys follow the deployment's algorithm, which the store holds).
     let keys = store.signing_keys().await.unwrap();
+    assert_eq!(keys[0].algorithm, "ES256");
     let nexts: Vec<_> = (0..2)
         .map(|_| {
             lifecycle::plan_next_key(&keys, &master, 20, &rng)

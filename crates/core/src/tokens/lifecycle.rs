@@ -9,7 +9,9 @@
 use crate::UnixSeconds;
 use crate::master_key::MasterKey;
 use crate::random::Randomness;
-use crate::tokens::keys::{KeyState, SigningKeyError, SigningKeyRecord, generate_signing_key};
+use crate::tokens::keys::{
+    KeyState, SigningKeyError, SigningKeyRecord, TokenAlgorithm, generate_signing_key,
+};
 use crate::tokens::verify::EXPIRY_LEEWAY_SECONDS;
 
 /// The longest a token of this deployment lives: GetOpenIdTokenForDeveloperIdentity's largest
@@ -98,6 +100,46 @@ fn find(records: &[SigningKeyRecord], state: KeyState) -> Option<&SigningKeyReco
     records.iter().find(|r| r.state == state)
 }
 
+/// The algorithm of the keys the deployment makes: the next key's (the one that signs after the
+/// next rotation), else the active key's. It lives in the store rather than in each node's
+/// settings, so that nodes started with different settings cannot take turns replacing each
+/// other's next key; `tegata keys rotate --algorithm` changes it.
+pub fn deployment_algorithm(records: &[SigningKeyRecord]) -> TokenAlgorithm {
+    find(records, KeyState::Next)
+        .or_else(|| find(records, KeyState::Active))
+        .and_then(|r| TokenAlgorithm::parse(&r.algorithm))
+        .unwrap_or_default()
+}
+
+/// Moving the deployment to `algorithm`: the next key, which has signed nothing, is revoked and
+/// a next key of the new algorithm is published; it signs from the next rotation on. `None`
+/// when the deployment already makes keys of that algorithm.
+pub fn plan_algorithm_change(
+    records: &[SigningKeyRecord],
+    algorithm: TokenAlgorithm,
+    master: &MasterKey,
+    now: UnixSeconds,
+    rng: &dyn Randomness,
+) -> Result<Option<KeyChange>, KeyLifecycleError> {
+    if deployment_algorithm(records) == algorithm {
+        return Ok(None);
+    }
+    Ok(Some(KeyChange {
+        at: now,
+        transitions: find(records, KeyState::Next)
+            .map(|next| transition(next, KeyState::Revoked))
+            .into_iter()
+            .collect(),
+        new_key: Some(generate_signing_key(
+            master,
+            algorithm,
+            KeyState::Next,
+            now,
+            rng,
+        )?),
+    }))
+}
+
 /// A next key, made now, when the deployment has none: it is published at once and signs at
 /// the next rotation. `None` when there is one already.
 pub fn plan_next_key(
@@ -109,10 +151,17 @@ pub fn plan_next_key(
     if find(records, KeyState::Next).is_some() {
         return Ok(None);
     }
+    let algorithm = deployment_algorithm(records);
     Ok(Some(KeyChange {
         at: now,
         transitions: Vec::new(),
-        new_key: Some(generate_signing_key(master, KeyState::Next, now, rng)?),
+        new_key: Some(generate_signing_key(
+            master,
+            algorithm,
+            KeyState::Next,
+            now,
+            rng,
+        )?),
     }))
 }
 
@@ -141,7 +190,13 @@ pub fn plan_rotation(
             transition(active, KeyState::Retired),
             transition(next, KeyState::Active),
         ],
-        new_key: Some(generate_signing_key(master, KeyState::Next, now, rng)?),
+        new_key: Some(generate_signing_key(
+            master,
+            deployment_algorithm(records),
+            KeyState::Next,
+            now,
+            rng,
+        )?),
     })
 }
 
@@ -189,7 +244,13 @@ pub fn plan_revocation(
         }
     };
     let new_key = if new_next {
-        Some(generate_signing_key(master, KeyState::Next, now, rng)?)
+        Some(generate_signing_key(
+            master,
+            deployment_algorithm(records),
+            KeyState::Next,
+            now,
+            rng,
+        )?)
     } else {
         None
     };
@@ -331,5 +392,47 @@ mod tests {
             Err(KeyLifecycleError::NoNextKey)
         ));
         assert!(!verifies_at(&keys[0], 0));
+    }
+
+    #[test]
+    fn an_algorithm_change_replaces_the_next_key_and_takes_effect_at_the_rotation() {
+        let rng = SeededRandomness::new(4);
+        let master = MasterKey::generate(&rng);
+        let mut keys = vec![
+            record("a", KeyState::Active, 0),
+            record("n", KeyState::Next, 1),
+        ];
+        assert_eq!(deployment_algorithm(&keys), TokenAlgorithm::Rs512);
+        assert!(
+            plan_algorithm_change(&keys, TokenAlgorithm::Rs512, &master, 5, &rng)
+                .unwrap()
+                .is_none()
+        );
+
+        let change = plan_algorithm_change(&keys, TokenAlgorithm::Es256, &master, 5, &rng)
+            .unwrap()
+            .unwrap();
+        // The RSA next key, which never signed, is revoked; the active key signs on.
+        assert_eq!(change.new_active(), None);
+        assert_eq!(
+            change.transitions,
+            vec![KeyTransition {
+                kid: "n".into(),
+                from: KeyState::Next,
+                to: KeyState::Revoked
+            }]
+        );
+        apply(&mut keys, change);
+        assert_eq!(deployment_algorithm(&keys), TokenAlgorithm::Es256);
+
+        // Every key made from now on is an EC key: the rotation's new next key, and the one
+        // published after a revocation.
+        let rotation = plan_rotation(&keys, 0, &master, 20, &rng).unwrap();
+        assert_eq!(rotation.new_key.as_ref().unwrap().algorithm, "ES256");
+        apply(&mut keys, rotation);
+        assert_eq!(keys[2].algorithm, "ES256");
+        let active = keys[2].kid.clone();
+        let revocation = plan_revocation(&keys, &active, &master, 30, &rng).unwrap();
+        assert_eq!(revocation.new_key.as_ref().unwrap().algorithm, "ES256");
     }
 }

@@ -1,7 +1,8 @@
 //! Verifying a web identity token (AssumeRoleWithWebIdentity's `WebIdentityToken`).
 //!
 //! Only tokens signed by one of this deployment's keys are accepted, found by `kid`, with RS256
-//! or RS512 (never `none` or an HMAC algorithm, whatever the header claims), the deployment's
+//! or RS512 for an RSA key and ES256 for an EC key (never `none`, an HMAC algorithm, or an
+//! algorithm of the other key family, whatever the header claims), the deployment's
 //! issuer, and an `exp` still in the future (with a small leeway for clock differences between
 //! nodes). The audience is not checked here: for Cognito tokens AWS leaves it to the role's trust
 //! policy (`cognito-identity.amazonaws.com:aud`).
@@ -15,7 +16,7 @@ use serde::Deserialize;
 
 use crate::UnixSeconds;
 use crate::tokens::claims::SessionTagsClaim;
-use crate::tokens::keys::KeyRing;
+use crate::tokens::keys::{KeyRing, TokenAlgorithm};
 
 /// Why a presented token was refused. The messages are AWS's; each service answers them with its
 /// own code (STS: `InvalidIdentityToken`, `ExpiredTokenException`).
@@ -78,9 +79,12 @@ pub fn verify(
     now: UnixSeconds,
 ) -> Result<WebIdentityClaims, TokenError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid(NOT_A_JWT))?;
-    if !matches!(header.alg, Algorithm::RS256 | Algorithm::RS512) {
+    if !matches!(
+        header.alg,
+        Algorithm::RS256 | Algorithm::RS512 | Algorithm::ES256
+    ) {
         return Err(invalid(format!(
-            "The ID Token is signed with {:?}; only RS256 and RS512 are accepted.",
+            "The ID Token is signed with {:?}; only RS256, RS512 and ES256 are accepted.",
             header.alg
         )));
     }
@@ -89,6 +93,15 @@ pub fn verify(
         .as_deref()
         .and_then(|kid| keys.verifying(kid))
         .ok_or_else(|| invalid(UNKNOWN_KEY))?;
+    let fits_the_key = match key.algorithm() {
+        TokenAlgorithm::Rs512 => matches!(header.alg, Algorithm::RS256 | Algorithm::RS512),
+        TokenAlgorithm::Es256 => header.alg == Algorithm::ES256,
+    };
+    if !fits_the_key {
+        return Err(invalid(
+            "The ID Token's algorithm does not match the identity provider's key.",
+        ));
+    }
     let mut validation = Validation::new(header.alg);
     validation.leeway = EXPIRY_LEEWAY_SECONDS;
     validation.validate_aud = false;
@@ -128,6 +141,7 @@ mod tests {
     use super::*;
     use crate::master_key::MasterKey;
     use crate::random::SeededRandomness;
+    use crate::tokens::keys::TokenAlgorithm;
     use crate::tokens::keys::{KeyState, SigningKey, generate_signing_key};
 
     const ISSUER: &str = "https://tokens.example.com";
@@ -138,7 +152,9 @@ mod tests {
         RING.get_or_init(|| {
             let rng = SeededRandomness::new(21);
             let master = MasterKey::generate(&rng);
-            let record = generate_signing_key(&master, KeyState::Active, 0, &rng).unwrap();
+            let record =
+                generate_signing_key(&master, TokenAlgorithm::Rs512, KeyState::Active, 0, &rng)
+                    .unwrap();
             let key = SigningKey::load(&record, &master).unwrap();
             (
                 KeyRing::new(vec![SigningKey::load(&record, &master).unwrap()]),
@@ -188,6 +204,54 @@ mod tests {
             verify(&token, ring, "https://elsewhere.example.com", exp),
             Err(TokenError::Invalid(_))
         ));
+    }
+
+    /// An EC key's tokens verify as ES256 and only as ES256; an RSA key's never as ES256.
+    #[test]
+    fn es256_tokens_verify_by_their_own_key_family_only() {
+        let rng = SeededRandomness::new(22);
+        let master = MasterKey::generate(&rng);
+        let load = |algorithm| {
+            let record =
+                generate_signing_key(&master, algorithm, KeyState::Active, 0, &rng).unwrap();
+            SigningKey::load(&record, &master).unwrap()
+        };
+        let (ec, rsa) = (load(TokenAlgorithm::Es256), load(TokenAlgorithm::Rs512));
+        let (ec_kid, rsa_kid) = (ec.kid().to_owned(), rsa.kid().to_owned());
+        let exp = 1_800_000_000;
+        let es256 = token(&ec, exp);
+        let rs512 = token(&rsa, exp);
+        let ring = KeyRing::new(vec![ec, rsa]);
+        assert_eq!(verify(&es256, &ring, ISSUER, exp).unwrap().exp, exp);
+        assert_eq!(verify(&rs512, &ring, ISSUER, exp).unwrap().exp, exp);
+
+        // The same payload and signature under a header naming the other key or algorithm.
+        let swap_header = |token: &str, header: serde_json::Value| {
+            let rest = token.split_once('.').unwrap().1;
+            let header = URL_SAFE_NO_PAD.encode(header.to_string());
+            format!("{header}.{rest}")
+        };
+        for forged in [
+            swap_header(&es256, serde_json::json!({"kid": ec_kid, "alg": "RS512"})),
+            swap_header(&es256, serde_json::json!({"kid": rsa_kid, "alg": "ES256"})),
+            swap_header(&rs512, serde_json::json!({"kid": ec_kid, "alg": "RS512"})),
+            swap_header(&rs512, serde_json::json!({"kid": rsa_kid, "alg": "ES256"})),
+            swap_header(&es256, serde_json::json!({"kid": ec_kid, "alg": "ES384"})),
+        ] {
+            assert!(
+                matches!(
+                    verify(&forged, &ring, ISSUER, exp),
+                    Err(TokenError::Invalid(_))
+                ),
+                "{forged}"
+            );
+        }
+        // A signature altered by one bit.
+        let mut tampered = es256.clone().into_bytes();
+        let last = tampered.len() - 2;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        assert!(verify(&tampered, &ring, ISSUER, exp).is_err());
     }
 
     proptest! {
