@@ -9,7 +9,9 @@ use tegata_core::master_key::MasterKey;
 use tegata_core::random::SystemRandomness;
 use tegata_core::sts::credentials::{CredentialMinter, SessionClaims};
 use tegata_core::tokens::claims::{OpenIdClaims, developer_amr};
-use tegata_core::tokens::keys::{KeyRing, KeyState, SigningKey, generate_signing_key};
+use tegata_core::tokens::keys::{
+    KeyRing, KeyState, SigningKey, TokenAlgorithm, generate_signing_key,
+};
 use tegata_core::tokens::verify as web_identity;
 use tegata_policy::{Context, PolicyDocument, PolicyKind, Principal, Request};
 
@@ -19,10 +21,10 @@ fn main() {
 
 const POOL: &str = "us-east-1:11111111-2222-4333-8444-555555555555";
 
-fn key_ring() -> KeyRing {
+fn key_ring(algorithm: TokenAlgorithm) -> KeyRing {
     let rng = SystemRandomness;
     let master = MasterKey::generate(&rng);
-    let record = generate_signing_key(&master, KeyState::Active, 0, &rng).unwrap();
+    let record = generate_signing_key(&master, algorithm, KeyState::Active, 0, &rng).unwrap();
     KeyRing::new(vec![SigningKey::load(&record, &master).unwrap()])
 }
 
@@ -41,17 +43,17 @@ fn claims(now: i64) -> OpenIdClaims {
     }
 }
 
-#[divan::bench]
-fn jws_sign_rs512(bencher: Bencher) {
-    let keys = key_ring();
+#[divan::bench(args = [TokenAlgorithm::Rs512, TokenAlgorithm::Es256])]
+fn jws_sign(bencher: Bencher, algorithm: TokenAlgorithm) {
+    let keys = key_ring(algorithm);
     let key = keys.active().unwrap().clone();
     let claims = claims(1_900_000_000);
     bencher.bench(|| key.sign_jws(divan::black_box(&claims)));
 }
 
-#[divan::bench]
-fn jws_verify_rs512(bencher: Bencher) {
-    let keys = key_ring();
+#[divan::bench(args = [TokenAlgorithm::Rs512, TokenAlgorithm::Es256])]
+fn jws_verify(bencher: Bencher, algorithm: TokenAlgorithm) {
+    let keys = key_ring(algorithm);
     let now = 1_900_000_000;
     let token = keys.active().unwrap().sign_jws(&claims(now));
     bencher.bench(|| {

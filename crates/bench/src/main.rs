@@ -1,8 +1,9 @@
 //! `tegata-bench`: drive a tegata server over HTTP/1.1 keep-alive with a closed loop of
 //! concurrent clients and report throughput, latency percentiles, errors, and the server's CPU
-//! time and peak memory — next to the machine's own limits measured in the same run (the RS512
-//! signing rate of tegata's signer on every core, and a trivial endpoint on the same HTTP stack)
-//! and, optionally, next to peers such as moto.
+//! time and peak memory — next to the machine's own limits measured in the same run (the signing
+//! rate of tegata's signer on every core, and a trivial endpoint on the same HTTP stack) and,
+//! optionally, next to peers such as moto. Then, in an open loop (requests sent on a schedule),
+//! the latency users see at a fixed fraction of the rate the closed loop reached.
 //!
 //! Not part of the test suite: `scripts/bench` builds it in release mode, starts the peers, and
 //! records the figures in BENCHMARKS.md.
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use tegata_core::tokens::keys::TokenAlgorithm;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -60,6 +62,25 @@ pub struct Args {
     /// A peer to run the same scenarios against, as NAME=URL (for example moto=http://127.0.0.1:5000).
     #[arg(long, value_name = "NAME=URL")]
     pub peer: Vec<String>,
+    /// The algorithm of the tokens the server signs (`--token-algorithm` of `tegata serve`),
+    /// and of the signing ceiling the flows are compared with: RS512 or ES256.
+    #[arg(long, default_value = "RS512")]
+    pub token_algorithm: TokenAlgorithm,
+    /// Scenarios also run in an open loop after their closed-loop measurement: flows started on
+    /// a fixed schedule at 50 % and 80 % of the rate the closed loop reached, latency counted
+    /// from each flow's scheduled start (so a server that falls behind is charged for the
+    /// flows that wait). `none` for none.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "basic-new,basic-existing"
+    )]
+    pub open_loop: Vec<String>,
+    /// Also run basic-new on a throw-away PostgreSQL cluster (initdb and postgres from
+    /// /usr/lib/postgresql, run as the `postgres` user when this runs as root), beside the
+    /// embedded SQLite store's figure of the same run.
+    #[arg(long)]
+    pub postgres: bool,
     /// The tegata binary to start (default: `tegata` beside this program).
     #[arg(long, value_name = "PATH")]
     pub tegata_bin: Option<PathBuf>,
@@ -74,6 +95,13 @@ impl Args {
     }
     pub fn duration(&self) -> Duration {
         Duration::from_secs(self.duration)
+    }
+    pub fn algorithm(&self) -> TokenAlgorithm {
+        self.token_algorithm
+    }
+    /// The arguments every server of the run starts with.
+    pub fn server_args(&self) -> Vec<&'static str> {
+        vec!["--token-algorithm", self.token_algorithm.as_str()]
     }
 }
 

@@ -16,7 +16,7 @@ use tegata_core::app_users::{AppUsers, PasswordCost, PasswordHashing};
 use tegata_core::master_key::MasterKey;
 use tegata_core::random::SystemRandomness;
 use tegata_core::tokens::claims::{OpenIdClaims, developer_amr};
-use tegata_core::tokens::keys::{KeyState, SigningKey, generate_signing_key};
+use tegata_core::tokens::keys::{KeyState, SigningKey, TokenAlgorithm, generate_signing_key};
 
 use crate::Args;
 use crate::http1::{Conn, request};
@@ -521,14 +521,51 @@ async fn closed_loop(
     total
 }
 
-/// The rate at which tegata's own JWS signer produces RS512 tokens, one thread per core.
-fn rs512_ceiling(duration: Duration) -> f64 {
+/// A ceiling measured in the same run: its rate, and (for the signing ceiling) the CPU one
+/// signature costs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Ceiling {
+    pub rate: f64,
+    pub cpu_us_per_unit: Option<f64>,
+}
+
+/// User plus system CPU seconds of a process, from `/proc/<pid>/stat` (`self` for this one).
+fn process_cpu_seconds(pid: &str, clock_ticks: f64) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / clock_ticks
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// The rate at which tegata's own JWS signer produces tokens of `algorithm`, one thread per
+/// core, and the CPU each signature costs (this process's CPU time over the slice, in which
+/// nothing else of it runs, divided by the signatures).
+fn signing_ceiling(algorithm: TokenAlgorithm, duration: Duration) -> Ceiling {
     let rng = SystemRandomness;
     let master = MasterKey::generate(&rng);
-    let record = generate_signing_key(&master, KeyState::Active, 0, &rng).expect("RSA keygen");
+    let record =
+        generate_signing_key(&master, algorithm, KeyState::Active, 0, &rng).expect("keygen");
     // The same signing function `GetOpenIdTokenForDeveloperIdentity` runs on its signer threads.
     let key = Arc::new(SigningKey::load(&record, &master).expect("key loads"));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ticks = clock_ticks();
+    let cpu_before = process_cpu_seconds("self", ticks);
     let deadline = Instant::now() + duration;
     let start = Instant::now();
     let handles: Vec<_> = (0..threads)
@@ -557,7 +594,11 @@ fn rs512_ceiling(duration: Duration) -> f64 {
         })
         .collect();
     let total: u64 = handles.into_iter().map(|h| h.join().unwrap_or(0)).sum();
-    total as f64 / start.elapsed().as_secs_f64()
+    let cpu = process_cpu_seconds("self", ticks) - cpu_before;
+    Ceiling {
+        rate: total as f64 / start.elapsed().as_secs_f64(),
+        cpu_us_per_unit: (total > 0).then(|| cpu * 1e6 / total as f64),
+    }
 }
 
 /// A `tegata serve` started for the benchmark, in a scratch data directory.
@@ -571,10 +612,13 @@ pub(crate) struct Tegata {
 }
 
 impl Tegata {
-    fn start(binary: &Path) -> anyhow::Result<Self> {
-        let data_dir = std::env::temp_dir().join(format!("tegata-bench-{}", std::process::id()));
+    /// A new deployment in a scratch directory (`name` tells the directories of one run apart),
+    /// with `extra` arguments.
+    fn start(binary: &Path, name: &str, extra: &[&str]) -> anyhow::Result<Self> {
+        let data_dir =
+            std::env::temp_dir().join(format!("tegata-bench-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data_dir);
-        Self::start_in(binary, data_dir, &[])
+        Self::start_in(binary, data_dir, extra)
     }
 
     /// Stop the server and start it again on the same data, with `extra` arguments.
@@ -607,12 +651,7 @@ impl Tegata {
         let addr = rx
             .recv_timeout(Duration::from_secs(60))
             .context("tegata did not start")?;
-        let clock_ticks = Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0);
+        let clock_ticks = clock_ticks();
         Ok(Self {
             child,
             addr,
@@ -624,18 +663,7 @@ impl Tegata {
 
     /// User plus system CPU time of the server process so far, from /proc.
     pub(crate) fn cpu_seconds(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
-        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (ticks(11) + ticks(12)) / self.clock_ticks
+        process_cpu_seconds(&self.child.id().to_string(), self.clock_ticks)
     }
 
     /// Peak resident set size (VmHWM) of the server process, in KiB.
@@ -858,7 +886,13 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
         args.duration
     );
 
-    let server = Tegata::start(&binary)?;
+    let open_loop_scenarios: Vec<Scenario> = args
+        .open_loop
+        .iter()
+        .filter(|s| s.as_str() != "none")
+        .map(|s| Scenario::parse(s))
+        .collect::<anyhow::Result<_>>()?;
+    let server = Tegata::start(&binary, "main", &args.server_args())?;
     let target = Arc::new(prepare_tegata(&server, "bench", args.clients).await?);
 
     let peers = args
@@ -890,7 +924,7 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
             &mut report,
             scenario.name(),
             &m,
-            Some(ceiling),
+            Some(ceiling.rate),
             args.clients,
         );
         ceilings.push((scenario, ceiling));
@@ -901,6 +935,10 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
         "\nCeilings, each measured in slices alternating with its scenario's (so both see the same \
          machine):\n\n| scenario | ceiling | rate/s |\n|---|---|---|"
     );
+    let signing_limit = format!(
+        "{} signatures by tegata's signer, all cores",
+        args.algorithm()
+    );
     for (scenario, ceiling) in &ceilings {
         let limit = match scenario {
             Scenario::CallerIdentity => {
@@ -909,10 +947,16 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
             Scenario::Guest => {
                 "trivial endpoint (GET /healthz) requests/s; a guest flow is two requests"
             }
-            _ => "RS512 signatures by tegata's signer, all cores",
+            _ => &signing_limit,
         };
-        let _ = writeln!(report, "| {} | {limit} | {ceiling:.0} |", scenario.name());
+        let _ = writeln!(
+            report,
+            "| {} | {limit} | {:.0} |",
+            scenario.name(),
+            ceiling.rate
+        );
     }
+    beyond_the_signature(&mut report, args, &results, &ceilings);
     let _ = writeln!(
         report,
         "\nLatency per call:\n\n| scenario | call | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|---|"
@@ -972,6 +1016,36 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
         }
     }
 
+    if !open_loop_scenarios.is_empty() {
+        let mut rows = Vec::new();
+        for &scenario in &open_loop_scenarios {
+            let Some((_, closed)) = results.iter().find(|(s, _)| *s == scenario) else {
+                bail!(
+                    "--open-loop {}: run the scenario in the closed loop too (--scenarios)",
+                    scenario.name()
+                );
+            };
+            for load in [0.5, 0.8] {
+                let rate = closed.rate() * load;
+                eprintln!(
+                    "running {} in an open loop at {rate:.0} flows/s ({:.0} % of the closed \
+                     loop's) …",
+                    scenario.name(),
+                    load * 100.0
+                );
+                let m = open_loop(&target, scenario, rate, args.warmup(), args.duration()).await;
+                rows.push((scenario, load, rate, m));
+            }
+        }
+        open_loop_report(&mut report, &rows);
+    }
+    if args.postgres {
+        let sqlite = results
+            .iter()
+            .find(|(s, _)| *s == Scenario::BasicNew)
+            .map(|(_, m)| m);
+        postgres(&mut report, args, &binary, sqlite).await?;
+    }
     if let Some(total) = args.prefill {
         sustained(&mut report, args, &server, total).await?;
     }
@@ -988,6 +1062,229 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
     Ok(report)
 }
 
+/// For each scenario that signs one token per flow: the server's CPU per flow, the CPU one
+/// signature costs (measured in the ceiling's slices of the same run), and the rest.
+fn beyond_the_signature(
+    report: &mut String,
+    args: &Args,
+    results: &[(Scenario, Measurement)],
+    ceilings: &[(Scenario, Ceiling)],
+) {
+    let mut rows = String::new();
+    for ((scenario, m), (_, ceiling)) in results.iter().zip(ceilings) {
+        if let (Some(flow), Some(signature)) = (cpu_per_flow_us(m), ceiling.cpu_us_per_unit) {
+            let _ = writeln!(
+                rows,
+                "| {} | {flow:.0} | {signature:.0} | **{:.0}** |",
+                scenario.name(),
+                flow - signature
+            );
+        }
+    }
+    if !rows.is_empty() {
+        let _ = write!(
+            report,
+            "\nThe cost beyond the signature (server CPU per flow minus the CPU of one {} \
+             signature alone, both from this run):\n\n| scenario | server CPU µs/flow | one \
+             signature µs | beyond the signature µs |\n|---|---|---|---|\n{rows}",
+            args.algorithm()
+        );
+    }
+}
+
+/// Flows started on a schedule, `rate` a second, for `warmup` (not counted) and then
+/// `duration`. A pool of connections takes the scheduled starts in turn, each waiting for its
+/// flow's answer; a flow's latency counts from its scheduled start, not from when a connection
+/// was free to send it, so the flows a slow server makes wait are charged to it (coordinated
+/// omission is counted). With 64 connections the schedule can only slip when 64 flows are in
+/// flight at once, and then the wait is counted too.
+async fn open_loop(
+    target: &Arc<Target>,
+    scenario: Scenario,
+    rate: f64,
+    warmup: Duration,
+    duration: Duration,
+) -> Measurement {
+    const CONNECTIONS: u64 = 64;
+    let run = RUN.fetch_add(1, Ordering::Relaxed) * 1_000_000 + std::process::id() as u64;
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1.0));
+    // The connections open before the schedule starts.
+    let start = Instant::now() + Duration::from_millis(200);
+    let measure_from = start + warmup;
+    let end = measure_from + duration;
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for id in 0..CONNECTIONS {
+        let mut client = Client {
+            conn: Conn::new(&target.addr),
+            target: target.clone(),
+            scenario,
+            // Apart from the closed loop's clients, whose counters may name the same users.
+            id: 10_000 + id,
+            counter: 0,
+            run,
+            presigned: if scenario == Scenario::CallerIdentity {
+                caller_identity_request(target, id as usize % target.sessions.len().max(1))
+            } else {
+                Vec::new()
+            },
+        };
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut m = Measurement::default();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let scheduled = start + interval.mul_f64(i as f64);
+                if scheduled >= end {
+                    break;
+                }
+                tokio::time::sleep_until(scheduled.into()).await;
+                let result = client.step().await;
+                if scheduled < measure_from {
+                    continue;
+                }
+                match result {
+                    Ok(ops) => {
+                        m.flows += 1;
+                        m.flow_latency.push(micros(scheduled));
+                        for (op, us) in ops {
+                            m.op_latency.entry(op).or_default().push(us);
+                        }
+                    }
+                    Err(e) => {
+                        m.errors += 1;
+                        m.first_error.get_or_insert(e);
+                    }
+                }
+            }
+            m
+        }));
+    }
+    let mut total = Measurement::default();
+    for task in tasks {
+        total.absorb(task.await.expect("client task"));
+    }
+    // The offered schedule's length: flows that finish late count against latency, not rate.
+    total.seconds = duration.as_secs_f64();
+    total
+}
+
+fn open_loop_report(report: &mut String, rows: &[(Scenario, f64, f64, Measurement)]) {
+    let _ = write!(
+        report,
+        "\n### Open loop: latency at a fixed rate\n\nFlows started on a schedule at a fraction \
+         of the rate the closed loop reached above, latency counted from each flow's scheduled \
+         start (64 connections).\n\n| scenario | load | offered flows/s | completed flows/s | \
+         p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors |\n|---|---|---|---|---|---|---|---|---|---|\n"
+    );
+    for (scenario, load, rate, m) in rows {
+        let _ = writeln!(
+            report,
+            "| {} | {:.0} % | {rate:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+            scenario.name(),
+            load * 100.0,
+            m.rate(),
+            percentile(&m.flow_latency, 50.0),
+            percentile(&m.flow_latency, 90.0),
+            percentile(&m.flow_latency, 99.0),
+            percentile(&m.flow_latency, 99.9),
+            percentile(&m.flow_latency, 100.0),
+            m.errors
+        );
+    }
+    for (scenario, load, _, m) in rows {
+        if let Some(e) = &m.first_error {
+            let _ = writeln!(
+                report,
+                "\nFirst error in {} at {:.0} %: {}",
+                scenario.name(),
+                load * 100.0,
+                e.chars().take(300).collect::<String>()
+            );
+        }
+    }
+}
+
+/// User plus system CPU seconds of every process named `postgres` (the postmaster and its
+/// backends), for what the database costs per flow.
+fn postgres_cpu_seconds(clock_ticks: f64) -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            name.bytes().all(|b| b.is_ascii_digit()).then_some(name)
+        })
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == "postgres")
+        })
+        .map(|pid| process_cpu_seconds(&pid, clock_ticks))
+        .sum()
+}
+
+/// basic-new on a throw-away PostgreSQL cluster with PostgreSQL's default durability, beside the
+/// SQLite figure of the same run; with the database's own CPU per flow.
+async fn postgres(
+    report: &mut String,
+    args: &Args,
+    binary: &Path,
+    sqlite: Option<&Measurement>,
+) -> anyhow::Result<()> {
+    eprintln!("starting a throw-away PostgreSQL cluster …");
+    let cluster = tegata_testkit::PgCluster::start_durable();
+    let url = cluster.create_database();
+    let mut server_args = args.server_args();
+    server_args.extend(["--database-url", url.as_str()]);
+    let server = Tegata::start(binary, "postgres", &server_args)?;
+    let target = Arc::new(prepare_tegata(&server, "pg", 0).await?);
+    eprintln!("running basic-new on PostgreSQL, alternating with its ceiling …");
+    let ticks = clock_ticks();
+    let db_before = postgres_cpu_seconds(ticks);
+    let (m, ceiling, _) = interleaved(args, &target, &server, Scenario::BasicNew, &[]).await;
+    let db_cpu = postgres_cpu_seconds(ticks) - db_before;
+    drop(server);
+    drop(cluster);
+    let _ = write!(
+        report,
+        "\n### basic-new on PostgreSQL (throw-away cluster, fsync and synchronous_commit on)\n\n{TABLE_HEAD}"
+    );
+    row(
+        report,
+        "basic-new (PostgreSQL)",
+        &m,
+        Some(ceiling.rate),
+        args.clients,
+    );
+    if let Some(sqlite) = sqlite {
+        row(
+            report,
+            "basic-new (SQLite, above)",
+            sqlite,
+            None,
+            args.clients,
+        );
+    }
+    let format = |v: Option<f64>| v.map_or("—".to_owned(), |c| format!("{c:.2}"));
+    let _ = writeln!(
+        report,
+        "\n| quantity | value |\n|---|---|\n\
+         | PostgreSQL rate ÷ SQLite rate (same run) | **{}** |\n\
+         | PostgreSQL's own CPU per flow µs (all its processes, over the scenario's slices and its ceiling's) | {:.0} |",
+        format(sqlite.map(|s| m.rate() / s.rate())),
+        db_cpu * 1e6 / m.flows.max(1) as f64,
+    );
+    if let Some(e) = &m.first_error {
+        let _ = writeln!(
+            report,
+            "\nFirst error in basic-new (PostgreSQL): {}",
+            e.chars().take(300).collect::<String>()
+        );
+    }
+    Ok(())
+}
+
 /// Runs `scenario` in `--rounds` slices, each right after a slice of its ceiling (the RS512
 /// signing rate for the basic flows, the trivial endpoint for caller-identity) and followed by
 /// a slice against each peer. This machine's speed drifts by ±20 % from one second to the next
@@ -999,12 +1296,14 @@ async fn interleaved(
     server: &Tegata,
     scenario: Scenario,
     peers: &[Arc<Target>],
-) -> (Measurement, f64, Vec<Measurement>) {
+) -> (Measurement, Ceiling, Vec<Measurement>) {
     let rounds = args.rounds.max(1);
     let slice = args.duration() / rounds;
     let mut total = Measurement::default();
     let mut peer_totals: Vec<Measurement> = peers.iter().map(|_| Measurement::default()).collect();
     let (mut ceiling_units, mut ceiling_seconds) = (0.0, 0.0);
+    // The signatures' CPU, summed over the slices: (µs, signatures).
+    let (mut signing_us, mut signatures) = (0.0, 0.0);
     for round in 0..rounds {
         // A full warm-up before the first slice; a short one after each ceiling slice.
         let warmup = if round == 0 {
@@ -1032,9 +1331,14 @@ async fn interleaved(
                 ceiling_seconds += trivial.seconds;
             }
             _ => {
-                let rate = rs512_ceiling(slice);
-                ceiling_units += rate * slice.as_secs_f64();
+                let ceiling = signing_ceiling(args.algorithm(), slice);
+                let units = ceiling.rate * slice.as_secs_f64();
+                ceiling_units += units;
                 ceiling_seconds += slice.as_secs_f64();
+                if let Some(us) = ceiling.cpu_us_per_unit {
+                    signing_us += us * units;
+                    signatures += units;
+                }
             }
         }
         let m = closed_loop(
@@ -1060,7 +1364,11 @@ async fn interleaved(
             peer_total.absorb(m);
         }
     }
-    (total, ceiling_units / ceiling_seconds, peer_totals)
+    let ceiling = Ceiling {
+        rate: ceiling_units / ceiling_seconds,
+        cpu_us_per_unit: (signatures > 0.0).then(|| signing_us / signatures),
+    };
+    (total, ceiling, peer_totals)
 }
 
 /// The server's default number of password hashing threads: half the cores, at least one.
@@ -1116,8 +1424,12 @@ const MINIMAL_COST: PasswordCost = PasswordCost {
 
 /// A server with the benchmark's application users (hashed at `cost`) and a broker profile
 /// `bench` whose passwords are checked at `cost`.
-async fn broker_server(binary: &Path, cost: PasswordCost) -> anyhow::Result<(Tegata, Arc<Target>)> {
-    let server = Tegata::start(binary)?;
+async fn broker_server(
+    binary: &Path,
+    args: &Args,
+    cost: PasswordCost,
+) -> anyhow::Result<(Tegata, Arc<Target>)> {
+    let server = Tegata::start(binary, "broker", &args.server_args())?;
     let target = prepare_tegata(&server, "broker", 0).await?;
     {
         let store = tegata_store::open_sqlite(&server.data_dir).await?;
@@ -1172,9 +1484,10 @@ async fn broker(
     let threads = broker_hashing_threads();
     let cost = PasswordCost::default();
     eprintln!("broker: a server with {BROKER_USERS} application users at the default cost …");
-    let (server, target) = broker_server(binary, cost).await?;
+    let (server, target) = broker_server(binary, args, cost).await?;
     eprintln!("running broker-password, alternating with the Argon2id ceiling …");
     let (m, ceiling, _) = interleaved(args, &target, &server, Scenario::BrokerPassword, &[]).await;
+    let ceiling = ceiling.rate;
     drop(server);
     let _ = write!(
         report,
@@ -1185,7 +1498,7 @@ async fn broker(
     row(report, "broker-password", &m, Some(ceiling), args.clients);
 
     eprintln!("broker: again with the cheapest Argon2id cost, for the rest of its cost …");
-    let (server, target) = broker_server(binary, MINIMAL_COST).await?;
+    let (server, target) = broker_server(binary, args, MINIMAL_COST).await?;
     let cheap = closed_loop(
         &target,
         Scenario::BrokerPassword,
@@ -1266,11 +1579,13 @@ async fn sustained(
         filled = goal;
         eprintln!("running basic-new at {goal} identities …");
         let (m, ceiling, _) = interleaved(args, &target, server, Scenario::BasicNew, &[]).await;
+        let ceiling = ceiling.rate;
         rows.push((goal, took, m, ceiling));
     }
     let _ = writeln!(
         report,
-        "\n### Sustained: basic-new as the pool grows\n\n| identities in the pool (prefilled) | prefill time s | flows/s | RS512 ceiling/s (alternating) | ratio to ceiling | p99 ms | errors |\n|---|---|---|---|---|---|---|"
+        "\n### Sustained: basic-new as the pool grows\n\n| identities in the pool (prefilled) | prefill time s | flows/s | {} ceiling/s (alternating) | ratio to ceiling | p99 ms | errors |\n|---|---|---|---|---|---|---|",
+        args.algorithm()
     );
     for (goal, took, m, ceiling) in &rows {
         let _ = writeln!(
@@ -1323,7 +1638,7 @@ async fn prefill(
 
 /// Peak RSS of a fresh server after a tenth of `flows` basic flows and after all of them.
 async fn soak(report: &mut String, args: &Args, binary: &Path, flows: u64) -> anyhow::Result<()> {
-    let server = Tegata::start(binary)?;
+    let server = Tegata::start(binary, "soak", &args.server_args())?;
     let target = Arc::new(prepare_tegata(&server, "soak", 0).await?);
     let tenth = flows / 10;
     eprintln!("soak: {tenth} flows …");

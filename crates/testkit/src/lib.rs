@@ -15,6 +15,9 @@ pub struct PgCluster {
     server: Child,
     pub port: u16,
     as_postgres_user: bool,
+    /// Whether commits wait for the disk (PostgreSQL's defaults) rather than the tests'
+    /// unsynced settings.
+    durable: bool,
     databases: AtomicU32,
 }
 
@@ -56,7 +59,18 @@ fn free_port() -> u16 {
 }
 
 impl PgCluster {
+    /// A cluster for tests: nothing is synced to disk (fast, and nothing there is kept).
     pub fn start() -> Self {
+        Self::start_cluster(false)
+    }
+
+    /// A cluster with PostgreSQL's default durability (`fsync`, `synchronous_commit` and
+    /// `full_page_writes` on), for benchmarks that compare stores as they would be deployed.
+    pub fn start_durable() -> Self {
+        Self::start_cluster(true)
+    }
+
+    fn start_cluster(durable: bool) -> Self {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let bin = postgres_bin_dir();
         let as_postgres_user = is_root();
@@ -90,20 +104,27 @@ impl PgCluster {
             String::from_utf8_lossy(&out.stderr)
         );
         let port = free_port();
-        let server = Self::spawn_postgres(as_postgres_user, &bin, &dir, port);
+        let server = Self::spawn_postgres(as_postgres_user, &bin, &dir, port, durable);
         let cluster = Self {
             dir,
             bin,
             server,
             port,
             as_postgres_user,
+            durable,
             databases: AtomicU32::new(0),
         };
         cluster.wait_ready();
         cluster
     }
 
-    fn spawn_postgres(as_postgres_user: bool, bin: &Path, dir: &Path, port: u16) -> Child {
+    fn spawn_postgres(
+        as_postgres_user: bool,
+        bin: &Path,
+        dir: &Path,
+        port: u16,
+        durable: bool,
+    ) -> Child {
         let mut postgres = Self::command(as_postgres_user, &bin.join("postgres"));
         postgres
             .arg("-D")
@@ -114,16 +135,19 @@ impl PgCluster {
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",
+                "max_connections=200",
+            ]);
+        if !durable {
+            postgres.args([
+                "-c",
                 "fsync=off",
                 "-c",
                 "synchronous_commit=off",
                 "-c",
                 "full_page_writes=off",
-                "-c",
-                "max_connections=200",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            ]);
+        }
+        postgres.stdout(Stdio::null()).stderr(Stdio::null());
         postgres.spawn().expect("postgres starts")
     }
 
@@ -141,7 +165,13 @@ impl PgCluster {
 
     /// Start the server again on the same port and data after [`Self::stop`].
     pub fn restart(&mut self) {
-        self.server = Self::spawn_postgres(self.as_postgres_user, &self.bin, &self.dir, self.port);
+        self.server = Self::spawn_postgres(
+            self.as_postgres_user,
+            &self.bin,
+            &self.dir,
+            self.port,
+            self.durable,
+        );
         self.wait_ready();
     }
 
