@@ -449,10 +449,18 @@ def test_es256_tokens_from_the_first_start_or_by_a_rotation(tegata, tmp_path):
     rsa_token = token("before")["Token"]
     assert jwt.get_unverified_header(rsa_token)["alg"] == "RS512"
 
-    moved = keys(tegata, "rotate", "--algorithm", "ES256", "--now")
+    # Without --now the EC key is published, not yet signing: the command says when it may.
+    moved = keys(tegata, "rotate", "--algorithm", "ES256")
     assert moved.returncode == 0, moved.stderr
     assert "revoked the next key" in moved.stdout and "(ES256) as the next key" in moved.stdout, moved.stdout
-    assert "rotated:" in moved.stdout
+    assert "it signs after `tegata keys rotate`, run again in 305 s" in moved.stdout, moved.stdout
+    assert "rotated:" not in moved.stdout
+    assert eventually(lambda: {key["kty"] for key in jwks(tegata)} == {"RSA", "EC"}, 5), jwks(tegata)
+    assert jwt.get_unverified_header(token("meanwhile")["Token"])["alg"] == "RS512"
+    # Asking again changes nothing more: the rotation, forced, promotes the EC key.
+    rotated = keys(tegata, "rotate", "--algorithm", "ES256", "--now")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "revoked" not in rotated.stdout and "rotated:" in rotated.stdout, rotated.stdout
 
     # Within seconds tokens are ES256, verified by a JWT library through discovery alone; the
     # RSA key's tokens still verify until they expire, and both algorithms are advertised.

@@ -47,8 +47,11 @@ enum KeysCommand {
 
         /// Move the deployment to this algorithm (RS512 or ES256): the next key, which has
         /// signed nothing, is replaced by one of the algorithm, and every key made afterwards
-        /// uses it. It signs once it may: at once with --now (after the few seconds every node
-        /// needs), else when this command is run again five minutes later.
+        /// uses it. It signs once it may: when this command is run again five minutes later,
+        /// or at once with --now (after the few seconds every tegata node needs; relying parties
+        /// that cache the key set, AWS STS among them, refuse its tokens until they fetch it
+        /// again, for up to five minutes). Upgrade every node and `tegata` binary first: older
+        /// ones cannot load an ES256 key.
         #[arg(long, value_name = "RS512|ES256")]
         algorithm: Option<TokenAlgorithm>,
     },
@@ -76,10 +79,27 @@ pub(crate) fn run(args: KeysArgs) -> anyhow::Result<()> {
         } => {
             let result = crate::block_on(async {
                 let (store, master) = open_checked(&location, &master_key_file).await?;
-                if let Some(algorithm) = algorithm {
-                    change_algorithm(&*store, &master, algorithm).await?;
+                let mut details = Details::new();
+                if let Some(algorithm) = algorithm
+                    && let Some(change) = change_algorithm(&*store, &master, algorithm).await?
+                {
+                    details.extend(change_details(&change));
+                    details.insert("algorithm", algorithm.to_string());
+                    // The new key was published just now: without --now it may sign only
+                    // once relying parties that cache the key set have fetched it. That is
+                    // the change asked for, done, not a refusal.
+                    if !forced {
+                        println!(
+                            "it signs after `tegata keys rotate`, run again in {} s (once \
+                             relying parties that cache the key set know it), or at once with \
+                             --now",
+                            NEXT_KEY_PUBLISHED_EVERYWHERE
+                        );
+                        return anyhow::Ok(details);
+                    }
                 }
-                rotate(&*store, &master, forced).await
+                details.extend(rotate(&*store, &master, forced).await?);
+                anyhow::Ok(details)
             });
             operator_audit::record(&location, "keys rotate", "signing keys", result)
         }
@@ -129,17 +149,18 @@ async fn revoke(store: &dyn Store, master: &MasterKey, kid: &str) -> anyhow::Res
     Ok(change_details(&change))
 }
 
-/// Replace the next key by one of `algorithm`, unless the deployment already makes such keys.
+/// Replace the next key by one of `algorithm`, unless the deployment already makes such keys;
+/// the change made, if any.
 async fn change_algorithm(
     store: &dyn Store,
     master: &MasterKey,
     algorithm: TokenAlgorithm,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<KeyChange>> {
     let records = store.signing_keys().await.context("reading the keys")?;
     let Some(change) =
         lifecycle::plan_algorithm_change(&records, algorithm, master, now(), &SystemRandomness)?
     else {
-        return Ok(());
+        return Ok(None);
     };
     apply(store, &change).await?;
     if let Some(replaced) = change.transitions.first() {
@@ -151,7 +172,7 @@ async fn change_algorithm(
     if let Some(next) = &change.new_key {
         println!("published {} ({algorithm}) as the next key", next.kid);
     }
-    Ok(())
+    Ok(Some(change))
 }
 
 /// What a change did, for the audit line.

@@ -558,7 +558,8 @@ async fn load_keys(
         tracing::warn!(
             setting = %wanted,
             deployment = %stored,
-            "--token-algorithm applies to a new deployment; this one makes {stored} keys: run              `tegata keys rotate --algorithm {wanted}` to move it"
+            "--token-algorithm applies to a new deployment; this one makes {stored} keys: run \
+             `tegata keys rotate --algorithm {wanted}` to move it"
         );
     }
     keeper::load_ring(&records, master, now)
