@@ -388,6 +388,23 @@ impl Measurement {
         self.flows as f64 / self.seconds
     }
 
+    /// One flow's outcome, its latency counted from `since` (its start, or its scheduled start).
+    fn record(&mut self, result: Step, since: Instant) {
+        match result {
+            Ok(ops) => {
+                self.flows += 1;
+                self.flow_latency.push(micros(since));
+                for (op, us) in ops {
+                    self.op_latency.entry(op).or_default().push(us);
+                }
+            }
+            Err(e) => {
+                self.errors += 1;
+                self.first_error.get_or_insert(e);
+            }
+        }
+    }
+
     /// Adds another stretch of the same scenario (latencies stay sorted).
     fn absorb(&mut self, other: Measurement) {
         self.flows += other.flows;
@@ -473,19 +490,7 @@ async fn closed_loop(
                     continue;
                 }
                 done.fetch_add(1, Ordering::Relaxed);
-                match result {
-                    Ok(ops) => {
-                        m.flows += 1;
-                        m.flow_latency.push(micros(t0));
-                        for (op, us) in ops {
-                            m.op_latency.entry(op).or_default().push(us);
-                        }
-                    }
-                    Err(e) => {
-                        m.errors += 1;
-                        m.first_error.get_or_insert(e);
-                    }
-                }
+                m.record(result, t0);
             }
             m
         }));
@@ -1145,19 +1150,7 @@ async fn open_loop(
                     continue;
                 }
                 last_answer = last_answer.max(Instant::now());
-                match result {
-                    Ok(ops) => {
-                        m.flows += 1;
-                        m.flow_latency.push(micros(scheduled));
-                        for (op, us) in ops {
-                            m.op_latency.entry(op).or_default().push(us);
-                        }
-                    }
-                    Err(e) => {
-                        m.errors += 1;
-                        m.first_error.get_or_insert(e);
-                    }
-                }
+                m.record(result, scheduled);
             }
             (m, last_answer)
         }));

@@ -130,13 +130,7 @@ pub fn plan_algorithm_change(
             .map(|next| transition(next, KeyState::Revoked))
             .into_iter()
             .collect(),
-        new_key: Some(generate_signing_key(
-            master,
-            algorithm,
-            KeyState::Next,
-            now,
-            rng,
-        )?),
+        new_key: Some(next_key(master, algorithm, now, rng)?),
     }))
 }
 
@@ -155,13 +149,7 @@ pub fn plan_next_key(
     Ok(Some(KeyChange {
         at: now,
         transitions: Vec::new(),
-        new_key: Some(generate_signing_key(
-            master,
-            algorithm,
-            KeyState::Next,
-            now,
-            rng,
-        )?),
+        new_key: Some(next_key(master, algorithm, now, rng)?),
     }))
 }
 
@@ -190,13 +178,7 @@ pub fn plan_rotation(
             transition(active, KeyState::Retired),
             transition(next, KeyState::Active),
         ],
-        new_key: Some(generate_signing_key(
-            master,
-            deployment_algorithm(records),
-            KeyState::Next,
-            now,
-            rng,
-        )?),
+        new_key: Some(next_key(master, deployment_algorithm(records), now, rng)?),
     })
 }
 
@@ -244,13 +226,7 @@ pub fn plan_revocation(
         }
     };
     let new_key = if new_next {
-        Some(generate_signing_key(
-            master,
-            deployment_algorithm(records),
-            KeyState::Next,
-            now,
-            rng,
-        )?)
+        Some(next_key(master, deployment_algorithm(records), now, rng)?)
     } else {
         None
     };
@@ -259,6 +235,16 @@ pub fn plan_revocation(
         transitions,
         new_key,
     })
+}
+
+/// A new key, published as next.
+fn next_key(
+    master: &MasterKey,
+    algorithm: TokenAlgorithm,
+    now: UnixSeconds,
+    rng: &dyn Randomness,
+) -> Result<SigningKeyRecord, SigningKeyError> {
+    generate_signing_key(master, algorithm, KeyState::Next, now, rng)
 }
 
 fn transition(record: &SigningKeyRecord, to: KeyState) -> KeyTransition {
