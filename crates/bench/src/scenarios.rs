@@ -60,6 +60,15 @@ impl Scenario {
         })
     }
 
+    /// Whether a flow signs exactly one token, so that its cost beyond the signature means
+    /// something.
+    fn signs_one_token(self) -> bool {
+        matches!(
+            self,
+            Scenario::BasicNew | Scenario::BasicExisting | Scenario::Enhanced
+        )
+    }
+
     fn name(self) -> &'static str {
         match self {
             Scenario::BasicNew => "basic-new",
@@ -380,6 +389,9 @@ pub(crate) struct Measurement {
     pub flow_latency: Vec<u32>,
     pub op_latency: BTreeMap<&'static str, Vec<u32>>,
     pub server_cpu_seconds: Option<f64>,
+    /// Context switches of all the server's threads, voluntary and not: each is a hand-off
+    /// (a wake-up through the kernel) or a preemption, and unlike rates they barely drift.
+    pub server_switches: Option<u64>,
     pub server_peak_rss_kib: Option<u64>,
 }
 
@@ -424,7 +436,17 @@ impl Measurement {
             (Some(a), Some(b)) => Some(a + b),
             (a, b) => a.or(b),
         };
+        self.server_switches = match (self.server_switches, other.server_switches) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
         self.server_peak_rss_kib = self.server_peak_rss_kib.max(other.server_peak_rss_kib);
+    }
+
+    /// The server's context switches per flow, when it was sampled.
+    fn switches_per_flow(&self) -> Option<f64> {
+        self.server_switches
+            .map(|n| n as f64 / self.flows.max(1) as f64)
     }
 }
 
@@ -457,7 +479,6 @@ async fn closed_loop(
     let start = Instant::now();
     let measure_from = start + warmup;
     let done = Arc::new(AtomicU64::new(0));
-    let cpu_before = Arc::new(std::sync::Mutex::new(None));
     let mut tasks = Vec::new();
     for id in 0..clients as u64 {
         let mut client = Client {
@@ -495,11 +516,14 @@ async fn closed_loop(
             m
         }));
     }
-    // Sample the server's CPU time when measurement starts.
-    if let Some(server) = server {
-        tokio::time::sleep_until(measure_from.into()).await;
-        *cpu_before.lock().unwrap() = Some(server.cpu_seconds());
-    }
+    // Sample the server's counters when measurement starts.
+    let before = match server {
+        Some(server) => {
+            tokio::time::sleep_until(measure_from.into()).await;
+            Some((server.cpu_seconds(), server.context_switches()))
+        }
+        None => None,
+    };
     let mut total = Measurement::default();
     for task in tasks {
         let m = task.await.expect("client task");
@@ -518,16 +542,16 @@ async fn closed_loop(
     for lat in total.op_latency.values_mut() {
         lat.sort_unstable();
     }
-    if let Some(server) = server {
-        let before = cpu_before.lock().unwrap().unwrap_or(0.0);
-        total.server_cpu_seconds = Some(server.cpu_seconds() - before);
+    if let (Some(server), Some((cpu, switches))) = (server, before) {
+        total.server_cpu_seconds = Some(server.cpu_seconds() - cpu);
+        total.server_switches = Some(server.context_switches().saturating_sub(switches));
         total.server_peak_rss_kib = Some(server.peak_rss_kib());
     }
     total
 }
 
-/// A ceiling measured in the same run: its rate, and (for the signing ceiling) the CPU one
-/// signature costs.
+/// A ceiling measured in the same run: its rate, and the CPU one unit costs: a signature, for
+/// the signing ceiling; the server's CPU per request, for the trivial endpoint's.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Ceiling {
     pub rate: f64,
@@ -669,6 +693,29 @@ impl Tegata {
     /// User plus system CPU time of the server process so far, from /proc.
     pub(crate) fn cpu_seconds(&self) -> f64 {
         process_cpu_seconds(&self.child.id().to_string(), self.clock_ticks)
+    }
+
+    /// Context switches so far, summed over the server's threads (`/proc/<pid>/task/*/status`).
+    /// A thread that has exited takes its count with it; the server's threads live as long as
+    /// it does.
+    pub(crate) fn context_switches(&self) -> u64 {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.child.id())) else {
+            return 0;
+        };
+        tasks
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+            .flat_map(|status| {
+                status
+                    .lines()
+                    .filter_map(|l| {
+                        l.strip_prefix("voluntary_ctxt_switches:")
+                            .or_else(|| l.strip_prefix("nonvoluntary_ctxt_switches:"))
+                            .and_then(|n| n.trim().parse::<u64>().ok())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .sum()
     }
 
     /// Peak resident set size (VmHWM) of the server process, in KiB.
@@ -1068,30 +1115,51 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<String> {
 }
 
 /// For each scenario that signs one token per flow: the server's CPU per flow, the CPU one
-/// signature costs (measured in the ceiling's slices of the same run), and the rest.
+/// signature costs (measured in the ceiling's slices of the same run), and the rest; with the
+/// server's context switches per flow, and the rest as a multiple of the server's CPU per trivial
+/// request when caller-identity or guest ran (a measure of the machine's HTTP cost that, unlike
+/// microseconds, carries from one machine to another).
 fn beyond_the_signature(
     report: &mut String,
     args: &Args,
     results: &[(Scenario, Measurement)],
     ceilings: &[(Scenario, Ceiling)],
 ) {
+    let trivial_us = ceilings
+        .iter()
+        .find(|(s, _)| matches!(s, Scenario::CallerIdentity | Scenario::Guest))
+        .and_then(|(_, c)| c.cpu_us_per_unit);
     let mut rows = String::new();
     for ((scenario, m), (_, ceiling)) in results.iter().zip(ceilings) {
+        if !scenario.signs_one_token() {
+            continue;
+        }
         if let (Some(flow), Some(signature)) = (cpu_per_flow_us(m), ceiling.cpu_us_per_unit) {
+            let beyond = flow - signature;
+            let switches = m
+                .switches_per_flow()
+                .map_or("—".to_owned(), |n| format!("{n:.1}"));
+            let in_trivial = trivial_us.map_or("—".to_owned(), |t| format!("{:.1}×", beyond / t));
             let _ = writeln!(
                 rows,
-                "| {} | {flow:.0} | {signature:.0} | **{:.0}** |",
+                "| {} | {flow:.0} | {signature:.0} | **{beyond:.0}** | {in_trivial} | {switches} |",
                 scenario.name(),
-                flow - signature
             );
         }
     }
     if !rows.is_empty() {
+        let trivial = trivial_us.map_or(String::new(), |t| {
+            format!(
+                " The server spent {t:.1} µs of CPU per trivial request (GET /healthz) in this \
+                 run's ceiling slices."
+            )
+        });
         let _ = write!(
             report,
             "\nThe cost beyond the signature (server CPU per flow minus the CPU of one {} \
-             signature alone, both from this run):\n\n| scenario | server CPU µs/flow | one \
-             signature µs | beyond the signature µs |\n|---|---|---|---|\n{rows}",
+             signature alone, both from this run).{trivial}\n\n| scenario | server CPU µs/flow | \
+             one signature µs | beyond the signature µs | beyond ÷ trivial request | server \
+             context switches/flow |\n|---|---|---|---|---|---|\n{rows}",
             args.algorithm()
         );
     }
@@ -1301,8 +1369,9 @@ async fn interleaved(
     let mut total = Measurement::default();
     let mut peer_totals: Vec<Measurement> = peers.iter().map(|_| Measurement::default()).collect();
     let (mut ceiling_units, mut ceiling_seconds) = (0.0, 0.0);
-    // The signatures' CPU, summed over the slices: (µs, signatures).
-    let (mut signing_us, mut signatures) = (0.0, 0.0);
+    // The CPU of the ceiling's units (signatures, or the server's trivial requests), summed
+    // over the slices: (µs, units).
+    let (mut unit_us, mut units_timed) = (0.0, 0.0);
     for round in 0..rounds {
         // A full warm-up before the first slice; a short one after each ceiling slice.
         let warmup = if round == 0 {
@@ -1323,11 +1392,15 @@ async fn interleaved(
                     args.clients,
                     warmup,
                     Stop::After(slice),
-                    None,
+                    Some(server),
                 )
                 .await;
                 ceiling_units += trivial.flows as f64;
                 ceiling_seconds += trivial.seconds;
+                if let Some(cpu) = trivial.server_cpu_seconds {
+                    unit_us += cpu * 1e6;
+                    units_timed += trivial.flows as f64;
+                }
             }
             _ => {
                 let ceiling = signing_ceiling(args.algorithm(), slice);
@@ -1335,8 +1408,8 @@ async fn interleaved(
                 ceiling_units += units;
                 ceiling_seconds += slice.as_secs_f64();
                 if let Some(us) = ceiling.cpu_us_per_unit {
-                    signing_us += us * units;
-                    signatures += units;
+                    unit_us += us * units;
+                    units_timed += units;
                 }
             }
         }
@@ -1365,7 +1438,7 @@ async fn interleaved(
     }
     let ceiling = Ceiling {
         rate: ceiling_units / ceiling_seconds,
-        cpu_us_per_unit: (signatures > 0.0).then(|| signing_us / signatures),
+        cpu_us_per_unit: (units_timed > 0.0).then(|| unit_us / units_timed),
     };
     (total, ceiling, peer_totals)
 }
