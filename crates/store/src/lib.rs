@@ -9,6 +9,10 @@
 //! Every impl states the same bounds on the database: that a connection executes queries, and
 //! that the store's few column types (`&str`, `Option<&str>`, `i64`, `Option<i64>`, `&[u8]`)
 //! bind; rows are read through `FromRow` types (`rows`).
+//!
+//! One exception, for speed: on SQLite the read every GetOpenIdTokenForDeveloperIdentity makes
+//! (a pool and a login's identity) runs synchronously through rusqlite, with the same SQL text
+//! and the sqlx path as its fallback (`sync_reads` says why).
 
 mod account;
 mod app_users;
@@ -25,6 +29,7 @@ mod prefill;
 mod revocations;
 mod roles;
 mod rows;
+mod sync_reads;
 mod users;
 
 use std::path::Path;
@@ -40,6 +45,7 @@ use tegata_core::store::{Store, StoreError};
 pub use backup::backup_sqlite;
 use checkpointer::{CHECKPOINT_EVERY, Checkpointer, WRITER_FALLBACK_PAGES};
 use identity_writer::IdentityWriter;
+use sync_reads::SyncReads;
 
 /// Identities deleted per statement when a pool is deleted (see `delete_identity_pool`).
 const POOL_DELETION_SLICE: i64 = 256;
@@ -54,6 +60,8 @@ pub struct SqlStore<DB: Database> {
     identity_writer: IdentityWriter,
     /// SQLite only: WAL checkpoints on a connection of their own (see `checkpointer`).
     _checkpointer: Option<Checkpointer>,
+    /// SQLite only: the hot path's reads on the caller's thread (see `sync_reads`).
+    sync_reads: Option<SyncReads>,
     /// Whether `reader` and `writer` are one pool (PostgreSQL), counted once in the metrics.
     shared_pool: bool,
 }
@@ -71,8 +79,9 @@ async fn open_sqlite_checkpointing(
     data_dir: &Path,
     checkpoint_every: Duration,
 ) -> Result<SqliteStore, StoreError> {
+    let path = data_dir.join("tegata.db");
     let options = SqliteConnectOptions::new()
-        .filename(data_dir.join("tegata.db"))
+        .filename(&path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         // With WAL, NORMAL loses at most the last transactions on power loss, never consistency.
@@ -111,6 +120,7 @@ async fn open_sqlite_checkpointing(
     Ok(SqlStore {
         identity_writer: IdentityWriter::start(writer.clone()),
         _checkpointer: Some(Checkpointer::start(checkpoints, checkpoint_every)),
+        sync_reads: Some(SyncReads::new(&path)),
         reader,
         writer,
         shared_pool: false,
@@ -138,6 +148,7 @@ pub async fn open_postgres(url: &str) -> Result<PostgresStore, StoreError> {
     Ok(SqlStore {
         identity_writer: IdentityWriter::start(pool.clone()),
         _checkpointer: None,
+        sync_reads: None,
         reader: pool.clone(),
         writer: pool,
         shared_pool: true,
@@ -509,5 +520,56 @@ mod tests {
             .expect("the database file grew: the log was checkpointed");
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The synchronous read itself, not its sqlx fallback (which the conformance suite would
+    /// pass through as well): it finds the pool and the login's identity, binds its `$N`
+    /// parameters by name, and tells an absent pool from a pool without the login.
+    #[tokio::test]
+    async fn the_hot_read_runs_synchronously_on_sqlite() {
+        let dir = scratch_dir("sync-reads");
+        let store = open_sqlite(&dir).await.unwrap();
+        store
+            .insert_identity_pool(&pool("p:1", "one"))
+            .await
+            .unwrap();
+        let alice = Login {
+            provider: "login.test",
+            user_key: "alice",
+        };
+        let (identity, created) = store
+            .find_or_create_identity("p:1", alice.clone(), "p:alice", 5)
+            .await
+            .unwrap();
+        assert_eq!((identity.as_str(), created), ("p:alice", true));
+
+        let reads = SyncReads::new(&dir.join("tegata.db"));
+        let row = reads
+            .pool_with_login("p:1", alice.clone())
+            .expect("the synchronous read succeeded")
+            .expect("the pool exists");
+        assert_eq!(
+            (row.pool.pool_id.as_str(), row.identity_id.as_deref()),
+            ("p:1", Some("p:alice"))
+        );
+        let bob = Login {
+            provider: "login.test",
+            user_key: "bob",
+        };
+        let row = reads.pool_with_login("p:1", bob).unwrap().unwrap();
+        assert_eq!(row.identity_id, None);
+        assert!(reads.pool_with_login("p:2", alice).unwrap().is_none());
+        // A database that cannot be opened is a failure the caller falls back from, not a panic.
+        let nowhere = SyncReads::new(&dir.join("missing").join("tegata.db"));
+        assert!(nowhere.pool_with_login("p:1", login_of("x")).is_none());
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn login_of(user_key: &str) -> Login<'_> {
+        Login {
+            provider: "login.test",
+            user_key,
+        }
     }
 }

@@ -10,6 +10,7 @@ use tegata_core::cognito_identity::{IdentityPool, PoolRoles, PoolSummary, Princi
 use tegata_core::store::{Login, PoolStore, StoreError};
 
 use crate::rows::{Count, PoolRow, PoolSummaryRow, PoolWithLoginRow, Text};
+use crate::sync_reads::POOL_WITH_LOGIN_SQL;
 use crate::{POOL_DELETION_SLICE, RowsAffected, SqlStore, backend, corrupt};
 
 /// How often SetPrincipalTagAttributeMap recomputes its update when other writers came first.
@@ -77,18 +78,21 @@ where
         pool_id: &str,
         login: Login<'_>,
     ) -> Result<Option<(IdentityPool, Option<String>)>, StoreError> {
-        let row: Option<PoolWithLoginRow> = sqlx::query_as(
-            "SELECT p.pool_id, p.config, p.roles, p.principal_tag_maps, p.created_at, p.updated_at, l.identity_id
-             FROM identity_pools p LEFT JOIN identity_logins l
-               ON l.pool_id = p.pool_id AND l.provider = $2 AND l.user_key = $3
-             WHERE p.pool_id = $1",
-        )
-        .bind(pool_id)
-        .bind(login.provider)
-        .bind(login.user_key)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(backend)?;
+        // On SQLite, read on this thread; through sqlx if that fails (see `sync_reads`).
+        let synchronous = self
+            .sync_reads
+            .as_ref()
+            .and_then(|reads| reads.pool_with_login(pool_id, login.clone()));
+        let row: Option<PoolWithLoginRow> = match synchronous {
+            Some(row) => row,
+            None => sqlx::query_as(POOL_WITH_LOGIN_SQL)
+                .bind(pool_id)
+                .bind(login.provider)
+                .bind(login.user_key)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(backend)?,
+        };
         row.map(|row| Ok((row.pool.try_into()?, row.identity_id)))
             .transpose()
     }

@@ -94,12 +94,12 @@ impl TryFrom<SigningKeyRow> for SigningKeyRecord {
 /// A pool: its configuration is one JSON column, as UpdateIdentityPool replaces it whole.
 #[derive(FromRow)]
 pub(crate) struct PoolRow {
-    pool_id: String,
-    config: String,
-    roles: String,
-    principal_tag_maps: String,
-    created_at: i64,
-    updated_at: i64,
+    pub pool_id: String,
+    pub config: String,
+    pub roles: String,
+    pub principal_tag_maps: String,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 impl TryFrom<PoolRow> for IdentityPool {
