@@ -165,6 +165,12 @@ pub trait AccountStore: Send + Sync + 'static {
     fn identity_writes_waiting(&self) -> usize;
 }
 
+/// The histogram of the time a store's group writer takes to write one group of new identities,
+/// from BEGIN to COMMIT (the server describes it and sets its buckets). A basic-new flow's tail
+/// is the wait for that writer: when the tail grows, this says whether the writes themselves got
+/// slow (a sync of the disk) or only more numerous.
+pub const IDENTITY_GROUP_WRITE_SECONDS: &str = "tegata_identity_writer_group_seconds";
+
 /// One connection pool's use at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {

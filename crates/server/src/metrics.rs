@@ -30,6 +30,11 @@ pub fn install() -> Result<PrometheusHandle, String> {
     let recorder = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), DURATION_BUCKETS)
         .map_err(|e| e.to_string())?
+        .set_buckets_for_metric(
+            Matcher::Full(tegata_core::store::IDENTITY_GROUP_WRITE_SECONDS.to_owned()),
+            DURATION_BUCKETS,
+        )
+        .map_err(|e| e.to_string())?
         .build_recorder();
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder).map_err(|e| e.to_string())?;
@@ -54,6 +59,11 @@ pub fn install() -> Result<PrometheusHandle, String> {
     metrics::describe_gauge!(
         "tegata_identity_writer_queue_depth",
         "New identities waiting for the store's group writer"
+    );
+    metrics::describe_histogram!(
+        tegata_core::store::IDENTITY_GROUP_WRITE_SECONDS,
+        metrics::Unit::Seconds,
+        "Time the store's group writer took to write one group of new identities, BEGIN to COMMIT"
     );
     metrics::describe_gauge!(
         "tegata_revoked_session_subjects",

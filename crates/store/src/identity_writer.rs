@@ -15,10 +15,11 @@
 //! one bad creation fails only its own caller.
 
 use std::sync::LazyLock;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use tegata_core::UnixSeconds;
-use tegata_core::store::StoreError;
+use tegata_core::store::{IDENTITY_GROUP_WRITE_SECONDS, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most creations written in one transaction.
@@ -118,7 +119,12 @@ impl IdentityWriter {
 async fn write_groups(writes: impl IdentityWrites, mut pending: mpsc::Receiver<Creation>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while pending.recv_many(&mut group, MAX_GROUP).await > 0 {
-        match writes.create_group(&group).await {
+        let start = Instant::now();
+        let written = writes.create_group(&group).await;
+        // Looked up per group, not once: the store opens before the server installs its
+        // recorder, and a handle taken earlier would record nowhere.
+        metrics::histogram!(IDENTITY_GROUP_WRITE_SECONDS).record(start.elapsed().as_secs_f64());
+        match written {
             Ok(results) => {
                 for (creation, result) in group.drain(..).zip(results) {
                     let _ = creation.reply.send(Ok(result));
