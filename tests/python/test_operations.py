@@ -17,6 +17,22 @@ from conftest import ROOT, Tegata
 
 PROVIDER = "login.mycompany.myapp"
 
+
+def developer_pool_and_role(tegata, name):
+    """A pool of PROVIDER's developer users and a role that trusts the pool's tokens, both called
+    `name`: (pool id, role ARN)."""
+    pool_id = tegata.client("cognito-identity").create_identity_pool(
+        IdentityPoolName=name, AllowUnauthenticatedIdentities=False, DeveloperProviderName=PROVIDER,
+    )["IdentityPoolId"]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id}}}]}
+    role_arn = tegata.client("iam").create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    return pool_id, role_arn
+
+
 BINARY = os.environ.get("TEGATA_BIN", str(ROOT / "target" / "debug" / "tegata"))
 
 
@@ -217,6 +233,10 @@ def test_metrics_parse_and_count_the_requests_sent(tegata):
     assert ("reader", "idle") in pools and ("writer", "busy") in pools
     assert "tegata_signer_queue_depth" in after
     assert after["tegata_identity_writer_queue_depth"].samples[0].value == 0, "nothing waits once answered"
+    # The four users came one at a time: four groups of one, each timed from BEGIN to COMMIT.
+    groups = after["tegata_identity_writer_group_seconds"]
+    assert groups.type == "histogram"
+    assert next(s.value for s in groups.samples if s.name.endswith("_count")) == 4
     assert after["tegata_revoked_session_subjects"].samples[0].value == 0
 
 
@@ -324,13 +344,7 @@ def test_signing_keys_rotate_and_revoke_with_the_cli(tegata):
     next_kid = next(kid for kid, state in states.items() if state == "next")
 
     cognito, sts, iam = tegata.client("cognito-identity"), tegata.client("sts"), tegata.client("iam")
-    pool_id = cognito.create_identity_pool(IdentityPoolName="rotating", AllowUnauthenticatedIdentities=False,
-                                           DeveloperProviderName=PROVIDER)["IdentityPoolId"]
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id}}}]}
-    role_arn = iam.create_role(RoleName="rotating", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    pool_id, role_arn = developer_pool_and_role(tegata, "rotating")
 
     def token(user):
         return cognito.get_open_id_token_for_developer_identity(
@@ -430,13 +444,7 @@ def test_es256_tokens_from_the_first_start_or_by_a_rotation(tegata, tmp_path):
     assert {key["kty"] for key in jwks(tegata)} == {"RSA"}
 
     cognito, sts, iam = tegata.client("cognito-identity"), tegata.client("sts"), tegata.client("iam")
-    pool_id = cognito.create_identity_pool(IdentityPoolName="ec", AllowUnauthenticatedIdentities=False,
-                                           DeveloperProviderName=PROVIDER)["IdentityPoolId"]
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id}}}]}
-    role_arn = iam.create_role(RoleName="ec", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    pool_id, role_arn = developer_pool_and_role(tegata, "ec")
 
     def token(user):
         return cognito.get_open_id_token_for_developer_identity(
@@ -549,13 +557,7 @@ def test_the_audit_log_holds_every_security_event_and_no_secret(tegata, tmp_path
     admin = f"arn:aws:iam::{account}:user/admin"
     secrets = []
 
-    pool_id = cognito.create_identity_pool(IdentityPoolName="audited", AllowUnauthenticatedIdentities=False,
-                                           DeveloperProviderName=PROVIDER)["IdentityPoolId"]
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id}}}]}
-    role_arn = iam.create_role(RoleName="audited", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    pool_id, role_arn = developer_pool_and_role(tegata, "audited")
     iam.get_role(RoleName="audited")  # a read: not audited
     iam.create_user(UserName="auditor")
     key = iam.create_access_key(UserName="auditor")["AccessKey"]
