@@ -19,11 +19,13 @@ pub(crate) const INSERT_LOGIN: &str = "
     VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (pool_id, provider, user_key) DO NOTHING";
 
-const IDENTITY_OF_LOGIN: &str = "
+/// Whose a login is (also read synchronously on SQLite: `sync_reads`).
+pub(crate) const IDENTITY_OF_LOGIN: &str = "
     SELECT identity_id FROM identity_logins
     WHERE pool_id = $1 AND provider = $2 AND user_key = $3";
 
-const IDENTITY_WITH_LOGINS: &str = "
+/// An identity with its logins (also read synchronously on SQLite).
+pub(crate) const IDENTITY_WITH_LOGINS: &str = "
     SELECT i.identity_id, i.pool_id, i.disabled, i.created_at, i.updated_at, l.provider
     FROM identities i LEFT JOIN identity_logins l ON l.identity_id = i.identity_id
     WHERE i.identity_id = $1
@@ -148,6 +150,13 @@ where
         pool_id: &str,
         login: Login<'_>,
     ) -> Result<Option<String>, StoreError> {
+        if let Some(identity) = self
+            .sync_reads
+            .as_ref()
+            .and_then(|r| r.identity_of_login(pool_id, &login))
+        {
+            return Ok(identity);
+        }
         let row: Option<Text> = sqlx::query_as(IDENTITY_OF_LOGIN)
             .bind(pool_id)
             .bind(login.provider)
@@ -159,11 +168,18 @@ where
     }
 
     async fn identity(&self, identity_id: &str) -> Result<Option<IdentityRecord>, StoreError> {
-        let rows: Vec<IdentityLoginRow> = sqlx::query_as(IDENTITY_WITH_LOGINS)
-            .bind(identity_id)
-            .fetch_all(&self.reader)
-            .await
-            .map_err(backend)?;
+        let synchronous = self
+            .sync_reads
+            .as_ref()
+            .and_then(|r| r.identity_with_logins(identity_id));
+        let rows: Vec<IdentityLoginRow> = match synchronous {
+            Some(rows) => rows,
+            None => sqlx::query_as(IDENTITY_WITH_LOGINS)
+                .bind(identity_id)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(backend)?,
+        };
         Ok(group_identities(rows).into_iter().next())
     }
 

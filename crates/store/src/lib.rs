@@ -522,21 +522,18 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// The synchronous read itself, not its sqlx fallback (which the conformance suite would
-    /// pass through as well): it finds the pool and the login's identity, binds its `$N`
-    /// parameters by name, and tells an absent pool from a pool without the login.
+    /// The synchronous reads themselves, not their sqlx fallback (which the conformance suite
+    /// would pass through as well): they find what is there, bind their `$N` parameters by
+    /// name, and tell absent rows from failures.
     #[tokio::test]
-    async fn the_hot_read_runs_synchronously_on_sqlite() {
+    async fn the_hot_reads_run_synchronously_on_sqlite() {
         let dir = scratch_dir("sync-reads");
         let store = open_sqlite(&dir).await.unwrap();
         store
             .insert_identity_pool(&pool("p:1", "one"))
             .await
             .unwrap();
-        let alice = Login {
-            provider: "login.test",
-            user_key: "alice",
-        };
+        let (alice, bob) = (login_of("alice"), login_of("bob"));
         let (identity, created) = store
             .find_or_create_identity("p:1", alice.clone(), "p:alice", 5)
             .await
@@ -545,23 +542,43 @@ mod tests {
 
         let reads = SyncReads::new(&dir.join("tegata.db"));
         let row = reads
-            .pool_with_login("p:1", alice.clone())
+            .pool_with_login("p:1", &alice)
             .expect("the synchronous read succeeded")
             .expect("the pool exists");
         assert_eq!(
             (row.pool.pool_id.as_str(), row.identity_id.as_deref()),
             ("p:1", Some("p:alice"))
         );
-        let bob = Login {
-            provider: "login.test",
-            user_key: "bob",
-        };
-        let row = reads.pool_with_login("p:1", bob).unwrap().unwrap();
+        let row = reads.pool_with_login("p:1", &bob).unwrap().unwrap();
         assert_eq!(row.identity_id, None);
-        assert!(reads.pool_with_login("p:2", alice).unwrap().is_none());
+        assert!(reads.pool_with_login("p:2", &alice).unwrap().is_none());
+
+        let pool_row = reads.pool("p:1").unwrap().unwrap();
+        assert_eq!(pool_row.pool_id, "p:1");
+        assert!(reads.pool("p:2").unwrap().is_none());
+
+        let rows = reads.identity_with_logins("p:alice").unwrap();
+        let identity = rows::group_identities(rows).pop().unwrap();
+        assert_eq!(
+            (
+                identity.pool_id.as_str(),
+                identity.logins,
+                identity.disabled
+            ),
+            ("p:1", vec!["login.test".to_owned()], false)
+        );
+        assert!(reads.identity_with_logins("p:nobody").unwrap().is_empty());
+
+        assert_eq!(
+            reads.identity_of_login("p:1", &alice).unwrap().as_deref(),
+            Some("p:alice")
+        );
+        assert_eq!(reads.identity_of_login("p:1", &bob).unwrap(), None);
+
         // A database that cannot be opened is a failure the caller falls back from, not a panic.
         let nowhere = SyncReads::new(&dir.join("missing").join("tegata.db"));
-        assert!(nowhere.pool_with_login("p:1", login_of("x")).is_none());
+        assert!(nowhere.pool("p:1").is_none());
+        assert!(nowhere.identity_of_login("p:1", &alice).is_none());
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -10,11 +10,23 @@ use tegata_core::cognito_identity::{IdentityPool, PoolRoles, PoolSummary, Princi
 use tegata_core::store::{Login, PoolStore, StoreError};
 
 use crate::rows::{Count, PoolRow, PoolSummaryRow, PoolWithLoginRow, Text};
-use crate::sync_reads::POOL_WITH_LOGIN_SQL;
 use crate::{POOL_DELETION_SLICE, RowsAffected, SqlStore, backend, corrupt};
 
 /// How often SetPrincipalTagAttributeMap recomputes its update when other writers came first.
 const PRINCIPAL_TAG_MAP_ATTEMPTS: usize = 8;
+
+/// A pool (also read synchronously on SQLite: `sync_reads`).
+pub(crate) const POOL: &str = "
+    SELECT pool_id, config, roles, principal_tag_maps, created_at, updated_at FROM identity_pools
+    WHERE pool_id = $1";
+
+/// A pool and the identity a login is linked to in it (also read synchronously on SQLite).
+pub(crate) const POOL_WITH_LOGIN: &str = "
+    SELECT p.pool_id, p.config, p.roles, p.principal_tag_maps, p.created_at, p.updated_at,
+           l.identity_id
+    FROM identity_pools p LEFT JOIN identity_logins l
+      ON l.pool_id = p.pool_id AND l.provider = $2 AND l.user_key = $3
+    WHERE p.pool_id = $1";
 
 #[async_trait]
 impl<DB> PoolStore for SqlStore<DB>
@@ -62,14 +74,15 @@ where
     }
 
     async fn identity_pool(&self, pool_id: &str) -> Result<Option<IdentityPool>, StoreError> {
-        let row: Option<PoolRow> = sqlx::query_as(
-            "SELECT pool_id, config, roles, principal_tag_maps, created_at, updated_at FROM identity_pools
-             WHERE pool_id = $1",
-        )
-        .bind(pool_id)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(backend)?;
+        let synchronous = self.sync_reads.as_ref().and_then(|r| r.pool(pool_id));
+        let row: Option<PoolRow> = match synchronous {
+            Some(row) => row,
+            None => sqlx::query_as(POOL)
+                .bind(pool_id)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(backend)?,
+        };
         row.map(TryInto::try_into).transpose()
     }
 
@@ -82,10 +95,10 @@ where
         let synchronous = self
             .sync_reads
             .as_ref()
-            .and_then(|reads| reads.pool_with_login(pool_id, login.clone()));
+            .and_then(|r| r.pool_with_login(pool_id, &login));
         let row: Option<PoolWithLoginRow> = match synchronous {
             Some(row) => row,
-            None => sqlx::query_as(POOL_WITH_LOGIN_SQL)
+            None => sqlx::query_as(POOL_WITH_LOGIN)
                 .bind(pool_id)
                 .bind(login.provider)
                 .bind(login.user_key)

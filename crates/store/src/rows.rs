@@ -143,12 +143,12 @@ impl From<PoolSummaryRow> for PoolSummary {
 /// One identity joined with one of its logins' providers (none when it has no login).
 #[derive(FromRow)]
 pub(crate) struct IdentityLoginRow {
-    identity_id: String,
-    pool_id: String,
-    disabled: i64,
-    created_at: i64,
-    updated_at: i64,
-    provider: Option<String>,
+    pub identity_id: String,
+    pub pool_id: String,
+    pub disabled: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub provider: Option<String>,
 }
 
 /// Join rows, ordered by identity, grouped into identities with their distinct providers.
