@@ -54,7 +54,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
     );
     metrics::describe_gauge!(
         "tegata_signer_queue_depth",
-        "Tokens waiting for a signing thread"
+        "RS512 tokens waiting for a signing thread (ES256 tokens are signed on the request's thread)"
     );
     metrics::describe_gauge!(
         "tegata_identity_writer_queue_depth",
