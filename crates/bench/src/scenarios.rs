@@ -1,7 +1,7 @@
 //! The scenarios, the closed-loop harness that runs them, the ceilings they are compared with,
 //! and the report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -544,10 +544,26 @@ async fn closed_loop(
     }
     if let (Some(server), Some((cpu, switches))) = (server, before) {
         total.server_cpu_seconds = Some(server.cpu_seconds() - cpu);
-        total.server_switches = Some(server.context_switches().saturating_sub(switches));
+        total.server_switches = switches_since(&switches, &server.context_switches());
         total.server_peak_rss_kib = Some(server.peak_rss_kib());
     }
     total
+}
+
+/// The context switches between two samples, thread by thread: a thread that started meanwhile
+/// counts from zero, and one that exited meanwhile takes only its own switches with it (a plain
+/// difference of totals would lose its whole lifetime's count, and could go below zero).
+fn switches_since(
+    before: &Option<HashMap<String, u64>>,
+    after: &Option<HashMap<String, u64>>,
+) -> Option<u64> {
+    let (before, after) = (before.as_ref()?, after.as_ref()?);
+    Some(
+        after
+            .iter()
+            .map(|(thread, n)| n.saturating_sub(before.get(thread).copied().unwrap_or(0)))
+            .sum(),
+    )
 }
 
 /// A ceiling measured in the same run: its rate, and the CPU one unit costs: a signature, for
@@ -695,27 +711,26 @@ impl Tegata {
         process_cpu_seconds(&self.child.id().to_string(), self.clock_ticks)
     }
 
-    /// Context switches so far, summed over the server's threads (`/proc/<pid>/task/*/status`).
-    /// A thread that has exited takes its count with it; the server's threads live as long as
-    /// it does.
-    pub(crate) fn context_switches(&self) -> u64 {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.child.id())) else {
-            return 0;
-        };
-        tasks
+    /// Context switches so far of each of the server's threads, by thread id
+    /// (`/proc/<pid>/task/*/status`); `None` when they cannot be read.
+    pub(crate) fn context_switches(&self) -> Option<HashMap<String, u64>> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).ok()?;
+        let counts = tasks
             .flatten()
-            .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
-            .flat_map(|status| {
-                status
+            .filter_map(|task| {
+                let status = std::fs::read_to_string(task.path().join("status")).ok()?;
+                let switches = status
                     .lines()
                     .filter_map(|l| {
                         l.strip_prefix("voluntary_ctxt_switches:")
                             .or_else(|| l.strip_prefix("nonvoluntary_ctxt_switches:"))
                             .and_then(|n| n.trim().parse::<u64>().ok())
                     })
-                    .collect::<Vec<_>>()
+                    .sum();
+                Some((task.file_name().to_string_lossy().into_owned(), switches))
             })
-            .sum()
+            .collect();
+        Some(counts)
     }
 
     /// Peak resident set size (VmHWM) of the server process, in KiB.

@@ -166,10 +166,15 @@ pub trait AccountStore: Send + Sync + 'static {
 }
 
 /// The histogram of the time a store's group writer takes to write one group of new identities,
-/// from BEGIN to COMMIT (the server describes it and sets its buckets). A basic-new flow's tail
+/// from asking for the writer connection (which other writes share) to COMMIT (the server
+/// describes it and sets its buckets). A basic-new flow's tail
 /// is the wait for that writer: when the tail grows, this says whether the writes themselves got
 /// slow (a sync of the disk) or only more numerous.
 pub const IDENTITY_GROUP_WRITE_SECONDS: &str = "tegata_identity_writer_group_seconds";
+
+/// The counter of SQLite reads whose synchronous fast path failed and that went through sqlx
+/// instead: if it grows, every hot read pays for a failed attempt as well.
+pub const SQLITE_SYNC_READ_FALLBACKS: &str = "tegata_sqlite_sync_read_fallbacks_total";
 
 /// One connection pool's use at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

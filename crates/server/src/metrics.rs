@@ -63,7 +63,11 @@ pub fn install() -> Result<PrometheusHandle, String> {
     metrics::describe_histogram!(
         tegata_core::store::IDENTITY_GROUP_WRITE_SECONDS,
         metrics::Unit::Seconds,
-        "Time the store's group writer took to write one group of new identities, BEGIN to COMMIT"
+        "Time the store's group writer took to write one group of new identities, from taking the writer connection to COMMIT"
+    );
+    metrics::describe_counter!(
+        tegata_core::store::SQLITE_SYNC_READ_FALLBACKS,
+        "SQLite reads whose synchronous fast path failed and that went through sqlx instead"
     );
     metrics::describe_gauge!(
         "tegata_revoked_session_subjects",

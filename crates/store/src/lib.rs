@@ -574,11 +574,49 @@ mod tests {
             Some("p:alice")
         );
         assert_eq!(reads.identity_of_login("p:1", &bob).unwrap(), None);
+        // A write made meanwhile is seen by the same (now idle, cached) connections.
+        store
+            .find_or_create_identity("p:1", bob.clone(), "p:bob", 6)
+            .await
+            .unwrap();
+        assert_eq!(
+            reads.identity_of_login("p:1", &bob).unwrap().as_deref(),
+            Some("p:bob")
+        );
+        assert_eq!(reads.counts(), (10, 0), "every read above was served here");
+
+        // The store's own calls take this path, not the sqlx fallback.
+        let fast = store
+            .sync_reads
+            .as_ref()
+            .expect("SQLite reads synchronously");
+        let before = fast.counts();
+        let (found, linked) = store
+            .identity_pool_with_login("p:1", bob.clone())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (found.id.as_str(), linked.as_deref()),
+            ("p:1", Some("p:bob"))
+        );
+        assert!(store.identity_pool("p:1").await.unwrap().is_some());
+        assert!(store.identity("p:bob").await.unwrap().is_some());
+        assert_eq!(
+            store
+                .identity_of_login("p:1", bob)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("p:bob")
+        );
+        assert_eq!(fast.counts(), (before.0 + 4, 0));
 
         // A database that cannot be opened is a failure the caller falls back from, not a panic.
         let nowhere = SyncReads::new(&dir.join("missing").join("tegata.db"));
         assert!(nowhere.pool("p:1").is_none());
         assert!(nowhere.identity_of_login("p:1", &alice).is_none());
+        assert_eq!(nowhere.counts(), (0, 2));
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -22,36 +22,61 @@
 //! appearance (`$2` may come first), so they are bound by name, as sqlx-sqlite does.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, named_params};
-use tegata_core::store::Login;
+use tegata_core::store::{Login, SQLITE_SYNC_READ_FALLBACKS};
 
 use crate::identities::{IDENTITY_OF_LOGIN, IDENTITY_WITH_LOGINS};
 use crate::pools::{POOL, POOL_WITH_LOGIN};
 use crate::rows::{IdentityLoginRow, PoolRow, PoolWithLoginRow};
 
-/// Idle connections kept; more are opened when more workers read at once, and closed after.
-/// The async runtime has one worker per core, so a few suffice.
-const IDLE_CONNECTIONS: usize = 8;
+/// How long a read waits for a lock before giving up and going the sqlx way, whose wait does
+/// not hold a worker. In WAL mode a reader waits only while a connection recovers the log after
+/// a crash.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(1);
 
-/// How long a read waits for a lock before giving up and going the sqlx way. In WAL mode a
-/// reader waits only while a connection recovers the log after a crash.
-const BUSY_TIMEOUT: Duration = Duration::from_millis(20);
+/// At most one warning about failing reads in this long.
+const WARN_EVERY: Duration = Duration::from_secs(60);
 
 /// Read-only connections to the database, taken by one read at a time.
 pub(crate) struct SyncReads {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Idle connections kept: one per async worker (one per core) and a spare, so that no
+    /// worker opens a connection (a file open and a schema parse) on every read.
+    keep_idle: usize,
+    /// Reads answered here, and reads handed back to sqlx (for tests and the warning).
+    served: AtomicU64,
+    fell_back: AtomicU64,
+    /// When the last warning was logged, as milliseconds since `started` (0: never).
+    started: Instant,
+    warned_at_ms: AtomicU64,
 }
 
 impl SyncReads {
     pub(crate) fn new(path: &Path) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self {
             path: path.to_owned(),
             idle: Mutex::new(Vec::new()),
+            keep_idle: cores + 1,
+            served: AtomicU64::new(0),
+            fell_back: AtomicU64::new(0),
+            started: Instant::now(),
+            warned_at_ms: AtomicU64::new(0),
         }
+    }
+
+    /// (reads served here, reads handed back to sqlx) so far.
+    #[cfg(test)]
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (
+            self.served.load(Ordering::Relaxed),
+            self.fell_back.load(Ordering::Relaxed),
+        )
     }
 
     /// The pool `pool_id` and the identity `login` is linked to in it. Each read answers
@@ -135,23 +160,49 @@ impl SyncReads {
             .pop();
         let connection = match idle {
             Some(connection) => connection,
-            None => self.open().ok()?,
+            None => match self.open() {
+                Ok(connection) => connection,
+                Err(e) => return self.fall_back(&e),
+            },
         };
-        let result = read(&connection);
-        match result {
+        match read(&connection) {
             Ok(value) => {
+                self.served.fetch_add(1, Ordering::Relaxed);
                 let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-                if idle.len() < IDLE_CONNECTIONS {
+                if idle.len() < self.keep_idle {
                     idle.push(connection);
                 }
                 Some(value)
             }
             // A connection that failed is dropped: the next read opens a fresh one.
-            Err(e) => {
-                tracing::debug!(error = %e, "synchronous SQLite read failed; reading through sqlx");
-                None
-            }
+            Err(e) => self.fall_back(&e),
         }
+    }
+
+    /// Count a read handed back to sqlx, and say so in the log at most once a minute: a fast
+    /// path that keeps failing makes every hot read slower than sqlx alone, and should be seen.
+    /// (SQLite's messages name the failure, never the bound values.)
+    fn fall_back<T>(&self, error: &rusqlite::Error) -> Option<T> {
+        let total = self.fell_back.fetch_add(1, Ordering::Relaxed) + 1;
+        metrics::counter!(SQLITE_SYNC_READ_FALLBACKS).increment(1);
+        let now_ms = u64::try_from(self.started.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let last = self.warned_at_ms.load(Ordering::Relaxed);
+        let due = last == 0 || now_ms.saturating_sub(last) >= WARN_EVERY.as_millis() as u64;
+        if due
+            && self
+                .warned_at_ms
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(
+                error = %error,
+                fallbacks = total,
+                "a synchronous SQLite read failed and went through sqlx instead"
+            );
+        }
+        None
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
