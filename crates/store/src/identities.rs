@@ -150,36 +150,32 @@ where
         pool_id: &str,
         login: Login<'_>,
     ) -> Result<Option<String>, StoreError> {
-        if let Some(identity) = self
-            .sync_reads
-            .as_ref()
-            .and_then(|r| r.identity_of_login(pool_id, &login))
-        {
-            return Ok(identity);
-        }
-        let row: Option<Text> = sqlx::query_as(IDENTITY_OF_LOGIN)
-            .bind(pool_id)
-            .bind(login.provider)
-            .bind(login.user_key)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(backend)?;
-        Ok(row.map(|Text(id)| id))
+        self.read_fast_or_through_sqlx(
+            |fast| fast.identity_of_login(pool_id, &login),
+            || async {
+                let row: Option<Text> = sqlx::query_as(IDENTITY_OF_LOGIN)
+                    .bind(pool_id)
+                    .bind(login.provider)
+                    .bind(login.user_key)
+                    .fetch_optional(&self.reader)
+                    .await?;
+                Ok(row.map(|Text(id)| id))
+            },
+        )
+        .await
     }
 
     async fn identity(&self, identity_id: &str) -> Result<Option<IdentityRecord>, StoreError> {
-        let synchronous = self
-            .sync_reads
-            .as_ref()
-            .and_then(|r| r.identity_with_logins(identity_id));
-        let rows: Vec<IdentityLoginRow> = match synchronous {
-            Some(rows) => rows,
-            None => sqlx::query_as(IDENTITY_WITH_LOGINS)
-                .bind(identity_id)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(backend)?,
-        };
+        let rows: Vec<IdentityLoginRow> = self
+            .read_fast_or_through_sqlx(
+                |fast| fast.identity_with_logins(identity_id),
+                || {
+                    sqlx::query_as(IDENTITY_WITH_LOGINS)
+                        .bind(identity_id)
+                        .fetch_all(&self.reader)
+                },
+            )
+            .await?;
         Ok(group_identities(rows).into_iter().next())
     }
 

@@ -244,6 +244,25 @@ impl RowsAffected for sqlx::postgres::PgQueryResult {
     }
 }
 
+impl<DB: Database> SqlStore<DB> {
+    /// A hot read: on SQLite, `fast` on this thread (see `sync_reads`); through sqlx when there
+    /// is no fast path (PostgreSQL) or it fails (`fast` answers `None`). `through_sqlx` makes the
+    /// query only when it is needed.
+    async fn read_fast_or_through_sqlx<T, F>(
+        &self,
+        fast: impl FnOnce(&SyncReads) -> Option<T>,
+        through_sqlx: impl FnOnce() -> F,
+    ) -> Result<T, StoreError>
+    where
+        F: Future<Output = Result<T, sqlx::Error>>,
+    {
+        match self.sync_reads.as_ref().and_then(fast) {
+            Some(found) => Ok(found),
+            None => through_sqlx().await.map_err(backend),
+        }
+    }
+}
+
 /// The one mapping of the database's errors onto the store's.
 fn backend(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e.to_string())

@@ -74,15 +74,16 @@ where
     }
 
     async fn identity_pool(&self, pool_id: &str) -> Result<Option<IdentityPool>, StoreError> {
-        let synchronous = self.sync_reads.as_ref().and_then(|r| r.pool(pool_id));
-        let row: Option<PoolRow> = match synchronous {
-            Some(row) => row,
-            None => sqlx::query_as(POOL)
-                .bind(pool_id)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(backend)?,
-        };
+        let row: Option<PoolRow> = self
+            .read_fast_or_through_sqlx(
+                |fast| fast.pool(pool_id),
+                || {
+                    sqlx::query_as(POOL)
+                        .bind(pool_id)
+                        .fetch_optional(&self.reader)
+                },
+            )
+            .await?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -91,21 +92,18 @@ where
         pool_id: &str,
         login: Login<'_>,
     ) -> Result<Option<(IdentityPool, Option<String>)>, StoreError> {
-        // On SQLite, read on this thread; through sqlx if that fails (see `sync_reads`).
-        let synchronous = self
-            .sync_reads
-            .as_ref()
-            .and_then(|r| r.pool_with_login(pool_id, &login));
-        let row: Option<PoolWithLoginRow> = match synchronous {
-            Some(row) => row,
-            None => sqlx::query_as(POOL_WITH_LOGIN)
-                .bind(pool_id)
-                .bind(login.provider)
-                .bind(login.user_key)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(backend)?,
-        };
+        let row: Option<PoolWithLoginRow> = self
+            .read_fast_or_through_sqlx(
+                |fast| fast.pool_with_login(pool_id, &login),
+                || {
+                    sqlx::query_as(POOL_WITH_LOGIN)
+                        .bind(pool_id)
+                        .bind(login.provider)
+                        .bind(login.user_key)
+                        .fetch_optional(&self.reader)
+                },
+            )
+            .await?;
         row.map(|row| Ok((row.pool.try_into()?, row.identity_id)))
             .transpose()
     }
