@@ -1,5 +1,6 @@
 //! A web identity token (compact JWS) verified against a key ring of both families (RSA and
-//! P-256), and a session token opened.
+//! P-256), both as a stranger's token and as one this process signed (the signature check
+//! skipped), and a session token opened.
 #![no_main]
 
 use std::sync::LazyLock;
@@ -11,6 +12,7 @@ use tegata_core::sts::credentials::CredentialMinter;
 use tegata_core::tokens::keys::{
     KeyRing, KeyState, SigningKey, TokenAlgorithm, generate_signing_key,
 };
+use tegata_core::tokens::recently_signed::RecentlySigned;
 use tegata_core::tokens::verify::verify;
 
 static KEYS: LazyLock<(KeyRing, CredentialMinter)> = LazyLock::new(|| {
@@ -27,6 +29,10 @@ static KEYS: LazyLock<(KeyRing, CredentialMinter)> = LazyLock::new(|| {
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let (ring, minter) = &*KEYS;
-    let _ = verify(&text, ring, "https://tokens.example.com", 0);
+    let issuer = "https://tokens.example.com";
+    let recent = RecentlySigned::default();
+    let _ = verify(&text, ring, issuer, 0, &recent);
+    recent.remember(&text);
+    let _ = verify(&text, ring, issuer, 0, &recent);
     let _ = minter.open("ASIAAAAAAAAAAAAAAAAA", &text);
 });

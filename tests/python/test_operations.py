@@ -322,6 +322,15 @@ def published_kids(tegata):
     return [key["kid"] for key in json.loads(body)["keys"]]
 
 
+def counter(tegata, family):
+    """The value of the counter `family` on the server's /metrics (0 before its first count)."""
+    from prometheus_client.parser import text_string_to_metric_families
+    status, _, text = get(tegata.url + "/metrics")
+    assert status == 200
+    return sum(sample.value for metric in text_string_to_metric_families(text) if metric.name == family
+               for sample in metric.samples if sample.name == family + "_total")
+
+
 def eventually(check, seconds):
     """`check()`'s first true value within `seconds` (polled), else the last one."""
     deadline = time.monotonic() + seconds
@@ -373,7 +382,11 @@ def test_signing_keys_rotate_and_revoke_with_the_cli(tegata):
     signing_key = jwt.PyJWKClient(tegata.url + "/.well-known/jwks_uri").get_signing_key_from_jwt(new_token)
     assert jwt.decode(new_token, signing_key.key, algorithms=["RS512"], audience=pool_id)["aud"] == pool_id
     assert len(published_kids(tegata)) == 3
+    # This process signed the token, so its exchange skips the signature check (and only that:
+    # the key's revocation below still refuses it).
+    skipped = counter(tegata, "tegata_token_signature_checks_skipped")
     exchange(old_token)
+    assert counter(tegata, "tegata_token_signature_checks_skipped") == skipped + 1
 
     # Revoked: refused within seconds with AWS's answer for an unknown key, and unpublished.
     revoked = keys(tegata, "revoke", old_kid)

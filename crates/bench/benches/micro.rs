@@ -12,6 +12,7 @@ use tegata_core::tokens::claims::{OpenIdClaims, developer_amr};
 use tegata_core::tokens::keys::{
     KeyRing, KeyState, SigningKey, TokenAlgorithm, generate_signing_key,
 };
+use tegata_core::tokens::recently_signed::RecentlySigned;
 use tegata_core::tokens::verify as web_identity;
 use tegata_policy::{Context, PolicyDocument, PolicyKind, Principal, Request};
 
@@ -51,17 +52,33 @@ fn jws_sign(bencher: Bencher, algorithm: TokenAlgorithm) {
     bencher.bench(|| key.sign_jws(divan::black_box(&claims)));
 }
 
+/// A token from elsewhere (or signed by this process too long ago): the signature is checked.
 #[divan::bench(args = [TokenAlgorithm::Rs512, TokenAlgorithm::Es256])]
 fn jws_verify(bencher: Bencher, algorithm: TokenAlgorithm) {
+    verify_bench(bencher, algorithm, false);
+}
+
+/// A token this process signed lately: the signature check is skipped, the rest is done.
+#[divan::bench(args = [TokenAlgorithm::Rs512, TokenAlgorithm::Es256])]
+fn jws_verify_signed_here(bencher: Bencher, algorithm: TokenAlgorithm) {
+    verify_bench(bencher, algorithm, true);
+}
+
+fn verify_bench(bencher: Bencher, algorithm: TokenAlgorithm, signed_here: bool) {
     let keys = key_ring(algorithm);
     let now = 1_900_000_000;
     let token = keys.active().unwrap().sign_jws(&claims(now));
+    let recent = RecentlySigned::default();
+    if signed_here {
+        recent.remember(&token);
+    }
     bencher.bench(|| {
         web_identity::verify(
             divan::black_box(&token),
             &keys,
             "http://127.0.0.1:8910",
             now,
+            &recent,
         )
         .unwrap()
     });

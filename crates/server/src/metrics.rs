@@ -49,6 +49,10 @@ pub fn install() -> Result<PrometheusHandle, String> {
     );
     metrics::describe_counter!("tegata_tokens_issued_total", "OpenID tokens signed");
     metrics::describe_counter!(
+        "tegata_token_signature_checks_skipped_total",
+        "Tokens presented that this process had signed lately, recognised by digest without checking their signature again"
+    );
+    metrics::describe_counter!(
         "tegata_credentials_issued_total",
         "Temporary credentials minted, by kind of session"
     );

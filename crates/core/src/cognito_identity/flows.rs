@@ -20,7 +20,7 @@ use crate::sts::StsError;
 use crate::sts::credentials::TemporaryCredentials;
 use crate::tokens::claims::{OpenIdClaims, SessionTagsClaim, developer_user_of_amr};
 use crate::tokens::federation::{self, ExternalToken};
-use crate::tokens::verify::{self, TokenError, WebIdentityClaims};
+use crate::tokens::verify::{TokenError, WebIdentityClaims};
 use crate::{UnixSeconds, ids};
 
 /// GetOpenIdToken's tokens live ten minutes (§3).
@@ -380,9 +380,10 @@ impl CognitoIdentity {
         token: &str,
         now: UnixSeconds,
     ) -> Result<WebIdentityClaims> {
-        let keys = self.issuer.keys();
-        let claims =
-            verify::verify(token, &keys, &self.deployment.issuer, now).map_err(|e| match e {
+        let claims = self
+            .issuer
+            .verify(token, &self.deployment.issuer, now)
+            .map_err(|e| match e {
                 TokenError::Expired(_) => invalid_login("Token expired."),
                 TokenError::Invalid(_) => invalid_login("Couldn't verify signed token."),
             })?;

@@ -270,13 +270,9 @@ impl Sts {
                     .await?
             }
             _ => {
-                let keys = self.issuer.keys();
-                let claims = verify::verify(
-                    &input.web_identity_token,
-                    &keys,
-                    &self.deployment.issuer,
-                    now,
-                )?;
+                let claims =
+                    self.issuer
+                        .verify(&input.web_identity_token, &self.deployment.issuer, now)?;
                 // A token of an identity revoked since it was issued: tegata's own refusal,
                 // worded like the other refusals of a token.
                 if self.token_is_revoked(&claims) {

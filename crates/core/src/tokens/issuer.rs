@@ -2,10 +2,13 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
+use crate::UnixSeconds;
 use crate::cpu_pool::{CpuPool, CpuPoolStopped};
 use crate::error::Internal;
 use crate::tokens::claims::OpenIdClaims;
 use crate::tokens::keys::{KeyRing, TokenAlgorithm};
+use crate::tokens::recently_signed::RecentlySigned;
+use crate::tokens::verify::{self, TokenError, WebIdentityClaims};
 
 /// How many signatures may wait for a signing thread. Beyond it a caller is refused at once
 /// (throttled) rather than queued: a queue that only grows answers everyone late.
@@ -21,11 +24,14 @@ pub enum SignError {
     Internal(#[from] Internal),
 }
 
-/// Signs tokens with the deployment's active key; shared by every service that issues tokens.
+/// Signs tokens with the deployment's active key, and verifies the deployment's tokens when
+/// they are presented; shared by every service that issues or accepts them.
 pub struct TokenIssuer {
     keys: RwLock<Arc<KeyRing>>,
     /// RSA signatures run here, off the async workers (see [`CpuPool`] for why).
     signer: CpuPool,
+    /// What this process signed lately, whose exchange skips the signature check.
+    recently_signed: RecentlySigned,
 }
 
 impl TokenIssuer {
@@ -34,6 +40,7 @@ impl TokenIssuer {
         Ok(Self {
             keys: RwLock::new(Arc::new(keys)),
             signer: CpuPool::per_core("tegata-signer", MAX_QUEUED_SIGNATURES)?,
+            recently_signed: RecentlySigned::default(),
         })
     }
 
@@ -80,10 +87,22 @@ impl TokenIssuer {
                 }
             },
         };
+        self.recently_signed.remember(&token);
         static ISSUED: std::sync::OnceLock<metrics::Counter> = std::sync::OnceLock::new();
         ISSUED
             .get_or_init(|| metrics::counter!("tegata_tokens_issued_total"))
             .increment(1);
         Ok(token)
+    }
+
+    /// Verify a token presented as the deployment's own (issuer `issuer`) at `now`, with the
+    /// current key ring; see [`verify::verify`].
+    pub fn verify(
+        &self,
+        token: &str,
+        issuer: &str,
+        now: UnixSeconds,
+    ) -> Result<WebIdentityClaims, TokenError> {
+        verify::verify(token, &self.keys(), issuer, now, &self.recently_signed)
     }
 }

@@ -8,6 +8,7 @@ pub mod issuer;
 pub mod keeper;
 pub mod keys;
 pub mod lifecycle;
+pub mod recently_signed;
 pub mod verify;
 
 pub use issuer::TokenIssuer;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::UnixSeconds;
 use crate::tokens::claims::SessionTagsClaim;
 use crate::tokens::keys::{KeyRing, TokenAlgorithm};
+use crate::tokens::recently_signed::RecentlySigned;
 
 /// Why a presented token was refused. The messages are AWS's; each service answers them with its
 /// own code (STS: `InvalidIdentityToken`, `ExpiredTokenException`).
@@ -71,12 +72,14 @@ fn unverified_claim(token: &str, name: &str) -> Option<serde_json::Value> {
     value.get(name).cloned()
 }
 
-/// Verify `token` against the deployment's keys and issuer at time `now`.
+/// Verify `token` against the deployment's keys and issuer at time `now`. A token in
+/// `recently_signed` (this process signed exactly these bytes) skips only its signature check.
 pub fn verify(
     token: &str,
     keys: &KeyRing,
     issuer: &str,
     now: UnixSeconds,
+    recently_signed: &RecentlySigned,
 ) -> Result<WebIdentityClaims, TokenError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid(NOT_A_JWT))?;
     if !matches!(
@@ -102,23 +105,47 @@ pub fn verify(
             "The ID Token's algorithm does not match the identity provider's key.",
         ));
     }
-    let mut validation = Validation::new(header.alg);
+    let claims = if recently_signed.contains(token) {
+        static SKIPPED: std::sync::OnceLock<metrics::Counter> = std::sync::OnceLock::new();
+        SKIPPED
+            .get_or_init(|| metrics::counter!("tegata_token_signature_checks_skipped_total"))
+            .increment(1);
+        claims_of_a_token_signed_here(token, issuer)?
+    } else {
+        verified_claims(token, key.decoding_key(), header.alg, issuer)?
+    };
+    if now > claims.exp + EXPIRY_LEEWAY_SECONDS as i64 {
+        return Err(TokenError::Expired(expired_message(now, claims.exp)));
+    }
+    Ok(claims)
+}
+
+fn wrong_issuer(token: &str) -> TokenError {
+    let iss = unverified_claim(token, "iss")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    invalid(format!(
+        "No OpenIDConnect provider found in your account for {iss}"
+    ))
+}
+
+/// The signature check and jsonwebtoken's validation of issuer and required claims.
+fn verified_claims(
+    token: &str,
+    key: &jsonwebtoken::DecodingKey,
+    algorithm: Algorithm,
+    issuer: &str,
+) -> Result<WebIdentityClaims, TokenError> {
+    let mut validation = Validation::new(algorithm);
     validation.leeway = EXPIRY_LEEWAY_SECONDS;
     validation.validate_aud = false;
     validation.set_issuer(&[issuer]);
     validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
-    // jsonwebtoken reads the clock itself; exp is checked below against the `now` given.
+    // jsonwebtoken reads the clock itself; `verify` checks exp against the `now` given.
     validation.validate_exp = false;
-    let claims = jsonwebtoken::decode::<WebIdentityClaims>(token, key.decoding_key(), &validation)
+    let claims = jsonwebtoken::decode::<WebIdentityClaims>(token, key, &validation)
         .map_err(|e| match e.kind() {
-            ErrorKind::InvalidIssuer => {
-                let iss = unverified_claim(token, "iss")
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                invalid(format!(
-                    "No OpenIDConnect provider found in your account for {iss}"
-                ))
-            }
+            ErrorKind::InvalidIssuer => wrong_issuer(token),
             ErrorKind::InvalidSignature => {
                 invalid("The ID Token's signature could not be verified.")
             }
@@ -128,8 +155,20 @@ pub fn verify(
             _ => invalid(NOT_A_JWT),
         })?
         .claims;
-    if now > claims.exp + EXPIRY_LEEWAY_SECONDS as i64 {
-        return Err(TokenError::Expired(expired_message(now, claims.exp)));
+    Ok(claims)
+}
+
+/// The claims of a token this process signed (see [`RecentlySigned`]): its signature is ours by
+/// construction, so only the checks that do not involve it are made, as jsonwebtoken makes them
+/// (the required claims are fields the claims cannot deserialize without).
+fn claims_of_a_token_signed_here(
+    token: &str,
+    issuer: &str,
+) -> Result<WebIdentityClaims, TokenError> {
+    let claims: WebIdentityClaims =
+        jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|_| invalid(NOT_A_JWT))?;
+    if claims.iss != issuer {
+        return Err(wrong_issuer(token));
     }
     Ok(claims)
 }
@@ -145,6 +184,16 @@ mod tests {
     use crate::tokens::keys::{KeyState, SigningKey, generate_signing_key};
 
     const ISSUER: &str = "https://tokens.example.com";
+
+    /// Verification of a token this process did not sign lately: the signature is checked.
+    fn verify_fully(
+        token: &str,
+        keys: &KeyRing,
+        issuer: &str,
+        now: UnixSeconds,
+    ) -> Result<WebIdentityClaims, TokenError> {
+        verify(token, keys, issuer, now, &RecentlySigned::default())
+    }
 
     /// One key for every case (generating an RSA key takes tens of milliseconds).
     fn ring() -> &'static (KeyRing, SigningKey) {
@@ -185,7 +234,7 @@ mod tests {
             (exp + leeway + 1, false),
             (exp + 86_400, false),
         ] {
-            let result = verify(&token, ring, ISSUER, now);
+            let result = verify_fully(&token, ring, ISSUER, now);
             match (accepted, result) {
                 (true, Ok(claims)) => assert_eq!(claims.exp, exp),
                 (false, Err(TokenError::Expired(message))) => assert_eq!(
@@ -201,7 +250,7 @@ mod tests {
             }
         }
         assert!(matches!(
-            verify(&token, ring, "https://elsewhere.example.com", exp),
+            verify_fully(&token, ring, "https://elsewhere.example.com", exp),
             Err(TokenError::Invalid(_))
         ));
     }
@@ -222,8 +271,8 @@ mod tests {
         let es256 = token(&ec, exp);
         let rs512 = token(&rsa, exp);
         let ring = KeyRing::new(vec![ec, rsa]);
-        assert_eq!(verify(&es256, &ring, ISSUER, exp).unwrap().exp, exp);
-        assert_eq!(verify(&rs512, &ring, ISSUER, exp).unwrap().exp, exp);
+        assert_eq!(verify_fully(&es256, &ring, ISSUER, exp).unwrap().exp, exp);
+        assert_eq!(verify_fully(&rs512, &ring, ISSUER, exp).unwrap().exp, exp);
 
         // The same payload and signature under a header naming the other key or algorithm.
         let swap_header = |token: &str, header: serde_json::Value| {
@@ -240,7 +289,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    verify(&forged, &ring, ISSUER, exp),
+                    verify_fully(&forged, &ring, ISSUER, exp),
                     Err(TokenError::Invalid(_))
                 ),
                 "{forged}"
@@ -251,7 +300,53 @@ mod tests {
         let last = tampered.len() - 2;
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
-        assert!(verify(&tampered, &ring, ISSUER, exp).is_err());
+        assert!(verify_fully(&tampered, &ring, ISSUER, exp).is_err());
+    }
+
+    /// A token this process signed skips only its signature check: the same claims come out,
+    /// and a key gone from the ring, another issuer or a past expiry still refuse it.
+    #[test]
+    fn remembered_tokens_skip_only_the_signature_check() {
+        let (ring, key) = ring();
+        let exp = 1_800_000_000;
+        let token = token(key, exp);
+        let recent = RecentlySigned::default();
+        recent.remember(&token);
+        let remembered = verify(&token, ring, ISSUER, exp, &recent).unwrap();
+        let checked = verify_fully(&token, ring, ISSUER, exp).unwrap();
+        assert_eq!(
+            (
+                &remembered.sub,
+                &remembered.aud,
+                &remembered.amr,
+                remembered.exp
+            ),
+            (&checked.sub, &checked.aud, &checked.amr, checked.exp)
+        );
+
+        // The signature is what is skipped: a remembered token with a broken signature passes,
+        // which is why only the issuer's own signing remembers tokens.
+        let mut broken = token.clone().into_bytes();
+        let last = broken.len() - 2;
+        broken[last] = if broken[last] == b'A' { b'B' } else { b'A' };
+        let broken = String::from_utf8(broken).unwrap();
+        assert!(verify_fully(&broken, ring, ISSUER, exp).is_err());
+        recent.remember(&broken);
+        assert!(verify(&broken, ring, ISSUER, exp, &recent).is_ok());
+
+        let other_key = KeyRing::new(Vec::new());
+        assert_eq!(
+            verify(&token, &other_key, ISSUER, exp, &recent).unwrap_err(),
+            TokenError::Invalid(UNKNOWN_KEY.to_owned())
+        );
+        assert_eq!(
+            verify(&token, ring, "https://elsewhere.example.com", exp, &recent).unwrap_err(),
+            verify_fully(&token, ring, "https://elsewhere.example.com", exp).unwrap_err()
+        );
+        assert!(matches!(
+            verify(&token, ring, ISSUER, exp + 86_400, &recent),
+            Err(TokenError::Expired(_))
+        ));
     }
 
     proptest! {
@@ -267,7 +362,7 @@ mod tests {
             text in prop_oneof!["\\PC{0,300}", "[A-Za-z0-9_-]{0,80}\\.[A-Za-z0-9_-]{0,80}\\.[A-Za-z0-9_-]{0,80}"],
         ) {
             let (ring, _) = ring();
-            let _ = verify(&text, ring, ISSUER, 0);
+            let _ = verify_fully(&text, ring, ISSUER, 0);
         }
     }
 }
