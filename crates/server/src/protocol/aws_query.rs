@@ -117,13 +117,21 @@ fn is_forbidden_in_xml(c: char) -> bool {
 /// Append `text` to `out` as XML character data. Values echoed from a request may hold what XML
 /// forbids; those become U+FFFD, so the answer still parses.
 fn push_escaped(out: &mut String, text: &str) {
-    let special =
-        |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'' | '\r') || is_forbidden_in_xml(c);
-    // Most values (ids, ARNs, dates) have nothing to escape.
-    if !text.contains(special) {
+    // Most values (ids, ARNs, dates, session tokens) have nothing to escape; a scan of bytes
+    // finds that faster than decoding characters. 0xEF leads the encodings of U+FFFE and U+FFFF
+    // (and of other characters, which the exact pass lets through).
+    let worth_a_look = |b: u8| {
+        matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r' | 0xEF)
+            || (b < b' ' && b != b'\t' && b != b'\n')
+    };
+    if text.bytes().any(worth_a_look) {
+        push_escaped_by_character(out, text);
+    } else {
         out.push_str(text);
-        return;
     }
+}
+
+fn push_escaped_by_character(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -213,28 +221,31 @@ pub fn ok<O: XmlOutput>(
     request_id: &str,
     output: &O,
 ) -> Response {
-    let mut body = String::with_capacity(512);
-    let mut push = |parts: &[&str]| parts.iter().for_each(|part| body.push_str(part));
-    push(&["<", operation, "Response xmlns=\"", namespace, "\">"]);
+    // Room for AssumeRoleWithWebIdentity's answer (about 1.6 KB with its session token), so the
+    // body is allocated once and the result is written into it, not copied from a buffer of its own.
+    let mut body = String::with_capacity(2048);
+    let push =
+        |body: &mut String, parts: &[&str]| parts.iter().for_each(|part| body.push_str(part));
+    push(
+        &mut body,
+        &["<", operation, "Response xmlns=\"", namespace, "\">"],
+    );
     if O::HAS_RESULT {
-        let mut result = Xml::new();
+        push(&mut body, &["<", operation, "Result>"]);
+        let mut result = Xml(body);
         output.write(&mut result);
-        push(&[
-            "<",
-            operation,
-            "Result>",
-            &result.into_string(),
-            "</",
-            operation,
-            "Result>",
-        ]);
+        body = result.into_string();
+        push(&mut body, &["</", operation, "Result>"]);
     }
-    push(&[
-        "<ResponseMetadata><RequestId>",
-        request_id,
-        "</RequestId></ResponseMetadata>",
-    ]);
-    push(&["</", operation, "Response>"]);
+    push(
+        &mut body,
+        &[
+            "<ResponseMetadata><RequestId>",
+            request_id,
+            "</RequestId></ResponseMetadata>",
+        ],
+    );
+    push(&mut body, &["</", operation, "Response>"]);
     xml_response(StatusCode::OK, request_id, body)
 }
 
@@ -339,7 +350,37 @@ mod tests {
         assert_eq!(format!("{params:?}"), r#"{"a", "b", "c", "d", "e"}"#);
     }
 
+    #[test]
+    fn every_character_xml_cannot_carry_is_replaced_or_escaped() {
+        for (text, escaped) in [
+            ("it's", "it&apos;s"),
+            ("a\rb", "a&#xD;b"),
+            ("\u{FFFE}", "\u{FFFD}"),
+            ("x\u{FFFF}", "x\u{FFFD}"),
+            ("\u{1F}", "\u{FFFD}"),
+            ("\u{FFFD}\u{EFFF}é\t\n", "\u{FFFD}\u{EFFF}é\t\n"),
+        ] {
+            let mut out = String::new();
+            push_escaped(&mut out, text);
+            assert_eq!(out, escaped, "{text:?}");
+        }
+    }
+
     proptest! {
+        /// The byte scan that skips the escaping never skips a text that needs it.
+        #[test]
+        fn the_fast_path_escapes_like_the_exact_one(
+            text in prop_oneof![
+                "\\PC{0,40}",
+                "[a-z\u{E000}-\u{E00F}]{0,8}[&<>\"'\r\t\n\u{0}-\u{1F}\u{FFFD}-\u{FFFF}\u{EFFF}]{0,2}[a-z]{0,8}",
+            ],
+        ) {
+            let (mut fast, mut exact) = (String::new(), String::new());
+            push_escaped(&mut fast, &text);
+            push_escaped_by_character(&mut exact, &text);
+            prop_assert_eq!(fast, exact);
+        }
+
         #[test]
         fn any_bytes_parse_without_panicking(query: Vec<u8>, body: Vec<u8>) {
             let params = QueryParams::parse(&query, &body);
