@@ -19,7 +19,7 @@
 //! a restart is verified in full, so nothing depends on it being remembered.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use aws_lc_rs::digest;
 
@@ -57,10 +57,7 @@ impl RecentlySigned {
     /// Remember a token just signed.
     pub fn remember(&self, token: &str) {
         let digest = digest_of(token);
-        let mut generations = self
-            .generations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut generations = self.generations();
         if generations.newer.len() >= GENERATION {
             // Keep the older table's allocation for the next generation: no reallocation in
             // steady state.
@@ -74,24 +71,21 @@ impl RecentlySigned {
     /// Whether this process signed exactly these bytes lately.
     pub fn contains(&self, token: &str) -> bool {
         let digest = digest_of(token);
-        let generations = self
-            .generations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let generations = self.generations();
         generations.newer.contains(&digest) || generations.older.contains(&digest)
     }
 
-    /// Digests remembered, both generations.
-    pub fn len(&self) -> usize {
-        let generations = self
-            .generations
+    fn generations(&self) -> MutexGuard<'_, Generations> {
+        self.generations
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        generations.newer.len() + generations.older.len()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Digests remembered, both generations.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        let generations = self.generations();
+        generations.newer.len() + generations.older.len()
     }
 }
 
