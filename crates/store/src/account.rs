@@ -34,9 +34,9 @@ where
 {
     fn connection_stats(&self) -> Vec<PoolStats> {
         let pools = if self.shared_pool {
-            vec![("shared", &self.writer)]
+            vec![("shared", self.writer.pool())]
         } else {
-            vec![("reader", &self.reader), ("writer", &self.writer)]
+            vec![("reader", &self.reader), ("writer", self.writer.pool())]
         };
         pools
             .into_iter()
@@ -121,7 +121,7 @@ where
 
         let account: AccountRow =
             sqlx::query_as("SELECT account_id, created_at FROM account WHERE singleton = 1")
-                .fetch_one(&self.writer)
+                .fetch_one(&*self.writer.turn().await)
                 .await
                 .map_err(backend)?;
         let Text(admin_id) = sqlx::query_as(
@@ -129,7 +129,7 @@ where
              ORDER BY created_at, access_key_id LIMIT 1",
         )
         .bind(ADMIN_USER_NAME)
-        .fetch_one(&self.writer)
+        .fetch_one(&*self.writer.turn().await)
         .await
         .map_err(backend)?;
         let admin_key = self

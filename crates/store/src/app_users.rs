@@ -34,7 +34,7 @@ where
         .bind(i64::from(user.disabled))
         .bind(user.created_at)
         .bind(user.password_changed_at)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -75,7 +75,7 @@ where
         .bind(username)
         .bind(password_hash)
         .bind(now)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -94,7 +94,7 @@ where
         .bind(username)
         .bind(current)
         .bind(upgraded)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -109,7 +109,7 @@ where
         let changed = sqlx::query("UPDATE app_users SET disabled = $2 WHERE username = $1")
             .bind(username)
             .bind(i64::from(disabled))
-            .execute(&self.writer)
+            .execute(&*self.writer.turn().await)
             .await
             .map_err(backend)?
             .rows_affected();
@@ -119,7 +119,7 @@ where
     async fn delete_app_user(&self, username: &str) -> Result<bool, StoreError> {
         let deleted = sqlx::query("DELETE FROM app_users WHERE username = $1")
             .bind(username)
-            .execute(&self.writer)
+            .execute(&*self.writer.turn().await)
             .await
             .map_err(backend)?
             .rows_affected();

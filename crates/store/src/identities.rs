@@ -11,6 +11,7 @@ use tegata_core::store::{IdentityStore, LinkOutcome, Login, StoreError};
 
 use crate::identity_writer::{self, Creation, IdentityWrites, statement_sizes};
 use crate::rows::{Count, IdentityLoginRow, Text, group_identities};
+use crate::write_turn::WriteTransaction;
 use crate::{RowsAffected, SqlStore, backend};
 
 /// Link a login unless it is linked already: the primary key decides races between callers.
@@ -84,7 +85,7 @@ where
         .bind(identity_id)
         .bind(pool_id)
         .bind(now)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -326,7 +327,7 @@ where
 
 /// Mark `identity_id` modified at `now` when `changed` logins changed.
 async fn touch<DB>(
-    tx: &mut sqlx::Transaction<'_, DB>,
+    tx: &mut WriteTransaction<DB>,
     identity_id: &str,
     now: UnixSeconds,
     changed: u64,
@@ -353,7 +354,7 @@ where
 /// An identity whose last login was unlinked becomes inaccessible, as AWS has it: disabled, so
 /// that nobody can take it as a guest's or link a login of theirs to it.
 async fn disable_if_emptied<DB>(
-    tx: &mut sqlx::Transaction<'_, DB>,
+    tx: &mut WriteTransaction<DB>,
     identity_id: &str,
     unlinked: u64,
 ) -> Result<(), StoreError>

@@ -23,7 +23,7 @@ use tegata_core::store::{IDENTITY_GROUP_WRITE_SECONDS, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most creations written in one transaction.
-const MAX_GROUP: usize = 64;
+pub(crate) const MAX_GROUP: usize = 64;
 
 /// The most creations waiting for the writer. Beyond it a caller is refused at once
 /// ([`StoreError::Busy`], which the services answer with their throttling error) rather than
@@ -68,6 +68,13 @@ pub(crate) trait IdentityWrites: Send + Sync + 'static {
     async fn create_group(&self, group: &[Creation]) -> Result<Vec<(String, bool)>, StoreError>;
 }
 
+/// The write a backend provides on a thread of its own, without an async runtime's hand-offs
+/// (SQLite's, see `sync_writes`).
+pub(crate) trait BlockingIdentityWrites: Send + 'static {
+    /// As [`IdentityWrites::create_group`].
+    fn create_group(&mut self, group: &[Creation]) -> Result<Vec<(String, bool)>, StoreError>;
+}
+
 /// The queue in front of the writing task.
 pub(crate) struct IdentityWriter {
     queue: mpsc::Sender<Creation>,
@@ -83,6 +90,15 @@ impl IdentityWriter {
         let (queue, pending) = mpsc::channel(capacity);
         tokio::spawn(write_groups(writes, pending));
         Self { queue }
+    }
+
+    /// Starts the writing on a thread of its own. It ends when the writer is dropped.
+    pub(crate) fn start_on_thread(writes: impl BlockingIdentityWrites) -> std::io::Result<Self> {
+        let (queue, pending) = mpsc::channel(MAX_WAITING);
+        std::thread::Builder::new()
+            .name("tegata-identity-writer".to_owned())
+            .spawn(move || write_groups_blocking(writes, pending))?;
+        Ok(Self { queue })
     }
 
     /// Creations queued and not yet taken by the writing task.
@@ -121,32 +137,73 @@ async fn write_groups(writes: impl IdentityWrites, mut pending: mpsc::Receiver<C
     while pending.recv_many(&mut group, MAX_GROUP).await > 0 {
         let start = Instant::now();
         let written = writes.create_group(&group).await;
-        // Looked up per group, not once: the store opens before the server installs its
-        // recorder, and a handle taken earlier would record nowhere.
-        metrics::histogram!(IDENTITY_GROUP_WRITE_SECONDS).record(start.elapsed().as_secs_f64());
-        match written {
-            Ok(results) => {
-                for (creation, result) in group.drain(..).zip(results) {
-                    let _ = creation.reply.send(Ok(result));
-                }
-            }
-            // One creation that fails (its pool deleted meanwhile) must not fail the others:
-            // retry each alone.
-            Err(_) if group.len() > 1 => {
-                for creation in group.drain(..) {
-                    let result = writes
-                        .create_group(std::slice::from_ref(&creation))
-                        .await
-                        .map(|mut results| results.remove(0));
-                    let _ = creation.reply.send(result);
-                }
-            }
-            Err(e) => {
-                for creation in group.drain(..) {
-                    let _ = creation.reply.send(Err(e.clone()));
-                }
+        for creation in answer_group(&mut group, start, written) {
+            let result = writes.create_group(std::slice::from_ref(&creation)).await;
+            creation.answer_alone(result);
+        }
+    }
+}
+
+fn write_groups_blocking(
+    mut writes: impl BlockingIdentityWrites,
+    mut pending: mpsc::Receiver<Creation>,
+) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while let Some(first) = pending.blocking_recv() {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match pending.try_recv() {
+                Ok(creation) => group.push(creation),
+                Err(_) => break,
             }
         }
+        let start = Instant::now();
+        let written = writes.create_group(&group);
+        for creation in answer_group(&mut group, start, written) {
+            let result = writes.create_group(std::slice::from_ref(&creation));
+            creation.answer_alone(result);
+        }
+    }
+}
+
+/// Records how long `group`'s write took, answers its creations from `written` and empties it;
+/// returns the creations to write again one by one: one creation that fails (its pool deleted
+/// meanwhile) must not fail the others.
+fn answer_group(
+    group: &mut Vec<Creation>,
+    start: Instant,
+    written: Result<Vec<(String, bool)>, StoreError>,
+) -> Vec<Creation> {
+    // Looked up per group, not once: the store opens before the server installs its
+    // recorder, and a handle taken earlier would record nowhere.
+    metrics::histogram!(IDENTITY_GROUP_WRITE_SECONDS).record(start.elapsed().as_secs_f64());
+    match written {
+        Ok(results) => {
+            for (creation, result) in group.drain(..).zip(results) {
+                let _ = creation.reply.send(Ok(result));
+            }
+            Vec::new()
+        }
+        Err(_) if group.len() > 1 => std::mem::take(group),
+        Err(e) => {
+            for creation in group.drain(..) {
+                let _ = creation.reply.send(Err(e.clone()));
+            }
+            Vec::new()
+        }
+    }
+}
+
+impl Creation {
+    /// Answers a creation written as a group of its own.
+    fn answer_alone(self, written: Result<Vec<(String, bool)>, StoreError>) {
+        let answer = written.and_then(|results| {
+            results
+                .into_iter()
+                .next()
+                .ok_or_else(|| StoreError::Backend("a group write answered nothing".to_owned()))
+        });
+        let _ = self.reply.send(answer);
     }
 }
 

@@ -30,7 +30,9 @@ mod revocations;
 mod roles;
 mod rows;
 mod sync_reads;
+mod sync_writes;
 mod users;
+mod write_turn;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -46,6 +48,8 @@ pub use backup::backup_sqlite;
 use checkpointer::{CHECKPOINT_EVERY, Checkpointer, WRITER_FALLBACK_PAGES};
 use identity_writer::IdentityWriter;
 use sync_reads::SyncReads;
+use sync_writes::SyncGroupWrites;
+use write_turn::{Turn, Writer};
 
 /// Identities deleted per statement when a pool is deleted (see `delete_identity_pool`).
 const POOL_DELETION_SLICE: i64 = 256;
@@ -55,7 +59,8 @@ const POOL_DELETION_SLICE: i64 = 256;
 /// in-process avoids `SQLITE_BUSY` retries. For PostgreSQL both are the same pool.
 pub struct SqlStore<DB: Database> {
     reader: Pool<DB>,
-    writer: Pool<DB>,
+    /// Every write but new identities', through the turn (see `write_turn`).
+    writer: Writer<DB>,
     /// New identities go through here, written in groups (see `identity_writer`).
     identity_writer: IdentityWriter,
     /// SQLite only: WAL checkpoints on a connection of their own (see `checkpointer`).
@@ -117,13 +122,29 @@ async fn open_sqlite_checkpointing(
         .connect_with(options)
         .await
         .map_err(backend)?;
+    let turn = Turn::default();
     Ok(SqlStore {
-        identity_writer: IdentityWriter::start(writer.clone()),
+        identity_writer: sqlite_identity_writer(&path, &writer, &turn),
         _checkpointer: Some(Checkpointer::start(checkpoints, checkpoint_every)),
         sync_reads: Some(SyncReads::new(&path)),
         reader,
-        writer,
+        writer: Writer::new(writer, Some(turn)),
         shared_pool: false,
+    })
+}
+
+/// The group writer of new identities on a rusqlite connection and a thread of their own
+/// (`sync_writes`), or if that cannot start, through sqlx's writer as on PostgreSQL.
+fn sqlite_identity_writer(path: &Path, writer: &Pool<Sqlite>, turn: &Turn) -> IdentityWriter {
+    let started = SyncGroupWrites::open(path, turn.clone())
+        .map_err(|e| e.to_string())
+        .and_then(|writes| IdentityWriter::start_on_thread(writes).map_err(|e| e.to_string()));
+    started.unwrap_or_else(|error| {
+        tracing::warn!(
+            %error,
+            "the synchronous identity writer did not start; new identities are written through sqlx"
+        );
+        IdentityWriter::start(writer.clone())
     })
 }
 
@@ -150,7 +171,7 @@ pub async fn open_postgres(url: &str) -> Result<PostgresStore, StoreError> {
         _checkpointer: None,
         sync_reads: None,
         reader: pool.clone(),
-        writer: pool,
+        writer: Writer::new(pool, None),
         shared_pool: true,
     })
 }
@@ -394,8 +415,90 @@ mod tests {
     async fn group_of_creations_on_sqlite() {
         let dir = scratch_dir("group");
         let store = open_sqlite(&dir).await.unwrap();
-        let writer = store.writer.clone();
+        let writer = store.writer.pool().clone();
         group_of_creations(store, &writer).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The same, through SQLite's synchronous group writes (`sync_writes`), which the store
+    /// uses; the test above covers the sqlx writes it falls back to.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn group_of_creations_on_sqlite_synchronously() {
+        struct OnThisThread(std::sync::Mutex<SyncGroupWrites>);
+        #[async_trait::async_trait]
+        impl IdentityWrites for OnThisThread {
+            async fn create_group(
+                &self,
+                group: &[Creation],
+            ) -> Result<Vec<(String, bool)>, StoreError> {
+                use crate::identity_writer::BlockingIdentityWrites;
+                tokio::task::block_in_place(|| self.0.lock().unwrap().create_group(group))
+            }
+        }
+        let dir = scratch_dir("group-sync");
+        let store = open_sqlite(&dir).await.unwrap();
+        let writes = SyncGroupWrites::open(&dir.join("tegata.db"), Turn::default()).unwrap();
+        group_of_creations(store, &OnThisThread(std::sync::Mutex::new(writes))).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// New identities (written by the group writer's own connection) and the other writes
+    /// (through sqlx's writer, in transactions that read before they write) take turns: were
+    /// the group writer to commit between such a transaction's read and its write, SQLite would
+    /// refuse that write ("database is locked") rather than wait.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn new_identities_and_other_writes_take_turns() {
+        let dir = scratch_dir("turns");
+        let store = Arc::new(open_sqlite(&dir).await.unwrap());
+        store
+            .insert_identity_pool(&pool("t:1", "turns"))
+            .await
+            .unwrap();
+        store
+            .find_or_create_identity("t:1", login_of("linked-to"), "t:target", 1)
+            .await
+            .unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for task in 0..8 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                for n in 0..150 {
+                    let user_key = format!("user-{task}-{n}");
+                    if task % 2 == 0 {
+                        store
+                            .find_or_create_identity(
+                                "t:1",
+                                login_of(&user_key),
+                                &format!("t:{task}-{n}"),
+                                2,
+                            )
+                            .await?;
+                    } else {
+                        let linked = store
+                            .link_login("t:1", "t:target", login_of(&user_key), 2)
+                            .await?;
+                        assert_eq!(linked, tegata_core::store::LinkOutcome::Linked);
+                    }
+                }
+                Ok::<_, StoreError>(())
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap().expect("every write succeeded");
+        }
+        let identities = store
+            .list_identities("t:1", None, 1000, false)
+            .await
+            .unwrap();
+        assert_eq!(identities.len(), 1 + 4 * 150);
+        for user_key in ["user-1-0", "user-7-149"] {
+            let owner = store
+                .identity_of_login("t:1", login_of(user_key))
+                .await
+                .unwrap();
+            assert_eq!(owner.as_deref(), Some("t:target"));
+        }
+        drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -403,7 +506,7 @@ mod tests {
     async fn group_of_creations_on_postgres() {
         let cluster = tegata_testkit::PgCluster::start();
         let store = open_postgres(&cluster.create_database()).await.unwrap();
-        let writer = store.writer.clone();
+        let writer = store.writer.pool().clone();
         group_of_creations(store, &writer).await;
     }
 
@@ -494,7 +597,7 @@ mod tests {
         let dir = scratch_dir("tmp");
         let store = open_sqlite(&dir).await.unwrap();
         let (writer_mode,): (i64,) = sqlx::query_as("PRAGMA temp_store")
-            .fetch_one(&store.writer)
+            .fetch_one(store.writer.pool())
             .await
             .unwrap();
         assert_eq!(writer_mode, 2);

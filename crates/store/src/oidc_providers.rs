@@ -49,7 +49,7 @@ where
         .bind(e.thumbprints.as_str())
         .bind(e.tags.as_str())
         .bind(provider.created_at)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -80,7 +80,7 @@ where
     async fn delete_oidc_provider(&self, url: &str) -> Result<bool, StoreError> {
         let deleted = sqlx::query("DELETE FROM oidc_providers WHERE url = $1")
             .bind(url)
-            .execute(&self.writer)
+            .execute(&*self.writer.turn().await)
             .await
             .map_err(backend)?
             .rows_affected();
@@ -104,7 +104,7 @@ where
         .bind(e.client_ids.as_str())
         .bind(e.thumbprints.as_str())
         .bind(e.tags.as_str())
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();

@@ -147,7 +147,7 @@ where
         )))
         .bind(entity_key(entity).as_str())
         .bind(policy_name)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -492,7 +492,7 @@ where
         .bind(kind.as_str())
         .bind(key.as_str())
         .bind(arn)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();

@@ -67,7 +67,7 @@ where
         .bind(tag_maps.as_str())
         .bind(pool.created_at)
         .bind(pool.updated_at)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?;
         Ok(())
@@ -124,7 +124,7 @@ where
         .bind(new.spec.name.as_str())
         .bind(config.as_str())
         .bind(new.updated_at)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -143,7 +143,7 @@ where
                 .bind(pool_id)
                 .bind(roles.as_str())
                 .bind(now)
-                .execute(&self.writer)
+                .execute(&*self.writer.turn().await)
                 .await
                 .map_err(backend)?
                 .rows_affected();
@@ -165,7 +165,7 @@ where
             let current: Option<Text> =
                 sqlx::query_as("SELECT principal_tag_maps FROM identity_pools WHERE pool_id = $1")
                     .bind(pool_id)
-                    .fetch_optional(&self.writer)
+                    .fetch_optional(&*self.writer.turn().await)
                     .await
                     .map_err(backend)?;
             let Some(Text(current)) = current else {
@@ -183,7 +183,7 @@ where
             .bind(current.as_str())
             .bind(text.as_str())
             .bind(now)
-            .execute(&self.writer)
+            .execute(&*self.writer.turn().await)
             .await
             .map_err(backend)?
             .rows_affected();

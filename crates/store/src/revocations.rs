@@ -29,7 +29,7 @@ where
         )
         .bind(subject)
         .bind(at)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?;
         Ok(())
@@ -51,7 +51,7 @@ where
         Ok(
             sqlx::query("DELETE FROM session_revocations WHERE not_before < $1")
                 .bind(before)
-                .execute(&self.writer)
+                .execute(&*self.writer.turn().await)
                 .await
                 .map_err(backend)?
                 .rows_affected(),

@@ -45,7 +45,7 @@ where
         .bind(tags.as_str())
         .bind(role.permissions_boundary.as_deref())
         .bind(role.created_at)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -80,7 +80,7 @@ where
         .bind(entity_key(role_name).as_str())
         .bind(description)
         .bind(max_session_duration)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -99,7 +99,7 @@ where
             .bind(entity_key(role_name).as_str())
             .bind(current.as_str())
             .bind(new.as_str())
-            .execute(&self.writer)
+            .execute(&*self.writer.turn().await)
             .await
             .map_err(backend)?
             .rows_affected();
@@ -127,7 +127,7 @@ where
         .bind(role_id)
         .bind(at)
         .bind(region)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?;
         Ok(())
@@ -142,7 +142,7 @@ where
             sqlx::query("UPDATE roles SET assume_role_policy_document = $2 WHERE role_key = $1")
                 .bind(entity_key(role_name).as_str())
                 .bind(document)
-                .execute(&self.writer)
+                .execute(&*self.writer.turn().await)
                 .await
                 .map_err(backend)?
                 .rows_affected();

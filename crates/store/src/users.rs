@@ -46,7 +46,7 @@ where
         .bind(tags.as_str())
         .bind(user.permissions_boundary.as_deref())
         .bind(user.created_at)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -219,7 +219,7 @@ where
             .bind(key.as_str())
             .bind(current.as_str())
             .bind(new.as_str())
-            .execute(&self.writer)
+            .execute(&*self.writer.turn().await)
             .await
             .map_err(backend)?
             .rows_affected();
@@ -297,7 +297,7 @@ where
         .bind(entity_key(user_name).as_str())
         .bind(access_key_id)
         .bind(i64::from(active))
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -314,7 +314,7 @@ where
         )
         .bind(entity_key(user_name).as_str())
         .bind(access_key_id)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -337,7 +337,7 @@ where
         .bind(at)
         .bind(region)
         .bind(service)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?;
         Ok(())
@@ -354,7 +354,7 @@ where
         .bind(group.path.as_str())
         .bind(group.group_id.as_str())
         .bind(group.created_at)
-        .execute(&self.writer)
+        .execute(&*self.writer.turn().await)
         .await
         .map_err(backend)?
         .rows_affected();
@@ -467,7 +467,7 @@ where
             sqlx::query("DELETE FROM group_members WHERE group_key = $1 AND user_key = $2")
                 .bind(entity_key(group_name).as_str())
                 .bind(entity_key(user_name).as_str())
-                .execute(&self.writer)
+                .execute(&*self.writer.turn().await)
                 .await
                 .map_err(backend)?
                 .rows_affected();
