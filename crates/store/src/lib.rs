@@ -644,6 +644,32 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// The SQLite linked in is built as `.cargo/config.toml` asks: each connection's page cache
+    /// its own, and no memory statistics, so that connections on different threads share no
+    /// lock (built with libsqlite3-sys's defaults, every page fetch takes one process-wide
+    /// mutex).
+    #[tokio::test]
+    async fn sqlite_is_built_without_process_wide_locks() {
+        let dir = scratch_dir("options");
+        let store = open_sqlite(&dir).await.unwrap();
+        let options: Vec<(String,)> = sqlx::query_as("PRAGMA compile_options")
+            .fetch_all(&store.reader)
+            .await
+            .unwrap();
+        let options: Vec<String> = options.into_iter().map(|(option,)| option).collect();
+        assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// The synchronous reads themselves, not their sqlx fallback (which the conformance suite
     /// would pass through as well): they find what is there, bind their `$N` parameters by
     /// name, and tell absent rows from failures.
