@@ -166,7 +166,8 @@ pub trait AccountStore: Send + Sync + 'static {
 }
 
 /// The histogram of the time a store's group writer takes to write one group of new identities,
-/// from asking for the writer connection (which other writes share) to COMMIT (the server
+/// from asking for its turn to write (which other writes share; on PostgreSQL, for a pooled
+/// connection) to COMMIT (the server
 /// describes it and sets its buckets). A basic-new flow's tail
 /// is the wait for that writer: when the tail grows, this says whether the writes themselves got
 /// slow (a sync of the disk) or only more numerous.

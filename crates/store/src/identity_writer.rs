@@ -4,8 +4,9 @@
 //! A first GetOpenIdTokenForDeveloperIdentity for a developer user writes two rows. Written one
 //! transaction each, every creation pays a pool checkout, BEGIN, two INSERTs and a COMMIT, each a
 //! round trip to the database's connection thread, and on SQLite all of them queue on the one
-//! writer connection: under load the writer, not the CPU, set the rate. Here one task owns the
-//! writing; it takes every creation queued by the time it is free, writes them with multi-row
+//! writer connection: under load the writer, not the CPU, set the rate. Here one task (on
+//! SQLite, one thread: `sync_writes`) owns the writing; it takes every creation queued by the
+//! time it is free, writes them with multi-row
 //! statements in one transaction and answers each caller; a lone creation is a group of one.
 //!
 //! Races keep their meaning: the login table's primary key still decides which candidate
@@ -75,9 +76,11 @@ pub(crate) trait BlockingIdentityWrites: Send + 'static {
     fn create_group(&mut self, group: &[Creation]) -> Result<Vec<(String, bool)>, StoreError>;
 }
 
-/// The queue in front of the writing task.
+/// The queue in front of the writing task or thread.
 pub(crate) struct IdentityWriter {
     queue: mpsc::Sender<Creation>,
+    #[cfg(test)]
+    on_its_own_thread: bool,
 }
 
 impl IdentityWriter {
@@ -89,7 +92,11 @@ impl IdentityWriter {
     pub(crate) fn with_capacity(writes: impl IdentityWrites, capacity: usize) -> Self {
         let (queue, pending) = mpsc::channel(capacity);
         tokio::spawn(write_groups(writes, pending));
-        Self { queue }
+        Self {
+            queue,
+            #[cfg(test)]
+            on_its_own_thread: false,
+        }
     }
 
     /// Starts the writing on a thread of its own. It ends when the writer is dropped.
@@ -97,11 +104,30 @@ impl IdentityWriter {
         let (queue, pending) = mpsc::channel(MAX_WAITING);
         std::thread::Builder::new()
             .name("tegata-identity-writer".to_owned())
-            .spawn(move || write_groups_blocking(writes, pending))?;
-        Ok(Self { queue })
+            .spawn(move || {
+                let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    write_groups_blocking(writes, pending)
+                }));
+                if stopped.is_err() {
+                    tracing::error!(
+                        "the identity writer stopped on a panic: new identities fail until tegata restarts"
+                    );
+                }
+            })?;
+        Ok(Self {
+            queue,
+            #[cfg(test)]
+            on_its_own_thread: true,
+        })
     }
 
-    /// Creations queued and not yet taken by the writing task.
+    /// Whether the writing runs on a thread of its own (see `start_on_thread`).
+    #[cfg(test)]
+    pub(crate) fn on_its_own_thread(&self) -> bool {
+        self.on_its_own_thread
+    }
+
+    /// Creations queued and not yet taken by the writer.
     pub(crate) fn waiting(&self) -> usize {
         self.queue.max_capacity() - self.queue.capacity()
     }

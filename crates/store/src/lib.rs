@@ -10,9 +10,11 @@
 //! that the store's few column types (`&str`, `Option<&str>`, `i64`, `Option<i64>`, `&[u8]`)
 //! bind; rows are read through `FromRow` types (`rows`).
 //!
-//! One exception, for speed: on SQLite the read every GetOpenIdTokenForDeveloperIdentity makes
-//! (a pool and a login's identity) runs synchronously through rusqlite, with the same SQL text
-//! and the sqlx path as its fallback (`sync_reads` says why).
+//! Two exceptions, for speed, both on SQLite and both with the same SQL texts: the hot reads of
+//! the token and credential requests run synchronously through rusqlite, and any that fails
+//! goes through sqlx (`sync_reads` says why); new identities are written in groups by a rusqlite
+//! connection on a thread of its own (`sync_writes`), taking turns with sqlx's writer
+//! (`write_turn`), and through sqlx only if that thread cannot start.
 
 mod account;
 mod app_users;
@@ -56,7 +58,8 @@ const POOL_DELETION_SLICE: i64 = 256;
 
 /// A store over one database, with a pool for reads and one for writes. For SQLite the write
 /// pool has a single connection: SQLite admits one writer at a time anyway, and queueing writers
-/// in-process avoids `SQLITE_BUSY` retries. For PostgreSQL both are the same pool.
+/// in-process avoids `SQLITE_BUSY` retries; the group writer's connection, the only other one
+/// that writes, takes turns with it (`write_turn`). For PostgreSQL both are the same pool.
 pub struct SqlStore<DB: Database> {
     reader: Pool<DB>,
     /// Every write but new identities', through the turn (see `write_turn`).
@@ -91,7 +94,7 @@ async fn open_sqlite_checkpointing(
         .journal_mode(SqliteJournalMode::Wal)
         // With WAL, NORMAL loses at most the last transactions on power loss, never consistency.
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(sync_writes::BUSY_TIMEOUT)
         .foreign_keys(true);
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
@@ -103,6 +106,8 @@ async fn open_sqlite_checkpointing(
                 // journal (the pages it changed, to undo it alone if it fails). Past 64 KiB
                 // SQLite spills that journal to a temporary file: a file created, written and
                 // unlinked per group, 16 % of the writer's time in a profile of basic-new.
+                // The group writer's own connection (`sync_writes`) sets the same; this one
+                // writes the groups only if that one could not start.
                 // In memory it is bounded by one group's pages (64 creations), and by the
                 // rows of any other statement run in a transaction here: a statement that may
                 // change many rows inside a larger transaction (a migration, a bulk delete)
@@ -420,8 +425,9 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// The same, through SQLite's synchronous group writes (`sync_writes`), which the store
-    /// uses; the test above covers the sqlx writes it falls back to.
+    /// The same, through SQLite's synchronous group writes (`sync_writes`), the kind the store
+    /// starts (called directly here, on an instance of the test's own); the test above covers
+    /// the sqlx writes it falls back to.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn group_of_creations_on_sqlite_synchronously() {
         struct OnThisThread(std::sync::Mutex<SyncGroupWrites>);
@@ -450,6 +456,10 @@ mod tests {
     async fn new_identities_and_other_writes_take_turns() {
         let dir = scratch_dir("turns");
         let store = Arc::new(open_sqlite(&dir).await.unwrap());
+        assert!(
+            store.identity_writer.on_its_own_thread(),
+            "the group writer has a connection of its own"
+        );
         store
             .insert_identity_pool(&pool("t:1", "turns"))
             .await
@@ -498,6 +508,45 @@ mod tests {
                 .unwrap();
             assert_eq!(owner.as_deref(), Some("t:target"));
         }
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Through the store's own group writer: creations queued together are answered each
+    /// with its own result, one that fails (its pool does not exist) failing alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_creation_fails_alone_in_its_group() {
+        let dir = scratch_dir("fail-alone");
+        let store = Arc::new(open_sqlite(&dir).await.unwrap());
+        store
+            .insert_identity_pool(&pool("f:1", "fails"))
+            .await
+            .unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..40 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let pool_id = if n % 10 == 3 { "f:gone" } else { "f:1" };
+                let user_key = format!("user-{n}");
+                let created = store
+                    .find_or_create_identity(pool_id, login_of(&user_key), &format!("f:{n}"), 1)
+                    .await;
+                (n, created)
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (n, created) = done.unwrap();
+            if n % 10 == 3 {
+                assert!(created.is_err(), "creation {n} names no pool");
+            } else {
+                assert_eq!(created.unwrap(), (format!("f:{n}"), true));
+            }
+        }
+        let identities = store
+            .list_identities("f:1", None, 100, false)
+            .await
+            .unwrap();
+        assert_eq!(identities.len(), 36);
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -645,9 +694,9 @@ mod tests {
     }
 
     /// The SQLite linked in is built as `.cargo/config.toml` asks: each connection's page cache
-    /// its own, and no memory statistics, so that connections on different threads share no
-    /// lock (built with libsqlite3-sys's defaults, every page fetch takes one process-wide
-    /// mutex).
+    /// its own, and no memory or page cache statistics, so that connections on different
+    /// threads take no process-wide mutex to fetch or allocate a page (built with
+    /// libsqlite3-sys's defaults, every page fetch takes one).
     #[tokio::test]
     async fn sqlite_is_built_without_process_wide_locks() {
         let dir = scratch_dir("options");
@@ -662,10 +711,13 @@ mod tests {
             !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
             "{options:?}"
         );
-        assert!(
-            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
-            "{options:?}"
-        );
+        for wanted in [
+            "DEFAULT_MEMSTATUS=0",
+            "DISABLE_PAGECACHE_OVERFLOW_STATS",
+            "DEFAULT_PCACHE_INITSZ=0",
+        ] {
+            assert!(options.iter().any(|o| o == wanted), "{wanted}: {options:?}");
+        }
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

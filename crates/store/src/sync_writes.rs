@@ -50,7 +50,7 @@ impl SyncGroupWrites {
         connection.pragma_update(None, "foreign_keys", true)?;
         connection.pragma_update(None, "temp_store", "MEMORY")?;
         connection.pragma_update(None, "wal_autocheckpoint", WRITER_FALLBACK_PAGES)?;
-        // Two texts per statement size, and the two statements for a losing candidate.
+        // Two texts per statement size, the two statements for a losing candidate, and room.
         connection.set_prepared_statement_cache_capacity(2 * (MAX_GROUP.ilog2() as usize + 1) + 4);
         Ok(Self { connection, turn })
     }
@@ -130,4 +130,43 @@ fn bind_in_order<'v>(
         statement.raw_bind_parameter(index + 1, value)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The group writer's connection has the settings of sqlx's writer, which it stands in for:
+    /// statement journals in memory, foreign keys enforced, the WAL's NORMAL sync, the writer's
+    /// own checkpoint fallback and busy timeout.
+    #[tokio::test]
+    async fn the_group_writers_connection_is_set_like_sqlx_writer() {
+        let dir = std::env::temp_dir().join(format!("tegata-sync-writes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = crate::open_sqlite(&dir).await.unwrap();
+        let writes = SyncGroupWrites::open(&dir.join("tegata.db"), Turn::default()).unwrap();
+        let pragma = |name: &str| -> i64 {
+            writes
+                .connection
+                .pragma_query_value(None, name, |row| row.get(0))
+                .unwrap()
+        };
+        assert_eq!(pragma("temp_store"), 2, "MEMORY");
+        assert_eq!(pragma("foreign_keys"), 1);
+        assert_eq!(pragma("synchronous"), 1, "NORMAL");
+        assert_eq!(
+            pragma("wal_autocheckpoint"),
+            i64::from(WRITER_FALLBACK_PAGES)
+        );
+        assert_eq!(pragma("busy_timeout"), BUSY_TIMEOUT.as_millis() as i64);
+        let journal: String = writes
+            .connection
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .unwrap();
+        assert_eq!(journal, "wal");
+        drop(writes);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

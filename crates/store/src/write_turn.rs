@@ -2,16 +2,20 @@
 //!
 //! On SQLite two connections of this process write: sqlx's single writer connection, for every
 //! write but one, and the group writer's own connection for new identities (`sync_writes`).
-//! sqlx's transactions begin deferred and often read before they write; were the group writer
-//! to commit between such a transaction's read and its write, SQLite would refuse the write
-//! (`SQLITE_BUSY_SNAPSHOT`, "database is locked") instead of waiting. So the two take turns:
+//! sqlx's transactions begin deferred and often read before they write. When such a
+//! transaction comes to write while the group writer holds SQLite's write lock, or after it
+//! committed since the read, SQLite refuses the write at once (`SQLITE_BUSY`,
+//! `SQLITE_BUSY_SNAPSHOT`: "database is locked"), without calling the busy handler, since
+//! waiting could deadlock. So the two take turns:
 //! every write through sqlx holds the turn until its statement or transaction has ended, and so
 //! does every group of new identities. The turn is a fair lock, so neither kind waits behind an
 //! endless line of the other.
 //!
 //! On PostgreSQL there is no turn: every write goes through sqlx, and the server orders them.
 //!
-//! The pool is reachable only through the turn, so that a new write cannot forget to take it.
+//! The store's writes reach the pool only through the turn, so that a new one cannot forget to
+//! take it; `pool` is for what does not write (and for the group writes through sqlx when the
+//! group writer's connection cannot start, which leaves sqlx's the only writing connection).
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
