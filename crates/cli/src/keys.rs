@@ -59,6 +59,9 @@ enum KeysCommand {
     /// the active key makes the next key sign at once; a new next key is published.
     Revoke {
         /// The key's id (`kid`), as `tegata keys list` shows it.
+        // A kid is a base64url thumbprint, which begins with '-' one time in 64: taken as
+        // a value, not an option.
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
 }
@@ -324,4 +327,29 @@ fn listing(records: &[SigningKeyRecord], now: i64) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    /// A kid that begins with '-' (a base64url thumbprint does, one time in 64) is the key to
+    /// revoke, not an unknown option.
+    #[test]
+    fn a_kid_that_begins_with_a_hyphen_is_a_kid() {
+        let cli = crate::Cli::try_parse_from([
+            "tegata",
+            "keys",
+            "revoke",
+            "-gZsRenUYSljrizvMMnKK3Sbq3iB",
+        ])
+        .expect("parses");
+        let crate::Command::Keys(keys) = cli.command else {
+            panic!("a keys command");
+        };
+        let super::KeysCommand::Revoke { kid } = keys.command else {
+            panic!("a revoke command");
+        };
+        assert_eq!(kid, "-gZsRenUYSljrizvMMnKK3Sbq3iB");
+    }
 }
