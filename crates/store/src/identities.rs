@@ -425,7 +425,7 @@ where
                 results.push((creation.candidate.clone(), true));
                 continue;
             }
-            sqlx::query("DELETE FROM identities WHERE identity_id = $1")
+            sqlx::query(identity_writer::DELETE_CANDIDATE_SQL)
                 .bind(creation.candidate.as_str())
                 .execute(&mut *tx)
                 .await

@@ -253,6 +253,9 @@ static GROUP_STATEMENTS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Deletes a losing candidate identity (its login was linked to another first), binding its id.
+pub(crate) const DELETE_CANDIDATE_SQL: &str = "DELETE FROM identities WHERE identity_id = $1";
+
 /// `INSERT INTO identities` for `rows` rows (a power of two up to the group's maximum), binding
 /// (identity_id, pool_id, now) per row.
 pub(crate) fn insert_identities_sql(rows: usize) -> &'static str {

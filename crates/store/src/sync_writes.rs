@@ -98,7 +98,7 @@ impl SyncGroupWrites {
                 results.push((creation.candidate.clone(), true));
                 continue;
             }
-            tx.prepare_cached("DELETE FROM identities WHERE identity_id = $1")?
+            tx.prepare_cached(identity_writer::DELETE_CANDIDATE_SQL)?
                 .execute(params![creation.candidate])?;
             let existing: String = tx.prepare_cached(IDENTITY_OF_LOGIN)?.query_row(
                 params![creation.pool_id, creation.provider, creation.user_key],
